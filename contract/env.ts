@@ -1,0 +1,175 @@
+/**
+ * The game server's configuration: every environment variable it reads, with its type, default and
+ * meaning. The server validates against this table at start; the chart sets exactly these names;
+ * `docs/configuration.md` is generated from it.
+ */
+import { PORTS } from './ports.ts';
+
+export type EnvKind =
+  | { readonly type: 'int'; readonly min: number; readonly max: number }
+  | { readonly type: 'number'; readonly min: number; readonly max: number }
+  | { readonly type: 'bool' }
+  | { readonly type: 'string' }
+  | { readonly type: 'url'; readonly protocols: readonly string[] }
+  | { readonly type: 'enum'; readonly values: readonly string[] };
+
+export interface EnvSpec {
+  readonly name: string;
+  readonly kind: EnvKind;
+  /** Used when the variable is unset or empty; absent means "unset is meaningful" (see description). */
+  readonly default?: string;
+  readonly description: string;
+  /** Holds a credential: the chart must source it from a Secret, never a ConfigMap. */
+  readonly secret?: boolean;
+}
+
+const port = { type: 'int', min: 1, max: 65535 } as const;
+
+export const ENV = {
+  host: {
+    name: 'MMO_HOST',
+    kind: { type: 'string' },
+    default: '0.0.0.0',
+    description: 'Address the game, health and metrics servers listen on.',
+  },
+  gamePort: {
+    name: 'MMO_GAME_PORT',
+    kind: port,
+    default: String(PORTS.game),
+    description: 'HTTP port for WebSocket players (/ws), WebRTC signaling and the demo page.',
+  },
+  healthPort: {
+    name: 'MMO_HEALTH_PORT',
+    kind: port,
+    default: String(PORTS.health),
+    description: 'HTTP port for /health/live and /health/ready.',
+  },
+  metricsPort: {
+    name: 'MMO_METRICS_PORT',
+    kind: port,
+    default: String(PORTS.metrics),
+    description: 'HTTP port for /metrics and /version.',
+  },
+  udpEnabled: {
+    name: 'MMO_UDP_ENABLED',
+    kind: { type: 'bool' },
+    default: 'true',
+    description: 'Accept players over UDP (WebRTC data channels). When false only WebSocket is offered.',
+  },
+  udpPort: {
+    name: 'MMO_UDP_PORT',
+    kind: port,
+    default: String(PORTS.udp),
+    description: 'The one UDP port WebRTC data uses (pinned so it can be exposed).',
+  },
+  udpAnnounceAddress: {
+    name: 'MMO_UDP_ANNOUNCE_ADDRESS',
+    kind: { type: 'string' },
+    description:
+      'Address players send UDP to, announced in ICE candidates instead of the interface addresses (for example the node\'s external IP). Unset: interface addresses.',
+  },
+  iceServers: {
+    name: 'MMO_ICE_SERVERS',
+    kind: { type: 'string' },
+    description: 'JSON array of RTCIceServer objects (STUN/TURN) offered to UDP clients. Unset: none.',
+  },
+  tickRate: {
+    name: 'MMO_TICK_RATE',
+    kind: { type: 'int', min: 1, max: 120 },
+    default: '20',
+    description: 'World simulation ticks per second.',
+  },
+  patchRate: {
+    name: 'MMO_PATCH_RATE',
+    kind: { type: 'int', min: 1, max: 120 },
+    default: '20',
+    description: 'Snapshots sent to each player per second (at most the tick rate).',
+  },
+  zoneCount: {
+    name: 'MMO_ZONE_COUNT',
+    kind: { type: 'int', min: 1, max: 1024 },
+    default: '4',
+    description: 'Number of zones in the world.',
+  },
+  zoneSize: {
+    name: 'MMO_ZONE_SIZE',
+    kind: { type: 'int', min: 64, max: 100000 },
+    default: '1000',
+    description: 'Width and height of each (square) zone, in world units.',
+  },
+  zones: {
+    name: 'MMO_ZONES',
+    kind: { type: 'string' },
+    default: '*',
+    description: 'Zones this process owns: "*" for all, or a comma list of ids and ranges ("0,2-3").',
+  },
+  interestRadius: {
+    name: 'MMO_INTEREST_RADIUS',
+    kind: { type: 'int', min: 16, max: 10000 },
+    default: '150',
+    description: 'Players see entities within this distance (interest grid cell size).',
+  },
+  maxPlayers: {
+    name: 'MMO_MAX_PLAYERS',
+    kind: { type: 'int', min: 1, max: 100000 },
+    default: '5000',
+    description: 'Players this process accepts; further joins are refused with code server_full.',
+  },
+  drainSeconds: {
+    name: 'MMO_DRAIN_SECONDS',
+    kind: { type: 'int', min: 0, max: 3600 },
+    default: '20',
+    description:
+      'On SIGTERM: seconds to let players reconnect elsewhere and flush state before exiting. Keep below the pod\'s terminationGracePeriodSeconds.',
+  },
+  saveIntervalSeconds: {
+    name: 'MMO_SAVE_INTERVAL_SECONDS',
+    kind: { type: 'int', min: 1, max: 3600 },
+    default: '10',
+    description: 'Seconds between batched saves of changed characters.',
+  },
+  serverId: {
+    name: 'MMO_SERVER_ID',
+    kind: { type: 'string' },
+    description: 'Unique id of this process among its peers. Unset: the host name (the pod name in Kubernetes).',
+  },
+  logLevel: {
+    name: 'MMO_LOG_LEVEL',
+    kind: { type: 'enum', values: ['debug', 'info', 'warn', 'error'] },
+    default: 'info',
+    description: 'Least severe log level written (JSON lines on stdout).',
+  },
+  databaseUrl: {
+    name: 'DATABASE_URL',
+    kind: { type: 'url', protocols: ['postgres:', 'postgresql:'] },
+    secret: true,
+    description: 'PostgreSQL connection URL. Unset: embedded PGlite in MMO_DATA_DIR.',
+  },
+  dataDir: {
+    name: 'MMO_DATA_DIR',
+    kind: { type: 'string' },
+    default: './data',
+    description: 'Directory of the embedded database when DATABASE_URL is unset ("memory://" keeps it in memory).',
+  },
+  redisUrl: {
+    name: 'REDIS_URL',
+    kind: { type: 'url', protocols: ['redis:', 'rediss:'] },
+    secret: true,
+    description: 'Redis URL for presence (sessions, online counts, zone handoff). Unset: in-process presence.',
+  },
+  amqpUrl: {
+    name: 'AMQP_URL',
+    kind: { type: 'url', protocols: ['amqp:', 'amqps:'] },
+    secret: true,
+    description: 'RabbitMQ URL for cross-process messages (global chat, whispers, zone transfer). Unset: in-process bus.',
+  },
+  authSecret: {
+    name: 'MMO_AUTH_SECRET',
+    kind: { type: 'string' },
+    secret: true,
+    description:
+      'Key that signs player tokens (at least 32 characters). Required when REDIS_URL or AMQP_URL is set; unset in local mode: a random key per process.',
+  },
+} as const satisfies Record<string, EnvSpec>;
+
+export type EnvKey = keyof typeof ENV;
