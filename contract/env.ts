@@ -68,6 +68,12 @@ export const ENV = {
     description:
       'Address players send UDP to, announced in ICE candidates instead of the interface addresses (for example the node\'s external IP). Unset: interface addresses.',
   },
+  udpAnnounceFile: {
+    name: 'MMO_UDP_ANNOUNCE_FILE',
+    kind: { type: 'string' },
+    description:
+      'File holding the address to announce (read at start; wins over MMO_UDP_ANNOUNCE_ADDRESS). The chart writes the node\'s external address here from an init container.',
+  },
   iceServers: {
     name: 'MMO_ICE_SERVERS',
     kind: { type: 'string' },
