@@ -11,6 +11,16 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
         },
       },
+      {
+        test: {
+          name: 'chart',
+          include: ['test/chart/**/*.test.ts'],
+          // Fetches the pinned helm 3 and helm 4 binaries once (offline after the first run).
+          globalSetup: ['test/chart/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 });
