@@ -1,0 +1,129 @@
+/**
+ * The behaviour every Presence must have. Unit tests run it over LocalPresence, the server suite
+ * over RedisPresence; a backend gives every test an empty namespace that several clients (standing
+ * for several server processes) share.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Handoff, Presence, SessionRef } from '../../server/src/presence/presence.ts';
+
+export interface PresenceBackend {
+  /** A new client of this backend, as another server process would hold. */
+  connect(): Promise<Presence>;
+  /** Removes what the test left; called after its clients are closed. */
+  dispose(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function describePresence(name: string, newBackend: () => Promise<PresenceBackend>): void {
+  describe(`Presence conformance: ${name}`, () => {
+    let backend: PresenceBackend;
+    let clients: Presence[];
+    const connect = async () => {
+      const client = await backend.connect();
+      clients.push(client);
+      return client;
+    };
+
+    beforeEach(async () => {
+      backend = await newBackend();
+      clients = [];
+    });
+    afterEach(async () => {
+      for (const client of clients) await client.close();
+      await backend.dispose();
+    });
+
+    it('answers a ping', async () => {
+      const a = await connect();
+      await expect(a.ping()).resolves.toBeUndefined();
+    });
+
+    it('keeps one session per account and hands back the one a second login replaces', async () => {
+      const [a, b] = [await connect(), await connect()];
+      const first: SessionRef = { accountId: 'acc-1', sessionId: 's1', serverId: 'server-a' };
+      const second: SessionRef = { accountId: 'acc-1', sessionId: 's2', serverId: 'server-b' };
+      expect(await a.claimSession(first)).toBeUndefined();
+      expect(await b.claimSession(second)).toEqual(first);
+      expect(await a.getSession('acc-1')).toEqual(second);
+      expect(await a.getSession('acc-2')).toBeUndefined();
+    });
+
+    it('replaces nothing when a session claims itself again', async () => {
+      const a = await connect();
+      const s: SessionRef = { accountId: 'acc-1', sessionId: 's1', serverId: 'server-a' };
+      await a.claimSession(s);
+      expect(await a.claimSession(s)).toBeUndefined();
+    });
+
+    it('releases a session only while it is still the current one', async () => {
+      const [a, b] = [await connect(), await connect()];
+      await a.claimSession({ accountId: 'acc-1', sessionId: 's1', serverId: 'server-a' });
+      await b.claimSession({ accountId: 'acc-1', sessionId: 's2', serverId: 'server-b' });
+      await a.releaseSession('acc-1', 's1'); // the old process cleaning up late
+      expect((await b.getSession('acc-1'))?.sessionId).toBe('s2');
+      await b.releaseSession('acc-1', 's2');
+      expect(await a.getSession('acc-1')).toBeUndefined();
+    });
+
+    it('adds up online counts of every live process and forgets a process that stops reporting', async () => {
+      const [a, b] = [await connect(), await connect()];
+      await a.reportOnline('server-a', { '0': 3, '1': 2 }, 60_000);
+      await b.reportOnline('server-b', { '1': 4 }, 300);
+      expect(await a.online()).toEqual({ total: 9, byZone: { '0': 3, '1': 6 } });
+      await a.reportOnline('server-a', { '0': 1 }, 60_000); // a report replaces the previous one
+      expect(await b.online()).toEqual({ total: 5, byZone: { '0': 1, '1': 4 } });
+      await sleep(600);
+      expect(await a.online()).toEqual({ total: 1, byZone: { '0': 1 } });
+    });
+
+    it('reports no players when nobody is online', async () => {
+      const a = await connect();
+      expect(await a.online()).toEqual({ total: 0, byZone: {} });
+    });
+
+    it('tells which live process owns a zone', async () => {
+      const [a, b] = [await connect(), await connect()];
+      await a.claimZones('server-a', [0, 1], 60_000);
+      await b.claimZones('server-b', [2], 300);
+      expect(await b.zoneOwner(0)).toBe('server-a');
+      expect(await a.zoneOwner(1)).toBe('server-a');
+      expect(await a.zoneOwner(2)).toBe('server-b');
+      expect(await a.zoneOwner(3)).toBeUndefined();
+      await sleep(600);
+      expect(await a.zoneOwner(2)).toBeUndefined();
+      expect(await a.zoneOwner(0)).toBe('server-a');
+    });
+
+    it('hands a character over exactly once, whoever races for it', async () => {
+      const [a, b, c] = [await connect(), await connect(), await connect()];
+      const handoff: Handoff = {
+        characterId: 'char-1',
+        fromServerId: 'server-a',
+        toZone: 2,
+        state: { x: 1.5, y: 2, hp: 90, inventory: [{ itemId: 'sword', quantity: 1 }] },
+      };
+      await a.putHandoff(handoff, 60_000);
+      const takes = await Promise.all([...Array(10)].flatMap(() => [b.takeHandoff('char-1'), c.takeHandoff('char-1')]));
+      const taken = takes.filter((t) => t !== undefined);
+      expect(taken).toEqual([handoff]);
+      expect(await b.takeHandoff('char-1')).toBeUndefined();
+    });
+
+    it('refuses a second pending handoff for one character', async () => {
+      const [a, b] = [await connect(), await connect()];
+      const handoff: Handoff = { characterId: 'char-1', fromServerId: 'server-a', toZone: 1, state: null };
+      await a.putHandoff(handoff, 60_000);
+      await expect(b.putHandoff({ ...handoff, fromServerId: 'server-b' }, 60_000)).rejects.toThrow(/already pending/);
+      expect((await b.takeHandoff('char-1'))?.fromServerId).toBe('server-a');
+      await expect(b.putHandoff({ ...handoff, fromServerId: 'server-b' }, 60_000)).resolves.toBeUndefined();
+    });
+
+    it('drops a handoff nobody takes in time', async () => {
+      const a = await connect();
+      await a.putHandoff({ characterId: 'char-1', fromServerId: 'server-a', toZone: 1, state: { hp: 1 } }, 300);
+      await sleep(600);
+      expect(await a.takeHandoff('char-1')).toBeUndefined();
+    });
+  });
+}
