@@ -21,6 +21,18 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        test: {
+          name: 'server',
+          include: ['test/server/**/*.test.ts'],
+          // Starts this checkout's own PostgreSQL, Redis and RabbitMQ (scripts/services) on loopback.
+          globalSetup: ['test/server/global-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+          // Outage tests stop and start shared services: files must not run at the same time.
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });
