@@ -1,0 +1,196 @@
+/**
+ * Client-side transports: WebSocket (TCP) and geckos.io (WebRTC data channel over UDP), both reduced
+ * to "send a frame, receive frames, closed". Browser-safe: Node callers must install the WebRTC
+ * polyfill first (`installNodeWebRtc` in ./node.ts) and may pass the `ws` package's WebSocket.
+ */
+import geckos from '@geckos.io/client';
+
+export type TransportKind = 'ws' | 'udp';
+
+/** A connected, frame-oriented channel to the game server. */
+export interface Transport {
+  readonly kind: TransportKind;
+  /** Sends one frame; the transport may keep a reference, so never modify it afterwards. Dropped when closed. */
+  send(frame: Uint8Array): void;
+  /** Closes the channel; `onClose` fires once (also for closes the server or network caused). */
+  close(): void;
+  /** Called with every received frame. */
+  onFrame: (frame: Uint8Array) => void;
+  /** Called once when the channel is closed, with a short reason for logs. */
+  onClose: (reason: string) => void;
+}
+
+/** A WebSocket constructor: the browser's, Node's global one, or the `ws` package's. */
+export type WebSocketConstructor = new (url: string) => WebSocket;
+
+export class ConnectError extends Error {
+  readonly transport: TransportKind;
+  constructor(transport: TransportKind, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConnectError';
+    this.transport = transport;
+  }
+}
+
+const noop = (): void => {};
+
+/** `http(s)://host:port` → `ws(s)://host:port/ws`. */
+export function webSocketUrl(serverUrl: string, path = '/ws'): string {
+  const u = new URL(serverUrl);
+  u.protocol = u.protocol === 'https:' || u.protocol === 'wss:' ? 'wss:' : 'ws:';
+  u.pathname = path;
+  u.search = '';
+  return u.toString();
+}
+
+/** Opens a WebSocket to `<serverUrl>/ws`; rejects with ConnectError after `timeoutMs`. */
+export function connectWebSocket(serverUrl: string, timeoutMs: number, Ctor?: WebSocketConstructor): Promise<Transport> {
+  const WS: WebSocketConstructor | undefined = Ctor ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (!WS) return Promise.reject(new ConnectError('ws', 'no WebSocket implementation: pass one (e.g. the ws package)'));
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let socket: WebSocket;
+    try {
+      socket = new WS(webSocketUrl(serverUrl));
+    } catch (err) {
+      reject(new ConnectError('ws', `cannot open WebSocket to ${serverUrl}: ${String(err)}`, { cause: err }));
+      return;
+    }
+    socket.binaryType = 'arraybuffer';
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      try {
+        socket.close();
+      } catch {
+        /* closing a socket that never opened can throw in some implementations */
+      }
+      reject(new ConnectError('ws', `WebSocket to ${serverUrl} did not open within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const transport: Transport & { closed: boolean } = {
+      kind: 'ws',
+      closed: false,
+      send(frame) {
+        if (socket.readyState === 1) socket.send(frame as Uint8Array<ArrayBuffer>);
+      },
+      close() {
+        socket.close();
+      },
+      onFrame: noop,
+      onClose: noop,
+    };
+    socket.onopen = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(transport);
+    };
+    socket.onmessage = (ev: MessageEvent) => {
+      const d: unknown = ev.data;
+      if (d instanceof ArrayBuffer) transport.onFrame(new Uint8Array(d));
+      else if (ArrayBuffer.isView(d)) transport.onFrame(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+      // Text frames are not part of the protocol: ignored.
+    };
+    socket.onerror = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(new ConnectError('ws', `WebSocket to ${serverUrl} failed to open`));
+    };
+    socket.onclose = (ev: CloseEvent) => {
+      if (!settled) {
+        settled = true;
+        clearTimeout(timer);
+        reject(new ConnectError('ws', `WebSocket to ${serverUrl} closed before opening (${ev.code})`));
+        return;
+      }
+      if (transport.closed) return;
+      transport.closed = true;
+      transport.onClose(`ws closed ${ev.code}${ev.reason ? ` ${ev.reason}` : ''}`);
+    };
+  });
+}
+
+export interface UdpOptions {
+  /** STUN/TURN servers for the client's peer connection. */
+  iceServers?: RTCIceServer[];
+}
+
+/**
+ * Opens a geckos.io data channel signalled over `serverUrl` (same host and port as the game HTTP
+ * server); rejects with ConnectError after `timeoutMs`. About 1–2 % of connects in a burst never
+ * complete, so callers retry (GameClient does).
+ */
+export function connectUdp(serverUrl: string, timeoutMs: number, options: UdpOptions = {}): Promise<Transport> {
+  if (typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection !== 'function') {
+    return Promise.reject(new ConnectError('udp', 'no RTCPeerConnection: in Node call installNodeWebRtc() first'));
+  }
+  const u = new URL(serverUrl);
+  const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let closed = false;
+    const channel = geckos({
+      url: `${u.protocol}//${u.hostname.includes(':') ? `[${u.hostname}]` : u.hostname}`,
+      port,
+      ...(options.iceServers ? { iceServers: options.iceServers } : {}),
+    });
+    const safeClose = (): void => {
+      try {
+        channel.close();
+      } catch {
+        /* the peer connection may not exist yet when signaling failed */
+      }
+    };
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      closed = true;
+      safeClose();
+      reject(new ConnectError('udp', `WebRTC channel to ${serverUrl} did not open within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const transport: Transport = {
+      kind: 'udp',
+      send(frame) {
+        if (closed) return;
+        try {
+          channel.raw.emit(frame);
+        } catch {
+          /* a channel closing underneath us: the close callback reports it */
+        }
+      },
+      close() {
+        if (closed) return;
+        closed = true;
+        safeClose();
+      },
+      onFrame: noop,
+      onClose: noop,
+    };
+    void channel.onConnect((error) => {
+      if (settled) {
+        if (!error && closed) safeClose(); // connected after the timeout: do not leak it
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      if (error) {
+        closed = true;
+        reject(new ConnectError('udp', `WebRTC channel to ${serverUrl} failed: ${error.message}`, { cause: error }));
+        return;
+      }
+      channel.onRaw((data: unknown) => {
+        if (data instanceof ArrayBuffer) transport.onFrame(new Uint8Array(data));
+        else if (ArrayBuffer.isView(data)) transport.onFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      });
+      let reported = false;
+      channel.onDisconnect(() => {
+        closed = true;
+        if (reported) return;
+        reported = true;
+        transport.onClose('udp disconnected');
+      });
+      resolve(transport);
+    });
+  });
+}

@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CLIENT_TYPE,
+  FrameWriter,
+  LIMITS,
+  PROTOCOL_VERSION,
+  SNAPSHOT_ENTITY_BYTES,
+  beginSnapshot,
+  decodeClientMessage,
+  decodeServerFrame,
+  encodeClientMessage,
+  encodeServerFrame,
+  isDecodeFailure,
+  readSnapshotEntity,
+  writeSnapshotEntity,
+  type ClientMessage,
+  type ServerMessage,
+  type SnapshotEntity,
+} from '../../server/src/protocol/codec.ts';
+import { ERROR_CODES, errorCodeName } from '../../server/src/protocol/errors.ts';
+
+const f32 = (v: number): number => Math.fround(v);
+
+const clientMessages: ClientMessage[] = [
+  { type: 'hello', version: PROTOCOL_VERSION, token: 'v1.eyJhIjoiYiJ9.c2ln' },
+  { type: 'hello', version: PROTOCOL_VERSION, token: '' },
+  { type: 'join', zone: 0 },
+  { type: 'join', zone: LIMITS.maxZone },
+  { type: 'move', seq: 4294967295, x: f32(12.5), y: f32(999.25), clientTime: 123456.789 },
+  { type: 'move', seq: 1, x: 0, y: LIMITS.maxCoord, clientTime: 0 },
+  { type: 'chat', channel: 'zone', text: 'hello world' },
+  { type: 'chat', channel: 'global', text: '안녕하세요 👋 über' },
+  { type: 'attack', target: 77, skill: 'strike' },
+  { type: 'attack', target: 4294967295, skill: 'bolt' },
+  { type: 'ping', nonce: 9, clientTime: 1.5 },
+];
+
+describe('client messages', () => {
+  it.each(clientMessages.map((m) => [m.type, m] as const))('%s survives an encode/decode round trip', (_t, m) => {
+    expect(decodeClientMessage(encodeClientMessage(m))).toEqual(m);
+  });
+
+  it('decodes from an ArrayBuffer, a Buffer slice and a DataView alike', () => {
+    const frame = encodeClientMessage({ type: 'join', zone: 3 });
+    const padded = new Uint8Array(frame.length + 10);
+    padded.set(frame, 5);
+    expect(decodeClientMessage((frame.buffer as ArrayBuffer).slice(0, frame.length))).toEqual({ type: 'join', zone: 3 });
+    expect(decodeClientMessage(Buffer.from(padded.buffer, 5, frame.length))).toEqual({ type: 'join', zone: 3 });
+    expect(decodeClientMessage(new DataView(padded.buffer, 5, frame.length))).toEqual({ type: 'join', zone: 3 });
+  });
+});
+
+function frame(...parts: Array<[kind: 'u8' | 'u16' | 'u32' | 'f32' | 'f64', value: number] | Uint8Array>): Uint8Array {
+  const w = new FrameWriter();
+  for (const p of parts) {
+    if (p instanceof Uint8Array) {
+      w.ensure(p.length);
+      w.bytes.set(p, w.length);
+      w.length += p.length;
+    } else w[p[0]](p[1]);
+  }
+  return w.copy();
+}
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+const rejections: Array<[string, Uint8Array, keyof typeof ERROR_CODES]> = [
+  ['an empty frame', new Uint8Array(0), 'bad_frame'],
+  ['an oversized frame', new Uint8Array(LIMITS.maxClientFrame + 1).fill(CLIENT_TYPE.chat), 'too_large'],
+  ['an unknown type', frame(['u8', 200]), 'unknown_type'],
+  ['a server type sent by a client', frame(['u8', 66], ['u32', 1]), 'unknown_type'],
+  ['a hello of another protocol version', frame(['u8', 1], ['u16', PROTOCOL_VERSION + 1], ['u16', 0]), 'bad_version'],
+  ['a hello whose token length lies', frame(['u8', 1], ['u16', PROTOCOL_VERSION], ['u16', 10], utf8('abc')), 'bad_frame'],
+  ['a hello with invalid UTF-8', frame(['u8', 1], ['u16', PROTOCOL_VERSION], ['u16', 2], new Uint8Array([0xc3, 0x28])), 'bad_field'],
+  ['a truncated move', frame(['u8', 3], ['u32', 1], ['f32', 1]), 'bad_frame'],
+  ['a move with trailing bytes', frame(['u8', 3], ['u32', 1], ['f32', 1], ['f32', 1], ['f64', 1], ['u8', 0]), 'bad_frame'],
+  ['a move to NaN', frame(['u8', 3], ['u32', 1], ['f32', Number.NaN], ['f32', 1], ['f64', 1]), 'bad_field'],
+  ['a move to infinity', frame(['u8', 3], ['u32', 1], ['f32', 1], ['f32', Number.POSITIVE_INFINITY], ['f64', 1]), 'bad_field'],
+  ['a move to a negative coordinate', frame(['u8', 3], ['u32', 1], ['f32', -1], ['f32', 1], ['f64', 1]), 'bad_field'],
+  ['a move beyond the largest zone', frame(['u8', 3], ['u32', 1], ['f32', LIMITS.maxCoord + 1], ['f32', 1], ['f64', 1]), 'bad_field'],
+  ['a move with a negative clientTime', frame(['u8', 3], ['u32', 1], ['f32', 1], ['f32', 1], ['f64', -5]), 'bad_field'],
+  ['a join to a zone beyond the limit', frame(['u8', 2], ['u16', LIMITS.maxZone + 1]), 'bad_field'],
+  ['a chat on an unknown channel', frame(['u8', 4], ['u8', 7], ['u16', 2], utf8('hi')), 'bad_field'],
+  ['a chat longer than allowed', frame(['u8', 4], ['u8', 0], ['u16', LIMITS.maxChatBytes + 1], utf8('x'.repeat(LIMITS.maxChatBytes + 1))), 'bad_field'],
+  ['a blank chat', frame(['u8', 4], ['u8', 0], ['u16', 3], utf8('   ')), 'chat_rejected'],
+  ['a chat with control characters', frame(['u8', 4], ['u8', 0], ['u16', 3], utf8('a\nb')), 'chat_rejected'],
+  ['an attack with an unknown skill', frame(['u8', 5], ['u32', 5], ['u8', 99]), 'bad_field'],
+  ['an attack on entity 0', frame(['u8', 5], ['u32', 0], ['u8', 0]), 'bad_field'],
+  ['a ping with NaN time', frame(['u8', 6], ['u32', 1], ['f64', Number.NaN]), 'bad_field'],
+];
+
+describe('client message validation', () => {
+  it.each(rejections)('rejects %s', (_name, bytes, code) => {
+    const result = decodeClientMessage(bytes);
+    expect(isDecodeFailure(result)).toBe(true);
+    expect(result).toMatchObject({ type: 'invalid', code });
+  });
+
+  it('never throws on random bytes and answers every frame with a message or a coded failure', () => {
+    let seed = 12345;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const codes = new Set<string>();
+    for (let i = 0; i < 20000; i++) {
+      const len = Math.floor(rand() * 40);
+      const bytes = new Uint8Array(len);
+      for (let j = 0; j < len; j++) bytes[j] = Math.floor(rand() * 256);
+      if (len > 0 && rand() < 0.7) bytes[0] = 1 + Math.floor(rand() * 6); // mostly known types
+      const r = decodeClientMessage(bytes);
+      if (isDecodeFailure(r)) {
+        expect(ERROR_CODES[r.code]).toBeGreaterThan(0);
+        codes.add(r.code);
+      } else expect(Object.keys(CLIENT_TYPE)).toContain(r.type);
+    }
+    // Random bytes hit every structural check; none produce a code outside the validation set.
+    expect([...codes].sort()).toEqual(['bad_field', 'bad_frame', 'bad_version', 'unknown_type']);
+  });
+});
+
+const serverMessages: ServerMessage[] = [
+  {
+    type: 'welcome', version: PROTOCOL_VERSION, playerId: 42, name: 'guest-42', serverId: 'mmo-0', zone: 2, zoneCount: 4,
+    zoneSize: 1000, x: f32(10.5), y: f32(20.25), hp: 100, maxHp: 100, tickRate: 20, patchRate: 10, interestRadius: 150,
+  },
+  { type: 'joined', zone: 3, zoneSize: 1000, x: 500, y: 500 },
+  { type: 'ack', seq: 99, x: f32(1.5), y: f32(2.5), clientTime: 1234.5678 },
+  { type: 'appear', id: 7, maxHp: 100, name: 'Zoë' },
+  { type: 'chat', channel: 'global', fromId: 0, fromName: 'far away', text: 'hi 👋' },
+  { type: 'combat', kind: 'hit', attacker: 1, target: 2, skill: 'bolt', damage: 12, hp: 88, x: 3, y: 4 },
+  { type: 'combat', kind: 'respawn', attacker: 1, target: 2, skill: 'strike', damage: 0, hp: 100, x: 500, y: 500 },
+  { type: 'error', code: ERROR_CODES.rate_limited, name: 'rate_limited', ref: 5, message: 'slow down' },
+  { type: 'reconnect', reason: 'draining', afterMs: 1500 },
+  { type: 'pong', nonce: 3, clientTime: 1.25, serverTime: 99.5 },
+];
+
+describe('server frames', () => {
+  it('carry several messages in order through a round trip', () => {
+    const decoded = decodeServerFrame(encodeServerFrame(serverMessages));
+    expect(decoded).toEqual(serverMessages);
+  });
+
+  it('carry snapshots whose entities are read back exactly', () => {
+    const w = new FrameWriter(16); // forces growth
+    const entities: SnapshotEntity[] = [];
+    for (let i = 0; i < 100; i++) entities.push({ id: i + 1, x: f32(i * 3.5), y: f32(1000 - i), hp: i, flags: i % 4 });
+    beginSnapshot(w, 77, 5000.5, entities.length);
+    for (const e of entities) writeSnapshotEntity(w, e.id, e.x, e.y, e.hp, e.flags);
+    w.u8(66); // an ack after the snapshot in the same frame
+    w.u32(1);
+    w.f32(2);
+    w.f32(3);
+    w.f64(4);
+    const decoded = decodeServerFrame(w.copy());
+    if (!Array.isArray(decoded)) throw new Error(decoded.detail);
+    expect(decoded.map((m) => m.type)).toEqual(['snapshot', 'ack']);
+    const snap = decoded[0]!;
+    if (snap.type !== 'snapshot') throw new Error('not a snapshot');
+    expect([snap.tick, snap.serverTime, snap.count]).toEqual([77, 5000.5, 100]);
+    const out: SnapshotEntity = { id: 0, x: 0, y: 0, hp: 0, flags: 0 };
+    expect(entities.map((_, i) => ({ ...readSnapshotEntity(snap, i, out) }))).toEqual(entities);
+    expect(w.length).toBe(15 + 100 * SNAPSHOT_ENTITY_BYTES + 21);
+  });
+
+  it('are rejected, not thrown, when truncated anywhere', () => {
+    const bytes = encodeServerFrame(serverMessages);
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const r = decodeServerFrame(bytes.subarray(0, cut));
+      // A cut exactly at a message boundary is a valid shorter frame.
+      if (!Array.isArray(r)) expect(r.code).toBe('bad_frame');
+    }
+  });
+
+  it('truncates over-long strings at a character boundary instead of corrupting the frame', () => {
+    const decoded = decodeServerFrame(encodeServerFrame([{ type: 'appear', id: 1, maxHp: 5, name: 'é'.repeat(100) }]));
+    if (!Array.isArray(decoded)) throw new Error(decoded.detail);
+    const m = decoded[0]!;
+    expect(m.type === 'appear' && m.name).toBe('é'.repeat(LIMITS.maxNameBytes / 2));
+  });
+});
+
+describe('error codes', () => {
+  it('are unique numbers that map back to their names', () => {
+    const values = Object.values(ERROR_CODES);
+    expect(new Set(values).size).toBe(values.length);
+    for (const [name, value] of Object.entries(ERROR_CODES)) expect(errorCodeName(value)).toBe(name);
+    expect(errorCodeName(250)).toBeUndefined();
+  });
+});
