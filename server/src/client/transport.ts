@@ -135,11 +135,31 @@ export function connectUdp(serverUrl: string, timeoutMs: number, options: UdpOpt
       port,
       ...(options.iceServers ? { iceServers: options.iceServers } : {}),
     });
+    // geckos' own close() fires its "close" request without handling its failure, which is an
+    // unhandled rejection (a crash in Node) whenever the server is already gone. Do the same steps
+    // with the failure handled.
+    const inner = channel as unknown as {
+      peerConnection?: { localPeerConnection?: { close(): void } };
+      bridge?: { emit(event: string): void };
+      url?: string;
+    };
     const safeClose = (): void => {
+      let id: string | undefined;
       try {
-        channel.close();
+        id = channel.id;
       } catch {
-        /* the peer connection may not exist yet when signaling failed */
+        id = undefined; // signaling never completed
+      }
+      try {
+        inner.peerConnection?.localPeerConnection?.close();
+        inner.bridge?.emit('disconnected');
+      } catch {
+        /* already closed */
+      }
+      if (id && inner.url) {
+        fetch(`${inner.url}/.wrtc/v2/connections/${id}/close`, { method: 'POST', headers: { 'Content-Type': 'application/json' } }).catch(
+          () => {},
+        );
       }
     };
     const timer = setTimeout(() => {
