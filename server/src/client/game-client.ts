@@ -163,7 +163,7 @@ export class GameClient {
   /** Sends a move to (x, y); returns its sequence number (the ack carries it back). */
   move(x: number, y: number): number {
     this.seq = (this.seq + 1) >>> 0;
-    this.transport.send(encodeClientMessage({ type: 'move', seq: this.seq, x, y, clientTime: this.now() }));
+    this.transport.send(encodeClientMessage({ type: 'move', seq: this.seq, x, y, clientTime: this.now(), rtt: this.lastRttMs }));
     return this.seq;
   }
 

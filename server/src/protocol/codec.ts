@@ -75,8 +75,12 @@ export const ENTITY_FLAGS = { dead: 1, self: 2 } as const;
 
 export interface HelloMessage { readonly type: 'hello'; readonly version: number; readonly token: string }
 export interface JoinMessage { readonly type: 'join'; readonly zone: number }
-/** `clientTime` is the sender's clock in milliseconds (any origin); it comes back in the ack. */
-export interface MoveMessage { readonly type: 'move'; readonly seq: number; readonly x: number; readonly y: number; readonly clientTime: number }
+/**
+ * `clientTime` is the sender's clock in milliseconds (any origin); it comes back in the ack.
+ * `rtt` is the client's latest move→ack round trip in ms (0 or absent: none yet); the server
+ * reports it as the input→ack latency metric. It travels as whole microseconds.
+ */
+export interface MoveMessage { readonly type: 'move'; readonly seq: number; readonly x: number; readonly y: number; readonly clientTime: number; readonly rtt?: number }
 export interface ChatMessage { readonly type: 'chat'; readonly channel: ChatChannel; readonly text: string }
 export interface AttackMessage { readonly type: 'attack'; readonly target: number; readonly skill: Skill }
 export interface PingMessage { readonly type: 'ping'; readonly nonce: number; readonly clientTime: number }
@@ -274,6 +278,7 @@ export function writeClientMessage(w: FrameWriter, m: ClientMessage): void {
       w.f32(m.x);
       w.f32(m.y);
       w.f64(m.clientTime);
+      w.u32(Math.min(0xffffffff, Math.max(0, Math.round((m.rtt ?? 0) * 1000))));
       return;
     case 'chat':
       w.u8(CLIENT_TYPE.chat);
@@ -381,14 +386,15 @@ export function decodeClientMessage(data: ArrayBuffer | ArrayBufferView): Client
       return { type: 'join', zone };
     }
     case CLIENT_TYPE.move: {
-      if (n !== 21) return fail('bad_frame', 'move must be 21 bytes');
+      if (n !== 25) return fail('bad_frame', 'move must be 25 bytes');
       const seq = view.getUint32(1, true);
       const x = view.getFloat32(5, true);
       const y = view.getFloat32(9, true);
       const clientTime = view.getFloat64(13, true);
+      const rtt = view.getUint32(21, true) / 1000;
       if (!finiteCoord(x) || !finiteCoord(y)) return fail('bad_field', `position out of range 0-${LIMITS.maxCoord}`);
       if (!(clientTime >= 0 && clientTime < 1e15)) return fail('bad_field', 'clientTime must be finite and non-negative');
-      return { type: 'move', seq, x, y, clientTime };
+      return { type: 'move', seq, x, y, clientTime, rtt };
     }
     case CLIENT_TYPE.chat: {
       if (n < 4) return fail('bad_frame', TRUNCATED);
