@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Account, type Character, type CharacterState, type InventoryItem, type Store, StoreError } from './store.ts';
-import { checkGrant } from './validate.ts';
+import { byItemId, checkGrant } from './validate.ts';
 
 export class MemoryStore implements Store {
   readonly #accounts = new Map<string, Account>();
@@ -88,7 +88,7 @@ export class MemoryStore implements Store {
     const slot = inventory.find((item) => item.itemId === itemId);
     if (slot) slot.quantity += quantity;
     else inventory.push({ itemId, quantity });
-    inventory.sort((a, b) => a.itemId.localeCompare(b.itemId));
+    inventory.sort(byItemId);
     this.#characters.set(characterId, { ...current, inventory });
     return inventory;
   }

@@ -1,5 +1,5 @@
 /** Argument checks every Store shares, so all implementations refuse the same bad calls. */
-import type { CharacterState } from './store.ts';
+import type { CharacterState, InventoryItem } from './store.ts';
 
 /** Largest quantity one grant may add (fits the SQL integer column with room to spare). */
 export const MAX_GRANT_QUANTITY = 1_000_000;
@@ -16,3 +16,6 @@ export function checkGrant(characterId: string, itemId: string, quantity: number
     throw new RangeError(`grantItem: state.id ${state.id} is not the character ${characterId}`);
   }
 }
+
+/** Inventory order every Store returns: by item id, code point by code point (collations differ). */
+export const byItemId = (a: InventoryItem, b: InventoryItem): number => (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0);
