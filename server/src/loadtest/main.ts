@@ -1,0 +1,276 @@
+/**
+ * `npm run loadtest -- --url … --players N --transport ws|udp --duration S --ramp S [--json F] [--check]`
+ *
+ * Phases: start bots over the ramp → wait until every bot joined or gave up (bounded) → measure for
+ * --duration seconds (the window) → stop bots → print the table, write JSON. The server's tick
+ * duration comes from two /metrics scrapes framing the window. The whole run is bounded: a
+ * watchdog ends the process if stopping hangs.
+ *
+ * Exit codes (contract/exit-codes.ts): 0 done (and --check passed), 2 bad flags, 3 --check failed,
+ * 1 unexpected error.
+ */
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { EXIT } from '../../../contract/exit-codes.ts';
+import { METRICS } from '../../../contract/metrics.ts';
+import { parseOptions, USAGE, UsageError, type LoadOptions } from './options.ts';
+import {
+  bucketsDelta,
+  fractionAtOrBelow,
+  histogramBuckets,
+  histogramQuantile,
+  parseMetrics,
+  sumOf,
+  type Sample,
+} from './prometheus.ts';
+import { buildReport, formatTable, type LoadReport, type ServerSide } from './report.ts';
+import { StatsTotals, type StatsDelta } from './stats.ts';
+import { runBots, type WorkerCommand, type WorkerReport } from './worker.ts';
+
+interface Shard {
+  post(c: WorkerCommand): void;
+  terminate(): Promise<void>;
+}
+
+interface ShardLevels {
+  joined: number;
+  connecting: number;
+  acked: number;
+}
+
+/** Starts the bot threads (in this thread when --workers 1) and routes their reports to `on`. */
+async function startShards(o: LoadOptions, on: (r: WorkerReport) => void): Promise<Shard[]> {
+  if (o.workers === 1) {
+    const handle = await runBots({ options: o, worker: 0, workers: 1 }, (r) => queueMicrotask(() => on(r)));
+    return [{ post: handle, terminate: async () => {} }];
+  }
+  const shards: Shard[] = [];
+  const ready: Promise<void>[] = [];
+  for (let w = 0; w < o.workers; w++) {
+    const worker = new Worker(new URL('./worker.ts', import.meta.url), {
+      workerData: { loadtest: { options: o, worker: w, workers: o.workers } },
+    });
+    ready.push(
+      new Promise((resolve, reject) => {
+        worker.on('message', (r: WorkerReport) => {
+          if (r.type === 'ready') resolve();
+          else if (r.type === 'fatal') reject(new Error(`worker ${r.worker}: ${r.message}`));
+          on(r);
+        });
+        worker.on('error', reject);
+      }),
+    );
+    shards.push({ post: (c) => worker.postMessage(c), terminate: () => worker.terminate().then(() => {}) });
+  }
+  await Promise.all(ready);
+  return shards;
+}
+
+async function scrape(url: string): Promise<Sample[]> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+  return parseMetrics(await res.text());
+}
+
+function serverSide(before: Sample[], after: Sample[]): ServerSide {
+  const name = METRICS.tickDuration.name;
+  const end = histogramBuckets(after, name);
+  const tick = end ? bucketsDelta(end, histogramBuckets(before, name)) : undefined;
+  const has = (n: string) => after.some((s) => s.name === n);
+  const ms = (v: number) => (Number.isNaN(v) ? null : Math.round(v * 1e5) / 100);
+  return {
+    tickP50Ms: tick ? ms(histogramQuantile(0.5, tick)) : null,
+    tickP99Ms: tick ? ms(histogramQuantile(0.99, tick)) : null,
+    ticks: tick?.count ?? 0,
+    ticksWithin25ms: tick ? fractionAtOrBelow(0.025, tick) : null,
+    tickOverruns: has(METRICS.tickOverruns.name)
+      ? sumOf(after, METRICS.tickOverruns.name) - sumOf(before, METRICS.tickOverruns.name)
+      : null,
+    activePlayers: has(METRICS.activePlayers.name) ? sumOf(after, METRICS.activePlayers.name) : null,
+    rejected: has(METRICS.messagesRejected.name)
+      ? sumOf(after, METRICS.messagesRejected.name) - sumOf(before, METRICS.messagesRejected.name)
+      : null,
+  };
+}
+
+/** Flush ids that open and close the measurement window; others only refresh the counts. */
+const OPEN = -1;
+const CLOSE = -2;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs one load test and returns its report. Progress goes to `log` (stderr by default). */
+export async function runLoadTest(o: LoadOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<LoadReport> {
+  const startedAt = new Date();
+  const run = new StatsTotals();
+  const window = new StatsTotals();
+  const levels: ShardLevels[] = Array.from({ length: o.workers }, () => ({ joined: 0, connecting: 0, acked: 0 }));
+  const inWindow: boolean[] = Array(o.workers).fill(false);
+  let windowOpen = false;
+  let minJoined = Number.POSITIVE_INFINITY;
+  let finals = 0;
+  let dones = 0;
+  const flushWaiters = new Map<number, () => void>();
+  let flushAcks = 0;
+
+  const onReport = (r: WorkerReport): void => {
+    if (r.type === 'stats' || r.type === 'final') {
+      const d: StatsDelta = r.delta;
+      run.add(d);
+      if (inWindow[r.worker]) window.add(d);
+      levels[r.worker] = { joined: d.joined, connecting: d.connecting, acked: d.acked };
+      if (r.type === 'stats' && r.flush !== undefined) {
+        // The delta just added covers time up to the flush, so it is counted before the switch.
+        if (r.flush === OPEN) inWindow[r.worker] = true;
+        if (r.flush === CLOSE) inWindow[r.worker] = false;
+        if (++flushAcks === o.workers) flushWaiters.get(r.flush)?.();
+      }
+      if (r.type === 'final') finals++;
+      if (windowOpen) minJoined = Math.min(minJoined, joinedNow());
+    } else if (r.type === 'done') dones++;
+    else if (r.type === 'fatal') log(`worker ${r.worker} failed: ${r.message}`);
+  };
+  const joinedNow = () => levels.reduce((a, l) => a + l.joined, 0);
+  const connectingNow = () => levels.reduce((a, l) => a + l.connecting, 0);
+
+  const shards = await startShards(o, onReport);
+  const t0 = performance.now();
+  const progress = o.progressS > 0 && !o.quiet
+    ? setInterval(() => {
+        const secs = (performance.now() - t0) / 1000;
+        log(
+          `[${secs.toFixed(0)} s] joined ${joinedNow()}/${o.players}, connecting ${connectingNow()}, failures ${run.connectFailures}, ` +
+            `move→ack p95 ${(run.rtt.quantile(0.95) / 1000).toFixed(1)} ms, errors ${run.errorTotal()}`,
+        );
+      }, o.progressS * 1000)
+    : undefined;
+
+  try {
+    for (const s of shards) s.post({ type: 'start' });
+    // Ramp, then let connects settle: every bot joined or failed, bounded by the connect budget.
+    const settleMs = o.connectTimeoutMs * (o.connectRetries + 1) * 2 + 2000;
+    const rampEnd = t0 + o.rampS * 1000;
+    const settleBy = rampEnd + settleMs;
+    await sleep(Math.max(0, rampEnd - performance.now()));
+    // Counts arrive once a second per worker, so "none connecting" needs a fresh flush to be sure.
+    for (let flushId = 1; performance.now() < settleBy; flushId++) {
+      await flushAll(flushId);
+      if (connectingNow() === 0 && joinedNow() + run.connectFailures >= o.players) break;
+      await sleep(200);
+    }
+
+    let before: Sample[] = [];
+    let serverError: string | null = null;
+    if (o.metricsUrl) {
+      try {
+        before = await scrape(o.metricsUrl);
+      } catch (err) {
+        serverError = (err as Error).message;
+      }
+    }
+    await flushAll(OPEN);
+    windowOpen = true;
+    minJoined = joinedNow();
+    const cpuStart = process.cpuUsage();
+    const w0 = performance.now();
+    await sleep(o.durationS * 1000);
+    const cpu = process.cpuUsage(cpuStart);
+    let after: Sample[] | undefined;
+    if (o.metricsUrl && serverError === null) {
+      try {
+        after = await scrape(o.metricsUrl);
+      } catch (err) {
+        serverError = (err as Error).message;
+      }
+    }
+    await flushAll(CLOSE);
+    const windowS = (performance.now() - w0) / 1000;
+    windowOpen = false;
+    const joinedAtEnd = joinedNow();
+    const acked = levels.reduce((a, l) => a + l.acked, 0);
+
+    for (const s of shards) s.post({ type: 'stop' });
+    const stopBy = performance.now() + 5000;
+    while ((finals < o.workers || dones < o.workers) && performance.now() < stopBy) await sleep(50);
+
+    let server: ServerSide | null = null;
+    if (after) {
+      server = serverSide(before, after);
+      if (server.ticks === 0 && server.tickP99Ms === null) serverError = `no ${METRICS.tickDuration.name} in ${o.metricsUrl}`;
+    } else if (!o.metricsUrl) serverError = 'not read (--metrics-url none)';
+    return buildReport({
+      options: o,
+      startedAt,
+      windowS,
+      window,
+      run,
+      joinedAtEnd,
+      minJoinedInWindow: Number.isFinite(minJoined) ? minJoined : joinedAtEnd,
+      acked,
+      server,
+      serverError,
+      cpuMicros: cpu.user + cpu.system,
+    });
+  } finally {
+    if (progress) clearInterval(progress);
+    await Promise.all(shards.map((s) => s.terminate()));
+  }
+
+  /**
+   * Asks every worker for its counts now and waits for all answers (bounded). The answers to OPEN
+   * and CLOSE switch that worker's window, so the window holds exactly what happened between them.
+   */
+  async function flushAll(id: number): Promise<void> {
+    flushAcks = 0;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 3000);
+      flushWaiters.set(id, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      for (const s of shards) s.post({ type: 'flush', id });
+    });
+    flushWaiters.delete(id);
+  }
+}
+
+/** The command: parse flags, run, print, write JSON, exit. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let o;
+  try {
+    o = parseOptions(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`loadtest: ${err.message}\n\n${USAGE}\n`);
+      return EXIT.invalidInput;
+    }
+    throw err;
+  }
+  if (o.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  // Hard bound on the whole run, whatever happens to sockets: ramp + settle + window + stop.
+  const budgetMs = (o.rampS + o.durationS) * 1000 + o.connectTimeoutMs * (o.connectRetries + 1) * 2 + 30_000;
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`loadtest: still running after ${Math.round(budgetMs / 1000)} s; giving up\n`);
+    process.exit(EXIT.unexpected);
+  }, budgetMs);
+  watchdog.unref();
+  const report = await runLoadTest(o);
+  process.stdout.write(`${formatTable(report)}\n`);
+  if (o.json) await writeFile(o.json, `${JSON.stringify(report, null, 2)}\n`);
+  return o.check && !report.check.passed ? EXIT.failed : EXIT.ok;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`loadtest: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(EXIT.unexpected);
+    },
+  );
+}
