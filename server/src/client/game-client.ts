@@ -45,6 +45,8 @@ export interface GameClientOptions {
   iceServers?: RTCIceServer[];
   /** Clock for RTT measurement in ms; default performance.now. */
   now?: () => number;
+  /** Told about each failed attempt before the next one, so a UI can show the fallback happening. */
+  onAttemptFailed?: (transport: TransportKind, attempt: number, error: Error) => void;
 }
 
 /** The server refused the hello (or the connection never got a welcome). */
@@ -122,6 +124,7 @@ export class GameClient {
           // A refusal by the server (bad token, full, draining) will not change with retries.
           if (err instanceof GameClientError && err.code !== 'connect_failed') throw err;
           failures.push(`${kind}#${attempt}: ${(err as Error).message}`);
+          options.onAttemptFailed?.(kind, attempt, err as Error);
           if (attempt < attempts) await sleep(retryDelayMs * attempt);
         }
       }
