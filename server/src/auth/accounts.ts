@@ -1,0 +1,153 @@
+/**
+ * Auth over a Store: register, login (throttled), guest, and token verification. Tokens are signed
+ * with MMO_AUTH_SECRET; every process sharing that secret accepts every other's tokens.
+ */
+import { randomBytes } from 'node:crypto';
+import { ENV } from '../../../contract/env.ts';
+import { type Store, StoreError } from '../store/store.ts';
+import { type Auth, AuthError, type Session, type TokenClaims } from './auth.ts';
+import { DEFAULT_COST, hashPassword, verifyPassword } from './passwords.ts';
+import { SlidingWindow } from './throttle.ts';
+import { signToken, verifyToken } from './tokens.ts';
+
+/** Shortest MMO_AUTH_SECRET accepted (32 characters ≈ 192 bits of a random base64 string). */
+export const MIN_SECRET_LENGTH = 32;
+/** Usernames: 3–24 of a–z, 0–9, "_" and "-", compared without case. */
+export const USERNAME = /^[A-Za-z0-9_-]{3,24}$/;
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 128;
+
+export interface AccountAuthOptions {
+  /** MMO_AUTH_SECRET. Unset: a random key for this process (local mode only: see `requireSecret`). */
+  readonly secret?: string;
+  /** Refuse to start without a secret (clustered mode: processes must accept each other's tokens). */
+  readonly requireSecret?: boolean;
+  /** Token lifetime in seconds. Default 86,400 (a day). */
+  readonly tokenTtlSeconds?: number;
+  /** Failed logins per username within `usernameWindowSeconds` before it is locked. Default 5 in 900 s. */
+  readonly usernameFailures?: number;
+  readonly usernameWindowSeconds?: number;
+  /** Login attempts per client key (remote address) within `clientWindowSeconds`. Default 20 in 60 s. */
+  readonly clientAttempts?: number;
+  readonly clientWindowSeconds?: number;
+  /** log2 of scrypt's N for new hashes. Default 14; tests lower it. */
+  readonly passwordCost?: number;
+  /** Milliseconds clock; tests pass a fake one. */
+  readonly now?: () => number;
+}
+
+/** Throws a message naming MMO_AUTH_SECRET when `secret` is unusable; returns the key bytes. */
+export function checkSecret(secret: string | undefined, required: boolean): Buffer {
+  if (secret === undefined || secret === '') {
+    if (required) {
+      throw new AuthError(
+        'unavailable',
+        `${ENV.authSecret.name} is required when REDIS_URL or AMQP_URL is set (every process must sign tokens with the same key): set it to ${MIN_SECRET_LENGTH}+ random characters, e.g. \`openssl rand -base64 48\``,
+      );
+    }
+    return randomBytes(32);
+  }
+  if (secret.length < MIN_SECRET_LENGTH) {
+    throw new AuthError('unavailable', `${ENV.authSecret.name} must be at least ${MIN_SECRET_LENGTH} characters, got ${secret.length}: e.g. \`openssl rand -base64 48\``);
+  }
+  return Buffer.from(secret, 'utf8');
+}
+
+export class AccountAuth implements Auth {
+  readonly #store: Store;
+  readonly #secret: Buffer;
+  readonly #ttl: number;
+  readonly #cost: number;
+  readonly #now: () => number;
+  readonly #byUsername: SlidingWindow;
+  readonly #byClient: SlidingWindow;
+  /** Verified against when the username does not exist, so both cases take as long. */
+  #dummyHash: Promise<string> | undefined;
+
+  constructor(store: Store, options: AccountAuthOptions = {}) {
+    this.#store = store;
+    this.#secret = checkSecret(options.secret, options.requireSecret ?? false);
+    this.#ttl = options.tokenTtlSeconds ?? 86_400;
+    this.#cost = options.passwordCost ?? DEFAULT_COST;
+    this.#now = options.now ?? Date.now;
+    this.#byUsername = new SlidingWindow(options.usernameFailures ?? 5, (options.usernameWindowSeconds ?? 900) * 1000, this.#now);
+    this.#byClient = new SlidingWindow(options.clientAttempts ?? 20, (options.clientWindowSeconds ?? 60) * 1000, this.#now);
+  }
+
+  /** Validates, hashes and stores a new account; returns a session for it. */
+  async register(username: unknown, password: unknown): Promise<Session> {
+    const name = checkUsername(username);
+    const pass = checkPassword(password);
+    const hash = await hashPassword(pass, this.#cost);
+    const account = await this.#storeCall(() => this.#store.createAccount(name, hash));
+    return this.#session(account.id, false);
+  }
+
+  /** Checks credentials; throttled per username (failures) and per client key (attempts). */
+  async login(username: unknown, password: unknown, clientKey: string): Promise<Session> {
+    if (typeof username !== 'string' || typeof password !== 'string' || username.length > 64 || password.length > PASSWORD_MAX) {
+      throw new AuthError('bad_request', 'username and password must be strings');
+    }
+    const name = username.toLowerCase();
+    const wait = Math.max(this.#byClient.blockedFor(clientKey), this.#byUsername.blockedFor(name));
+    if (wait > 0) {
+      const retryAfterSeconds = Math.ceil(wait / 1000);
+      throw new AuthError('rate_limited', `too many login attempts: try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
+    }
+    this.#byClient.hit(clientKey);
+    const account = await this.#storeCall(() => this.#store.findAccountByUsername(name));
+    const ok = account?.passwordHash
+      ? await verifyPassword(password, account.passwordHash)
+      : (await verifyPassword(password, await this.#dummy()), false);
+    if (!ok || !account) {
+      this.#byUsername.hit(name);
+      throw new AuthError('bad_credentials', 'unknown username or wrong password');
+    }
+    this.#byUsername.reset(name);
+    return this.#session(account.id, false);
+  }
+
+  /** Creates a guest account (no username, no password). */
+  async guest(): Promise<Session> {
+    const account = await this.#storeCall(() => this.#store.createAccount(null, null));
+    return this.#session(account.id, true);
+  }
+
+  /** Checks signature and expiry; throws AuthError with a token_* code. */
+  verify(token: string): TokenClaims {
+    return verifyToken(token, this.#secret, Math.floor(this.#now() / 1000));
+  }
+
+  #session(accountId: string, guest: boolean): Session {
+    const claims: TokenClaims = { accountId, guest, expiresAt: Math.floor(this.#now() / 1000) + this.#ttl };
+    return { token: signToken(claims, this.#secret), claims };
+  }
+
+  #dummy(): Promise<string> {
+    this.#dummyHash ??= hashPassword(randomBytes(16).toString('hex'), this.#cost);
+    return this.#dummyHash;
+  }
+
+  async #storeCall<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof StoreError && error.code === 'username_taken') throw new AuthError('username_taken', 'that username is taken', { cause: error });
+      throw new AuthError('unavailable', 'accounts are unavailable right now: try again shortly', { cause: error });
+    }
+  }
+}
+
+function checkUsername(username: unknown): string {
+  if (typeof username !== 'string' || !USERNAME.test(username)) {
+    throw new AuthError('bad_request', 'username must be 3–24 characters: letters, digits, "_" or "-"');
+  }
+  return username.toLowerCase();
+}
+
+function checkPassword(password: unknown): string {
+  if (typeof password !== 'string' || password.length < PASSWORD_MIN || password.length > PASSWORD_MAX) {
+    throw new AuthError('bad_request', `password must be ${PASSWORD_MIN}–${PASSWORD_MAX} characters`);
+  }
+  return password;
+}

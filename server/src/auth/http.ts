@@ -1,0 +1,142 @@
+/**
+ * HTTP endpoints for accounts, mounted by the game HTTP server:
+ *   POST /auth/register {username, password} → 201 {token, accountId, guest, expiresAt}
+ *   POST /auth/login    {username, password} → 200 {token, accountId, guest, expiresAt}
+ *   POST /auth/guest                         → 201 {token, accountId, guest, expiresAt}
+ * Errors: {error: {code, message}} with 400 bad_request, 401 bad_credentials, 409 username_taken,
+ * 413 (body too large), 429 rate_limited (+ Retry-After), 503 unavailable.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Auth, AuthError, type AuthErrorCode, type Session } from './auth.ts';
+import { SlidingWindow } from './throttle.ts';
+
+export interface AuthHttpOptions {
+  /** Who is asking, for throttling. Default: the socket's remote address. */
+  readonly clientKey?: (req: IncomingMessage) => string;
+  /** Largest accepted body. Default 4 KiB. */
+  readonly maxBodyBytes?: number;
+  /** Account creations (register + guest) per client key per minute. Default 10. */
+  readonly createsPerMinute?: number;
+  readonly now?: () => number;
+}
+
+/** Handles a request when its path is under /auth/ and resolves true; otherwise resolves false untouched. */
+export type AuthHttpHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+const STATUS: Record<AuthErrorCode, number> = {
+  bad_request: 400,
+  username_taken: 409,
+  bad_credentials: 401,
+  rate_limited: 429,
+  token_missing: 401,
+  token_malformed: 401,
+  token_bad_signature: 401,
+  token_expired: 401,
+  unavailable: 503,
+};
+
+export function createAuthHttpHandler(auth: Auth, options: AuthHttpOptions = {}): AuthHttpHandler {
+  const clientKey = options.clientKey ?? ((req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown');
+  const maxBody = options.maxBodyBytes ?? 4096;
+  const creates = new SlidingWindow(options.createsPerMinute ?? 10, 60_000, options.now);
+
+  return async (req, res) => {
+    const path = (req.url ?? '').split('?')[0]!;
+    if (!path.startsWith('/auth/')) return false;
+    const route = path.slice('/auth/'.length);
+    if (!['register', 'login', 'guest'].includes(route)) {
+      send(res, 404, { error: { code: 'not_found', message: `no endpoint ${path}: use /auth/register, /auth/login or /auth/guest` } });
+      return true;
+    }
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      send(res, 405, { error: { code: 'bad_request', message: `${path} accepts POST only` } });
+      return true;
+    }
+    try {
+      const key = clientKey(req);
+      let session: Session;
+      if (route === 'login') {
+        const { username, password } = credentials(await readJson(req, maxBody));
+        session = await auth.login(username, password, key);
+      } else {
+        const wait = creates.blockedFor(key);
+        if (wait > 0) {
+          const retryAfterSeconds = Math.ceil(wait / 1000);
+          throw new AuthError('rate_limited', `too many new accounts from this address: try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
+        }
+        if (route === 'register') {
+          const { username, password } = credentials(await readJson(req, maxBody));
+          session = await auth.register(username, password);
+        } else {
+          await drain(req, maxBody);
+          session = await auth.guest();
+        }
+        creates.hit(key);
+      }
+      send(res, route === 'login' ? 200 : 201, {
+        token: session.token,
+        accountId: session.claims.accountId,
+        guest: session.claims.guest,
+        expiresAt: session.claims.expiresAt,
+      });
+    } catch (error) {
+      if (error instanceof BodyError) {
+        send(res, error.status, { error: { code: 'bad_request', message: error.message } });
+      } else if (error instanceof AuthError) {
+        if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+        send(res, STATUS[error.code], { error: { code: error.code, message: error.message } });
+      } else {
+        send(res, 500, { error: { code: 'internal', message: 'internal error' } });
+      }
+    }
+    return true;
+  };
+}
+
+class BodyError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function drain(req: IncomingMessage, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > max) throw new BodyError(413, `request body over ${max} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function readJson(req: IncomingMessage, max: number): Promise<Record<string, unknown>> {
+  const raw = await drain(req, max);
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new BodyError(400, 'request body must be JSON: {"username": "...", "password": "..."}');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new BodyError(400, 'request body must be a JSON object: {"username": "...", "password": "..."}');
+  }
+  return body as Record<string, unknown>;
+}
+
+function credentials(body: Record<string, unknown>): { username: string; password: string } {
+  const { username, password } = body;
+  if (typeof username !== 'string' || typeof password !== 'string') {
+    throw new BodyError(400, 'request body must carry "username" and "password" as strings');
+  }
+  return { username, password };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
