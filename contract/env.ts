@@ -23,7 +23,8 @@ export interface EnvSpec {
   readonly secret?: boolean;
 }
 
-const port = { type: 'int', min: 1, max: 65535 } as const;
+// 0 asks the OS for a free port (tests); the server logs the ports it actually bound.
+const port = { type: 'int', min: 0, max: 65535 } as const;
 
 export const ENV = {
   host: {
