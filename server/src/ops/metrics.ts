@@ -1,0 +1,88 @@
+/**
+ * The Prometheus metrics of one server process: exactly the metrics named in contract/metrics.ts,
+ * on a registry of its own. Hot-path counts (messages by type) live in the world's Traffic arrays
+ * and are copied into the counters when Prometheus scrapes.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { METRICS, type MetricSpec } from '../../../contract/metrics.ts';
+import type { ErrorCode } from '../protocol/errors.ts';
+import { TRANSPORTS, type Traffic, type TransportName } from '../world/traffic.ts';
+
+export interface ServerMetrics {
+  readonly registry: Registry;
+  readonly activePlayers: Gauge<string>;
+  readonly maxPlayers: Gauge;
+  readonly connectionsTotal: Counter<string>;
+  readonly tickDuration: Histogram;
+  readonly tickOverruns: Counter;
+  /** Per transport, resolved once (label lookups cost on the hot path). */
+  readonly inputAckLatency: Record<TransportName, { observe(seconds: number): void }>;
+  readonly storeSaveDuration: Histogram<string>;
+  readonly dependencyUp: Gauge<string>;
+  readonly draining: Gauge;
+  readonly buildInfo: Gauge<string>;
+  /** Counts one rejected inbound message by reason. */
+  rejected(reason: ErrorCode): void;
+}
+
+
+/** Creates the registry; `traffic` feeds the message counters at scrape time. */
+export function createMetrics(traffic: Traffic): ServerMetrics {
+  const registry = new Registry();
+  const config = (spec: MetricSpec) => ({ name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [registry] });
+  const reg = <T,>(m: T): T => m;
+  const inSeen = new Map<string, number>();
+  const outSeen = new Map<string, number>();
+  const syncTraffic = (counter: Counter<string>, direction: 'in' | 'out', seen: Map<string, number>): void => {
+    for (const row of traffic.rows(direction)) {
+      const key = `${row.transport}/${row.type}`;
+      const delta = row.count - (seen.get(key) ?? 0);
+      if (delta > 0) {
+        counter.labels({ type: row.type, transport: row.transport }).inc(delta);
+        seen.set(key, row.count);
+      }
+    }
+  };
+  reg(
+    new Counter({
+      ...config(METRICS.messagesIn),
+      collect() {
+        syncTraffic(this as Counter<string>, 'in', inSeen);
+      },
+    }),
+  );
+  reg(
+    new Counter({
+      ...config(METRICS.messagesOut),
+      collect() {
+        syncTraffic(this as Counter<string>, 'out', outSeen);
+      },
+    }),
+  );
+  const rejectedCounter = reg(new Counter({ ...config(METRICS.messagesRejected) }));
+  const rejectedChildren = new Map<string, { inc(): void }>();
+  const inputAck = reg(new Histogram({ ...config(METRICS.inputAckLatency), buckets: [...METRICS.inputAckLatency.buckets] }));
+  const connectionsTotal = reg(new Counter({ ...config(METRICS.connectionsTotal) }));
+  for (const t of TRANSPORTS) connectionsTotal.labels({ transport: t }).inc(0);
+  return {
+    registry,
+    activePlayers: reg(new Gauge({ ...config(METRICS.activePlayers) })),
+    maxPlayers: reg(new Gauge({ ...config(METRICS.maxPlayers) })),
+    connectionsTotal,
+    tickDuration: reg(new Histogram({ ...config(METRICS.tickDuration), buckets: [...METRICS.tickDuration.buckets] })),
+    tickOverruns: reg(new Counter({ ...config(METRICS.tickOverruns) })),
+    inputAckLatency: { ws: inputAck.labels({ transport: 'ws' }), udp: inputAck.labels({ transport: 'udp' }) },
+    storeSaveDuration: reg(new Histogram({ ...config(METRICS.storeSaveDuration), buckets: [...METRICS.storeSaveDuration.buckets] })),
+    dependencyUp: reg(new Gauge({ ...config(METRICS.dependencyUp) })),
+    draining: reg(new Gauge({ ...config(METRICS.draining) })),
+    buildInfo: reg(new Gauge({ ...config(METRICS.buildInfo) })),
+    rejected(reason) {
+      let child = rejectedChildren.get(reason);
+      if (!child) {
+        child = rejectedCounter.labels({ reason });
+        rejectedChildren.set(reason, child);
+      }
+      child.inc();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * The operations endpoints, each on its own port so they can be exposed differently from players:
+ * health (`/health/live`, `/health/ready`) and metrics (`/metrics`, `/version`).
+ */
+import { createServer, type Server } from 'node:http';
+import { PATHS } from '../../../contract/ports.ts';
+import type { Registry } from 'prom-client';
+
+export interface Readiness {
+  ready: boolean;
+  /** Why not ready (empty when ready). */
+  reasons: string[];
+}
+
+function send(res: import('node:http').ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+/** `/health/live` answers 200 while the event loop runs; `/health/ready` 200 only when ready. */
+export function createHealthServer(readiness: () => Readiness): Server {
+  return createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path === PATHS.live) return send(res, 200, { status: 'live' });
+    if (path === PATHS.ready) {
+      const r = readiness();
+      return send(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', reasons: r.reasons });
+    }
+    send(res, 404, { error: 'not_found', paths: [PATHS.live, PATHS.ready] });
+  });
+}
+
+export interface VersionInfo {
+  readonly version: string;
+  readonly protocol: number;
+  readonly node: string;
+  readonly serverId: string;
+  /** Set from a build-info file when the image was built with one. */
+  readonly build?: Readonly<Record<string, string>>;
+}
+
+/** `/metrics` in the Prometheus text format and `/version` as JSON. */
+export function createMetricsServer(registry: Registry, version: VersionInfo): Server {
+  return createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path === PATHS.metrics) {
+      registry
+        .metrics()
+        .then((text) => {
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(text);
+        })
+        .catch((err: unknown) => send(res, 500, { error: 'internal', message: String(err) }));
+      return;
+    }
+    if (path === PATHS.version) return send(res, 200, version);
+    send(res, 404, { error: 'not_found', paths: [PATHS.metrics, PATHS.version] });
+  });
+}

@@ -1,0 +1,87 @@
+/**
+ * The game port's plain HTTP: the demo page (the bundle in server/web/dist) at `/`, and
+ * `POST /auth/guest` for a guest token. WebSocket upgrades and WebRTC signaling share this server.
+ */
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AuthError, type Auth } from '../auth/auth.ts';
+import type { Logger } from '../log.ts';
+
+/** Where the demo bundle is built. */
+export const WEB_DIST = resolve(fileURLToPath(new URL('../../web/dist/', import.meta.url)));
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>mmo</title>
+<p>The demo page is not built. Run <code>npm run build:web</code> (or <code>npm start</code>, which builds it first).</p>`;
+
+export interface HttpOptions {
+  readonly auth: Auth;
+  readonly log: Logger;
+  readonly webRoot?: string;
+  /** Extra routes tried first (e.g. account endpoints); return true when handled. */
+  readonly routes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/** The request listener for the game port (geckos wraps it for its signaling paths). */
+export function createHttpHandler(options: HttpOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const root = options.webRoot ?? WEB_DIST;
+  return (req, res) => {
+    void (async () => {
+      if (options.routes && (await options.routes(req, res))) return;
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (path === '/auth/guest') {
+        if (req.method !== 'POST') return json(res, 405, { error: 'bad_request', message: 'use POST' }, { allow: 'POST' });
+        req.resume();
+        try {
+          const session = await options.auth.guest();
+          return json(res, 200, { token: session.token, accountId: session.claims.accountId, expiresAt: session.claims.expiresAt });
+        } catch (err) {
+          const code = err instanceof AuthError ? err.code : 'unavailable';
+          options.log.warn('guest sign-in failed', { error: err });
+          return json(res, code === 'rate_limited' ? 429 : 503, { error: code, message: (err as Error).message });
+        }
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'bad_request', message: 'not found' });
+      let rel: string;
+      try {
+        rel = normalize(decodeURIComponent(path === '/' ? '/index.html' : path));
+      } catch {
+        return json(res, 400, { error: 'bad_request', message: 'bad path' });
+      }
+      const file = join(root, rel);
+      if (!file.startsWith(root + sep)) return json(res, 404, { error: 'not_found' });
+      try {
+        const body = await readFile(file);
+        res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      } catch {
+        if (rel === sep + 'index.html') {
+          res.writeHead(200, { 'content-type': TYPES['.html']! });
+          return res.end(NOT_BUILT);
+        }
+        json(res, 404, { error: 'not_found' });
+      }
+    })().catch((err: unknown) => {
+      options.log.error('http handler failed', { error: err });
+      if (!res.headersSent) json(res, 500, { error: 'internal' });
+      else res.destroy();
+    });
+  };
+}
