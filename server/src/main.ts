@@ -12,7 +12,7 @@ import { LocalBus } from './bus/local.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger } from './log.ts';
 import { LocalPresence } from './presence/local.ts';
-import { MemoryStore } from './store/memory.ts';
+import { openPgliteStore } from './store/pglite.ts';
 
 let config: Config;
 try {
@@ -27,12 +27,12 @@ try {
 
 const log = createLogger(config.logLevel);
 
-/** Local mode: every dependency in this process. */
-function localDependencies(c: Config): Dependencies & { close(): Promise<void> } {
+/** Local mode: every dependency in this process (embedded PostgreSQL in MMO_DATA_DIR). */
+async function localDependencies(c: Config): Promise<Dependencies & { close(): Promise<void> }> {
   if (c.databaseUrl || c.redisUrl || c.amqpUrl) {
     throw new Error('DATABASE_URL, REDIS_URL and AMQP_URL are not supported by this build yet: unset them to run in local mode');
   }
-  const store = new MemoryStore();
+  const store = await openPgliteStore(c.dataDir);
   const presence = new LocalPresence();
   const bus = new LocalBus();
   const auth = new GuestAuth(store, c.authSecret ? { secret: c.authSecret } : {});
@@ -45,7 +45,7 @@ function localDependencies(c: Config): Dependencies & { close(): Promise<void> }
 }
 
 try {
-  const deps = localDependencies(config);
+  const deps = await localDependencies(config);
   const server = await startServer(config, deps, log);
   let stopping = false;
   const stop = (signal: string): void => {
