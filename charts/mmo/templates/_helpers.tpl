@@ -1,0 +1,290 @@
+{{/*
+mmo.name: the chart name (or nameOverride), at most 63 characters.
+*/}}
+{{- define "mmo.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+mmo.fullname: prefix of every object name. The release name when it already contains the chart
+name, else "<release>-<chart>". Truncated so suffixes ("-postgres-headless") still fit in 63.
+*/}}
+{{- define "mmo.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 42 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 42 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 42 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+mmo.chart: "<name>-<version>" for the helm.sh/chart label.
+*/}}
+{{- define "mmo.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+mmo.selectorLabels: labels that select one component's pods. Never change after install.
+Usage: include "mmo.selectorLabels" (dict "root" $ "component" "postgres")
+*/}}
+{{- define "mmo.selectorLabels" -}}
+{{- $c := include "mmo.contract" .root | fromJson -}}
+{{ $c.labels.name }}: {{ include "mmo.name" .root }}
+{{ $c.labels.instance }}: {{ .root.Release.Name }}
+{{ $c.labels.component }}: {{ .component }}
+{{- end }}
+
+{{/*
+mmo.labels: standard labels for every object of one component (selector labels + version, chart,
+managed-by, part-of, commonLabels). "version" defaults to the game server tag.
+Usage: include "mmo.labels" (dict "root" $ "component" "game-server" ["version" "1.2.3"])
+*/}}
+{{- define "mmo.labels" -}}
+{{- $c := include "mmo.contract" .root | fromJson -}}
+{{ include "mmo.selectorLabels" . }}
+{{ $c.labels.version }}: {{ default (include "mmo.imageTag" .root) .version | trunc 63 | trimSuffix "-" | quote }}
+{{ $c.labels.partOf }}: {{ include "mmo.name" .root }}
+{{ $c.labels.managedBy }}: {{ .root.Release.Service }}
+helm.sh/chart: {{ include "mmo.chart" .root }}
+{{- with .root.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+mmo.instanceSelector: selects every pod of the release (default-deny NetworkPolicy).
+*/}}
+{{- define "mmo.instanceSelector" -}}
+{{- $c := include "mmo.contract" . | fromJson -}}
+{{ $c.labels.name }}: {{ include "mmo.name" . }}
+{{ $c.labels.instance }}: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+mmo.imageTag: the game server tag (image.tag, else appVersion).
+*/}}
+{{- define "mmo.imageTag" -}}
+{{- default .Chart.AppVersion .Values.image.tag }}
+{{- end }}
+
+{{/*
+mmo.image: "repository:tag" or "repository@digest".
+Usage: include "mmo.image" (dict "repository" .. "tag" .. "digest" ..)
+*/}}
+{{- define "mmo.image" -}}
+{{- if .digest }}
+{{- printf "%s@%s" .repository .digest }}
+{{- else }}
+{{- printf "%s:%s" .repository (toString .tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+mmo.serverImage: the stable game server image.
+*/}}
+{{- define "mmo.serverImage" -}}
+{{- include "mmo.image" (dict "repository" .Values.image.repository "tag" (include "mmo.imageTag" .) "digest" .Values.image.digest) }}
+{{- end }}
+
+{{/*
+mmo.canaryImage: the canary image (canary tag/digest, falling back to the stable ones).
+*/}}
+{{- define "mmo.canaryImage" -}}
+{{- if .Values.canary.image.digest }}
+{{- include "mmo.image" (dict "repository" .Values.image.repository "digest" .Values.canary.image.digest) }}
+{{- else if .Values.canary.image.tag }}
+{{- include "mmo.image" (dict "repository" .Values.image.repository "tag" .Values.canary.image.tag) }}
+{{- else }}
+{{- include "mmo.serverImage" . }}
+{{- end }}
+{{- end }}
+
+{{/*
+mmo.podSecurityContext: pod-level settings that pass PodSecurity "restricted".
+Usage: include "mmo.podSecurityContext" 1000   (the image's uid, also used as gid and fsGroup)
+*/}}
+{{- define "mmo.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ . }}
+runAsGroup: {{ . }}
+fsGroup: {{ . }}
+fsGroupChangePolicy: OnRootMismatch
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/*
+mmo.containerSecurityContext: container settings that pass PodSecurity "restricted", root filesystem
+read-only (every image the chart runs writes only to mounted volumes).
+*/}}
+{{- define "mmo.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+privileged: false
+capabilities:
+  drop:
+    - ALL
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/*
+mmo.ceilDiv: ceil(a / b) for positive integers. Usage: include "mmo.ceilDiv" (list a b) | int
+*/}}
+{{- define "mmo.ceilDiv" -}}
+{{- $a := index . 0 | int }}{{- $b := index . 1 | int }}
+{{- div (add $a (sub $b 1)) $b }}
+{{- end }}
+
+{{/*
+Capacity arithmetic, in one place (documented in values.yaml under capacity and in docs/values.md):
+  needed   = ceil(capacity.targetPlayers / capacity.playersPerPod)
+  replicas = needed + capacity.spareReplicas           (gameServer.replicas, autoscaling.minReplicas)
+  max      = 2 × needed + capacity.spareReplicas       (autoscaling.maxReplicas: room for a doubling)
+Explicit (non-null) values always win; with targetPlayers 0 the defaults are 2 and 10.
+*/}}
+{{- define "mmo.neededReplicas" -}}
+{{- include "mmo.ceilDiv" (list .Values.capacity.targetPlayers .Values.capacity.playersPerPod) }}
+{{- end }}
+
+{{- define "mmo.replicas" -}}
+{{- if not (kindIs "invalid" .Values.gameServer.replicas) }}
+{{- .Values.gameServer.replicas | int }}
+{{- else if gt (int .Values.capacity.targetPlayers) 0 }}
+{{- add (include "mmo.neededReplicas" . | int) (int .Values.capacity.spareReplicas) }}
+{{- else }}2{{- end }}
+{{- end }}
+
+{{- define "mmo.minReplicas" -}}
+{{- $a := .Values.gameServer.autoscaling }}
+{{- if not (kindIs "invalid" $a.minReplicas) }}
+{{- $a.minReplicas | int }}
+{{- else if gt (int .Values.capacity.targetPlayers) 0 }}
+{{- add (include "mmo.neededReplicas" . | int) (int .Values.capacity.spareReplicas) }}
+{{- else }}2{{- end }}
+{{- end }}
+
+{{- define "mmo.maxReplicas" -}}
+{{- $a := .Values.gameServer.autoscaling }}
+{{- if not (kindIs "invalid" $a.maxReplicas) }}
+{{- $a.maxReplicas | int }}
+{{- else if gt (int .Values.capacity.targetPlayers) 0 }}
+{{- add (mul 2 (include "mmo.neededReplicas" . | int)) (int .Values.capacity.spareReplicas) }}
+{{- else }}10{{- end }}
+{{- end }}
+
+{{/*
+mmo.minStableReplicas: the fewest stable pods that can be running (HPA min, else replicas).
+*/}}
+{{- define "mmo.minStableReplicas" -}}
+{{- if .Values.gameServer.autoscaling.enabled }}{{ include "mmo.minReplicas" . }}{{ else }}{{ include "mmo.replicas" . }}{{ end }}
+{{- end }}
+
+{{/*
+UDP mode predicates. perNode: one game pod per node owns the node's UDP port (nodePort, hostPort,
+hostNetwork); these modes announce the node's address, written by the node-address init container.
+*/}}
+{{- define "mmo.udpEnabled" -}}
+{{- if ne .Values.udp.mode "disabled" }}true{{ end }}
+{{- end }}
+
+{{- define "mmo.udpPerNode" -}}
+{{- if has .Values.udp.mode (list "nodePort" "hostPort" "hostNetwork") }}true{{ end }}
+{{- end }}
+
+{{/*
+mmo.udpPort: the UDP port the server binds (and announces).
+*/}}
+{{- define "mmo.udpPort" -}}
+{{- if eq .Values.udp.mode "nodePort" }}{{ .Values.udp.nodePort | int }}{{ else }}{{ .Values.udp.port | int }}{{ end }}
+{{- end }}
+
+{{/*
+Names of generated objects.
+*/}}
+{{- define "mmo.serverName" -}}{{ include "mmo.fullname" . }}-server{{- end }}
+{{- define "mmo.canaryName" -}}{{ include "mmo.fullname" . }}-server-canary{{- end }}
+{{- define "mmo.internalServiceName" -}}{{ include "mmo.fullname" . }}-server-internal{{- end }}
+{{- define "mmo.postgresName" -}}{{ include "mmo.fullname" . }}-postgres{{- end }}
+{{- define "mmo.redisName" -}}{{ include "mmo.fullname" . }}-redis{{- end }}
+{{- define "mmo.rabbitmqName" -}}{{ include "mmo.fullname" . }}-rabbitmq{{- end }}
+{{- define "mmo.migrateName" -}}{{ include "mmo.fullname" . }}-migrate{{- end }}
+
+{{/*
+Where the server's credentials come from: a (name, key) pair per variable, either a user's Secret or
+the chart's generated "<fullname>-server" Secret.
+Usage: include "mmo.secretRef" (dict "root" $ "var" "databaseUrl") | fromYaml
+*/}}
+{{- define "mmo.secretRef" -}}
+{{- $v := .root.Values }}
+{{- $gen := include "mmo.serverName" .root }}
+{{- $c := include "mmo.contract" .root | fromJson }}
+{{- if eq .var "databaseUrl" }}
+{{- if $v.postgres.enabled }}
+{{- if $v.postgres.auth.existingSecret }}name: {{ $v.postgres.auth.existingSecret }}
+key: {{ $v.postgres.auth.urlKey }}{{ else }}name: {{ $gen }}
+key: {{ $c.env.databaseUrl }}{{ end }}
+{{- else }}name: {{ $v.postgres.external.existingSecret }}
+key: {{ $v.postgres.external.existingSecretKey }}
+{{- end }}
+{{- else if eq .var "redisUrl" }}
+{{- if $v.redis.enabled }}
+{{- if $v.redis.auth.existingSecret }}name: {{ $v.redis.auth.existingSecret }}
+key: {{ $v.redis.auth.urlKey }}{{ else }}name: {{ $gen }}
+key: {{ $c.env.redisUrl }}{{ end }}
+{{- else }}name: {{ $v.redis.external.existingSecret }}
+key: {{ $v.redis.external.existingSecretKey }}
+{{- end }}
+{{- else if eq .var "amqpUrl" }}
+{{- if $v.rabbitmq.enabled }}
+{{- if $v.rabbitmq.auth.existingSecret }}name: {{ $v.rabbitmq.auth.existingSecret }}
+key: {{ $v.rabbitmq.auth.urlKey }}{{ else }}name: {{ $gen }}
+key: {{ $c.env.amqpUrl }}{{ end }}
+{{- else }}name: {{ $v.rabbitmq.external.existingSecret }}
+key: {{ $v.rabbitmq.external.existingSecretKey }}
+{{- end }}
+{{- else if eq .var "authSecret" }}
+{{- if $v.gameServer.auth.existingSecret }}name: {{ $v.gameServer.auth.existingSecret }}
+key: {{ $v.gameServer.auth.existingSecretKey }}{{ else }}name: {{ $gen }}
+key: {{ $c.env.authSecret }}{{ end }}
+{{- else if eq .var "iceServers" }}name: {{ $v.udp.iceServersSecret.name }}
+key: {{ $v.udp.iceServersSecret.key }}
+{{- end }}
+{{- end }}
+
+{{/*
+mmo.generatesServerSecret: true when the chart must create "<fullname>-server" (some credential is
+generated by the chart rather than taken from a user's Secret).
+*/}}
+{{- define "mmo.generatesServerSecret" -}}
+{{- $v := .Values }}
+{{- if or (not $v.gameServer.auth.existingSecret) (and $v.postgres.enabled (not $v.postgres.auth.existingSecret)) (and $v.redis.enabled (not $v.redis.auth.existingSecret)) (and $v.rabbitmq.enabled (not $v.rabbitmq.auth.existingSecret)) }}true{{ end }}
+{{- end }}
+
+{{/*
+mmo.databaseEnv: the DATABASE_URL env entry (used by the server, its migrate init container and the
+migration Job).
+*/}}
+{{- define "mmo.databaseEnv" -}}
+{{- $c := include "mmo.contract" . | fromJson }}
+- name: {{ $c.env.databaseUrl }}
+  valueFrom:
+    secretKeyRef:
+      {{- include "mmo.secretRef" (dict "root" . "var" "databaseUrl") | nindent 6 }}
+{{- end }}
+
+{{/*
+mmo.tmpVolumeMount / mmo.tmpVolume: the only writable path of the game server image.
+*/}}
+{{- define "mmo.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 256Mi
+{{- end }}
