@@ -1,0 +1,55 @@
+/** The values cases every rendered-output test runs over: each preset, then a matrix of toggles. */
+import type { RenderOptions } from '../support/chart.ts';
+
+export interface ValuesCase extends RenderOptions {
+  name: string;
+}
+
+const external = {
+  postgres: { enabled: false, external: { host: 'db.example.com', existingSecret: 'mmo-db' } },
+  redis: { enabled: false, external: { host: 'cache.example.com', existingSecret: 'mmo-redis' } },
+  rabbitmq: { enabled: false, external: { host: 'mq.example.com', existingSecret: 'mmo-amqp', cidrs: ['10.0.0.0/8'] } },
+};
+
+export const CASES: readonly ValuesCase[] = [
+  { name: 'chart defaults' },
+  { name: 'preset dev', presets: ['dev'] },
+  { name: 'preset staging', presets: ['staging'] },
+  { name: 'preset production', presets: ['production'] },
+  { name: 'udp nodePort', values: [{ udp: { mode: 'nodePort' } }] },
+  { name: 'udp hostPort', values: [{ udp: { mode: 'hostPort' } }] },
+  { name: 'udp hostNetwork', values: [{ udp: { mode: 'hostNetwork' } }] },
+  { name: 'udp relay', values: [{ udp: { mode: 'relay', iceServers: [{ urls: ['turn:turn.example.com:3478'], username: 'game' }] } }] },
+  { name: 'udp relay with secret ICE servers', values: [{ udp: { mode: 'relay', iceServersSecret: { name: 'turn-credentials' } } }] },
+  { name: 'udp disabled', values: [{ udp: { mode: 'disabled' } }] },
+  { name: 'external services', values: [external] },
+  { name: 'external services on production', presets: ['production'], values: [external] },
+  { name: 'existing secrets', values: [{ gameServer: { auth: { existingSecret: 'mmo-auth' } }, postgres: { auth: { existingSecret: 'pg' } }, redis: { auth: { existingSecret: 'rd' } }, rabbitmq: { auth: { existingSecret: 'mq' } } }] },
+  { name: 'monitoring on', values: [{ monitoring: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true }, dashboard: { enabled: true } } }] },
+  { name: 'monitoring off on production', presets: ['production'], values: [{ monitoring: { serviceMonitor: { enabled: false }, prometheusRule: { enabled: false }, dashboard: { enabled: false } } }] },
+  { name: 'canary on', values: [{ canary: { enabled: true, replicas: 1, image: { tag: '0.2.0' } } }] },
+  { name: 'canary on production', presets: ['production'], values: [{ canary: { enabled: true, image: { tag: '0.2.0' } } }] },
+  { name: 'hpa on', values: [{ gameServer: { autoscaling: { enabled: true } } }] },
+  { name: 'hpa on with players per pod', values: [{ gameServer: { autoscaling: { enabled: true, playersPerPod: { enabled: true } } } }] },
+  { name: 'hpa off on production', presets: ['production'], values: [{ gameServer: { autoscaling: { enabled: false } } }] },
+  { name: 'pdb off', values: [{ gameServer: { pdb: { enabled: false } } }] },
+  { name: 'pdb minAvailable', values: [{ gameServer: { replicas: 3, pdb: { minAvailable: 2 } } }] },
+  { name: 'ingress and load balancer', values: [{ ingress: { enabled: true, className: 'nginx', hosts: ['game.example.com'], tls: [{ secretName: 'game-tls', hosts: ['game.example.com'] }] }, service: { type: 'LoadBalancer', loadBalancerSourceRanges: ['203.0.113.0/24'] } }] },
+  { name: 'node port service', values: [{ service: { type: 'NodePort', nodePort: 30080 } }] },
+  { name: 'network policies off', values: [{ networkPolicy: { enabled: false } }] },
+  { name: 'digest-pinned images', values: [{ image: { digest: `sha256:${'a'.repeat(64)}` }, postgres: { image: { digest: `sha256:${'b'.repeat(64)}` } } }] },
+];
+
+/** Values as helm would merge them for one case, enough to answer "is X enabled" (deep merge). */
+export function mergedValues(defaults: object, presets: Record<string, object>, c: ValuesCase): Record<string, any> {
+  const layers = [defaults, ...(c.presets ?? []).map((p) => presets[p]!), ...(c.values ?? [])];
+  return layers.reduce((acc: Record<string, any>, layer) => deepMerge(acc, layer as Record<string, any>), {});
+}
+
+function deepMerge(a: Record<string, any>, b: Record<string, any>): Record<string, any> {
+  const out: Record<string, any> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && out[k] && typeof out[k] === 'object' && !Array.isArray(out[k]) ? deepMerge(out[k], v) : v;
+  }
+  return out;
+}

@@ -1,0 +1,54 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { METRICS } from '../../contract/metrics.ts';
+import { CONTRACT_TPL_PATH, renderContractTpl } from '../../scripts/gen/chart-contract.ts';
+import { DASHBOARD_PATH, renderDashboard } from '../../scripts/gen/dashboard.ts';
+import { CHART_DIR, PRESETS, PRESETS_DIR } from '../support/chart.ts';
+
+const FIX = 'run `npm run gen` and commit the result';
+
+describe('files generated from the contract', () => {
+  it('templates/_contract.tpl matches contract/*.ts', async () => {
+    expect(await readFile(CONTRACT_TPL_PATH, 'utf8'), FIX).toBe(renderContractTpl());
+  });
+
+  it('files/dashboard.json matches its generator', async () => {
+    expect(await readFile(DASHBOARD_PATH, 'utf8'), FIX).toBe(renderDashboard());
+  });
+
+  it('the dashboard queries only metric names of the contract', async () => {
+    const text = await readFile(DASHBOARD_PATH, 'utf8');
+    const used = new Set([...text.matchAll(/game_server_[a-z_]+/g)].map((m) => m[0].replace(/_bucket$/, '')));
+    const known = new Set<string>(Object.values(METRICS).map((m) => m.name));
+    expect([...used].filter((name) => !known.has(name))).toEqual([]);
+    expect(used.size).toBeGreaterThan(8);
+  });
+});
+
+describe('values files', () => {
+  // Credentials belong in Secrets: a values key that looks like one may only name a Secret or a key.
+  const credentialLike = /pass(word)?|secret|token|credential|apikey/i;
+  const allowed = /^(existingSecret|existingSecretKey|passwordKey|urlKey|iceServersSecret|authSecret)$/;
+
+  function offending(value: unknown, path: string, out: string[]): string[] {
+    if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        const p = path ? `${path}.${k}` : k;
+        if (credentialLike.test(k) && !allowed.test(k) && !(v && typeof v === 'object')) out.push(p);
+        offending(v, p, out);
+      }
+    }
+    return out;
+  }
+
+  it.each(['charts/mmo/values.yaml', ...PRESETS.map((p) => `values/${p}.yaml`)])('%s holds no credential', async (file) => {
+    const path = file.startsWith('values/') ? join(PRESETS_DIR, file.slice('values/'.length)) : join(CHART_DIR, 'values.yaml');
+    expect(offending(parse(await readFile(path, 'utf8')), '', [])).toEqual([]);
+  });
+
+  it('the credential check catches a password in values', () => {
+    expect(offending({ postgres: { auth: { password: 'hunter2' } } }, '', [])).toEqual(['postgres.auth.password']);
+  });
+});

@@ -1,0 +1,20 @@
+import { describe, expect, inject, it } from 'vitest';
+import type { HelmMajor } from '../../scripts/setup/helm.ts';
+import { PRESETS, lint, type Preset } from '../support/chart.ts';
+
+const majors: HelmMajor[] = [3, 4];
+
+describe.each(majors)('helm %i lint --strict', (major) => {
+  const cases: [string, readonly Preset[]][] = [['chart defaults', []], ...PRESETS.map((p): [string, Preset[]] => [`preset ${p}`, [p]])];
+  it.each(cases)('passes with %s', async (_name, presets) => {
+    const res = await lint(inject('helmPaths')[major], { presets });
+    expect(res.stderr + res.stdout).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+    expect(res.code).toBe(0);
+  });
+
+  it('fails on a value the schema rejects', async () => {
+    const res = await lint(inject('helmPaths')[major], { values: [{ udp: { mode: 'satellite' } }] });
+    expect(res.code).not.toBe(0);
+    expect(res.stdout + res.stderr).toContain('udp');
+  });
+});

@@ -1,0 +1,184 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { ENV } from '../../contract/env.ts';
+import { COMPONENTS, LABELS, TRACKS } from '../../contract/labels.ts';
+import { PATHS } from '../../contract/ports.ts';
+import type { HelmMajor } from '../../scripts/setup/helm.ts';
+import { CHART_DIR, PRESETS, PRESETS_DIR, podSpecs, render, type PodSpec } from '../support/chart.ts';
+import { manifestProblems, type Manifest } from '../support/k8s-strict.ts';
+import { resourceViolations, restrictedViolations, selects, writableRootViolations } from '../support/policy.ts';
+import { CASES, mergedValues, type ValuesCase } from './cases.ts';
+
+const majors: HelmMajor[] = [3, 4];
+const rendered = new Map<string, Manifest[]>();
+let defaults: object;
+const presets: Record<string, object> = {};
+
+beforeAll(async () => {
+  defaults = parse(await readFile(join(CHART_DIR, 'values.yaml'), 'utf8'));
+  for (const p of PRESETS) presets[p] = parse(await readFile(join(PRESETS_DIR, `${p}.yaml`), 'utf8'));
+  const helm = inject('helmPaths');
+  // Render every case with both majors up front (helm is the slow part), at most 4 at a time.
+  const jobs = majors.flatMap((major) => CASES.map((c) => [major, c] as const));
+  for (let i = 0; i < jobs.length; i += 4) {
+    await Promise.all(jobs.slice(i, i + 4).map(async ([major, c]) => rendered.set(`${major}|${c.name}`, await render(helm[major], c))));
+  }
+}, 120_000);
+
+const table = majors.flatMap((major) => CASES.map((c) => ({ major, c, label: `helm ${major}, ${c.name}` })));
+const out = (major: HelmMajor, c: ValuesCase) => rendered.get(`${major}|${c.name}`)!;
+const valuesOf = (c: ValuesCase) => mergedValues(defaults, presets, c);
+const isGameServer = (labels: Record<string, string>) => labels[LABELS.component] === COMPONENTS.gameServer;
+
+describe.each(table)('$label', ({ major, c }) => {
+  it('renders objects that are valid Kubernetes objects, with no unknown fields', async () => {
+    const manifests = out(major, c);
+    expect(manifests.length).toBeGreaterThan(10);
+    const problems = (await Promise.all(manifests.map(manifestProblems))).flat();
+    expect(problems).toEqual([]);
+  });
+
+  it('gives every container CPU and memory requests and limits', () => {
+    expect(podSpecs(out(major, c)).flatMap((p) => resourceViolations(p.owner.metadata.name, p.spec))).toEqual([]);
+  });
+
+  it('runs every pod under PodSecurity "restricted" (except the modes that document otherwise)', () => {
+    const mode = valuesOf(c).udp.mode as string;
+    const violations = podSpecs(out(major, c)).flatMap((p) => restrictedViolations(p.owner.metadata.name, p.spec));
+    if (mode === 'hostPort' || mode === 'hostNetwork') {
+      // Only the game servers may break it, and only by the host port / host network the mode is about.
+      for (const v of violations) expect(v).toMatch(mode === 'hostPort' ? /-server(-canary)?\/server: hostPort \d+$/ : /-server(-canary)?(\/server)?: host(Network|Port \d+)$/);
+      expect(violations.length).toBeGreaterThan(0);
+    } else {
+      expect(violations).toEqual([]);
+    }
+    expect(podSpecs(out(major, c)).flatMap((p) => writableRootViolations(p.owner.metadata.name, p.spec))).toEqual([]);
+  });
+
+  it('mounts no service account token, except the node reader token in the node-address init container', () => {
+    for (const { owner, spec } of podSpecs(out(major, c))) {
+      expect(spec.automountServiceAccountToken, owner.metadata.name).toBe(false);
+      const tokenVolumes = (spec.volumes ?? []).filter((v) => JSON.stringify(v).includes('serviceAccountToken')).map((v) => v.name);
+      for (const ctr of [...(spec.initContainers ?? []), ...spec.containers]) {
+        const mountsToken = (ctr.volumeMounts ?? []).some((m) => tokenVolumes.includes(m.name));
+        expect(mountsToken, `${owner.metadata.name}/${ctr.name}`).toBe(ctr.name === 'node-address');
+      }
+    }
+  });
+
+  it('probes the game servers on the contract health paths, and every data service', () => {
+    for (const { owner, labels, spec } of podSpecs(out(major, c))) {
+      const main = spec.containers[0]!;
+      if (isGameServer(labels)) {
+        expect(JSON.stringify(main.livenessProbe)).toContain(PATHS.live);
+        expect(JSON.stringify(main.readinessProbe)).toContain(PATHS.ready);
+        expect(main.startupProbe, owner.metadata.name).toBeDefined();
+      } else if (owner.kind === 'StatefulSet') {
+        expect(main.livenessProbe, owner.metadata.name).toBeDefined();
+        expect(main.readinessProbe, owner.metadata.name).toBeDefined();
+      }
+    }
+  });
+
+  it('labels every object with the standard labels and game server pods with their track', () => {
+    for (const m of out(major, c)) {
+      for (const key of [LABELS.name, LABELS.instance, LABELS.version, LABELS.component, LABELS.partOf, LABELS.managedBy]) {
+        expect(m.metadata.labels?.[key], `${m.kind}/${m.metadata.name} ${key}`).toBeTruthy();
+      }
+    }
+    const gamePods = podSpecs(out(major, c)).filter((p) => isGameServer(p.labels));
+    expect(gamePods.length).toBe(valuesOf(c).canary.enabled ? 2 : 1);
+    for (const p of gamePods) expect(TRACKS).toContain(p.labels[LABELS.track]);
+  });
+
+  it('selects every workload with a NetworkPolicy of its own (when policies are on)', () => {
+    const policies = out(major, c).filter((m) => m.kind === 'NetworkPolicy');
+    if (!valuesOf(c).networkPolicy.enabled) return void expect(policies).toEqual([]);
+    const selectorOf = (p: Manifest) => (p.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector.matchLabels;
+    const denyAll = policies.filter((p) => !('ingress' in (p.spec as object)) && !('egress' in (p.spec as object)));
+    expect(denyAll).toHaveLength(1);
+    for (const { owner, labels } of podSpecs(out(major, c))) {
+      expect(selects(selectorOf(denyAll[0]!), labels), `default deny selects ${owner.metadata.name}`).toBe(true);
+      const own = policies.filter((p) => p !== denyAll[0] && selects(selectorOf(p), labels));
+      expect(own.length, `a policy for ${owner.metadata.name}`).toBeGreaterThan(0);
+    }
+  });
+
+  it('creates a PodDisruptionBudget and an autoscaler exactly when enabled, both on the stable game servers', () => {
+    const v = valuesOf(c);
+    const pdbs = out(major, c).filter((m) => m.kind === 'PodDisruptionBudget');
+    const hpas = out(major, c).filter((m) => m.kind === 'HorizontalPodAutoscaler');
+    expect(pdbs).toHaveLength(v.gameServer.pdb.enabled ? 1 : 0);
+    expect(hpas).toHaveLength(v.gameServer.autoscaling.enabled ? 1 : 0);
+    const stable = out(major, c).find((m) => m.kind === 'Deployment' && m.metadata.labels?.[LABELS.track] === 'stable')!;
+    for (const pdb of pdbs) expect((pdb.spec as any).selector.matchLabels).toEqual((stable.spec as any).selector.matchLabels);
+    for (const hpa of hpas) expect((hpa.spec as any).scaleTargetRef.name).toBe(stable.metadata.name);
+    expect('replicas' in (stable.spec as object)).toBe(!v.gameServer.autoscaling.enabled);
+  });
+
+  it('keeps every credential out of ConfigMaps and plain env values', () => {
+    const manifests = out(major, c);
+    const secretNames: string[] = Object.values(ENV).filter((s) => 'secret' in s && s.secret).map((s) => s.name);
+    const secretValues = manifests
+      .filter((m) => m.kind === 'Secret')
+      .flatMap((m) => Object.values((m as { data?: Record<string, string> }).data ?? {}).map((b64) => Buffer.from(b64, 'base64').toString()));
+    const passwords = secretValues.flatMap((s) => [s, ...[...s.matchAll(/:([A-Za-z0-9]{16,})@/g)].map((x) => x[1]!)]);
+    for (const m of manifests.filter((x) => x.kind !== 'Secret')) {
+      const text = JSON.stringify(m);
+      for (const p of passwords) expect(text.includes(p), `${m.kind}/${m.metadata.name} holds a secret value`).toBe(false);
+      if (m.kind === 'ConfigMap') for (const name of secretNames) expect(Object.keys((m as any).data ?? {})).not.toContain(name);
+    }
+    for (const { owner, spec } of podSpecs(manifests)) {
+      for (const ctr of [...(spec.initContainers ?? []), ...spec.containers]) {
+        for (const e of ctr.env ?? []) {
+          if (secretNames.includes(e.name) || /PASS|SECRET|AUTH/.test(e.name)) {
+            expect(e.value, `${owner.metadata.name}/${ctr.name} ${e.name}`).toBeUndefined();
+            expect(e.valueFrom, `${owner.metadata.name}/${ctr.name} ${e.name}`).toHaveProperty('secretKeyRef');
+          }
+        }
+      }
+    }
+  });
+
+  it('sets exactly the contract environment variables on the game server, credentials from Secrets', () => {
+    const manifests = out(major, c);
+    const contractNames = new Set<string>(Object.values(ENV).map((s) => s.name));
+    for (const { spec, labels } of podSpecs(manifests).filter((p) => isGameServer(p.labels))) {
+      const server = spec.containers.find((x) => x.name === 'server')!;
+      const cmName = server.envFrom?.[0]?.configMapRef?.name;
+      const cm = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === cmName)!;
+      const names = [...Object.keys((cm as any).data), ...(server.env ?? []).map((e) => e.name)];
+      expect(names.filter((n) => !contractNames.has(n)), `unknown env on ${labels[LABELS.track]}`).toEqual([]);
+      expect(new Set(names).size).toBe(names.length);
+      for (const required of [ENV.databaseUrl, ENV.redisUrl, ENV.amqpUrl, ENV.authSecret, ENV.serverId]) expect(names).toContain(required.name);
+    }
+  });
+
+  it('lets pods drain: grace period above the drain time, rollouts never below capacity', () => {
+    const drain = Number(valuesOf(c).gameServer.config.drainSeconds);
+    for (const d of out(major, c).filter((m) => m.kind === 'Deployment')) {
+      const spec = d.spec as { strategy: { rollingUpdate: { maxUnavailable: number } }; template: { spec: PodSpec & { terminationGracePeriodSeconds: number } } };
+      expect(spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+      expect(spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(drain);
+    }
+  });
+
+  it('points every Service at pods that exist', () => {
+    const manifests = out(major, c);
+    const pods = podSpecs(manifests);
+    for (const svc of manifests.filter((m) => m.kind === 'Service')) {
+      const selector = (svc.spec as { selector: Record<string, string> }).selector;
+      expect(pods.some((p) => selects(selector, p.labels)), `${svc.metadata.name} selects nothing`).toBe(true);
+    }
+  });
+});
+
+describe('rendering agrees between helm 3 and helm 4', () => {
+  it.each(CASES.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    // Generated passwords differ per render; everything else must be identical.
+    const strip = (ms: Manifest[]) => JSON.stringify(ms.filter((m) => m.kind !== 'Secret'));
+    expect(strip(out(3, c))).toBe(strip(out(4, c)));
+  });
+});
