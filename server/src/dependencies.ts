@@ -1,0 +1,347 @@
+/**
+ * Chooses and connects the server's durable and shared parts from configuration, the way an
+ * operator reads it: an unset URL means the embedded/in-process implementation (`npm start` needs no
+ * service), a set URL means the real service, and a set URL that cannot be reached stops the start
+ * with a message naming the variable and how to fix it.
+ *
+ *   const deps = await connectDependencies(dependencyConfigFromEnv(process.env, serverId), { log });
+ *   deps.health.start();                  // probes every 5 s; deps.health.ready() for /health/ready
+ *   ... deps.store, deps.presence, deps.bus, deps.auth, deps.authHttp(req, res) ...
+ *   await deps.close();                   // after the final save, on drain
+ */
+import { ENV } from '../../contract/env.ts';
+import { AccountAuth } from './auth/accounts.ts';
+import { type AuthHttpHandler, createAuthHttpHandler } from './auth/http.ts';
+import type { Bus } from './bus/bus.ts';
+import { LocalBus } from './bus/local.ts';
+import { describeAmqpUrl, RabbitBus } from './bus/rabbitmq.ts';
+import { LocalPresence } from './presence/local.ts';
+import type { Presence } from './presence/presence.ts';
+import { describeRedisUrl, RedisPresence } from './presence/redis.ts';
+import { MemoryStore } from './store/memory.ts';
+import { openPgliteStore } from './store/pglite.ts';
+import { describeUrl, migratePostgres, openPostgresStore } from './store/postgres.ts';
+import type { Store } from './store/store.ts';
+
+/** Plain configuration; `dependencyConfigFromEnv` reads it from the environment. */
+export interface DependencyConfig {
+  /** DATABASE_URL; unset → embedded PGlite in `dataDir`. */
+  readonly databaseUrl?: string | undefined;
+  /** MMO_DATA_DIR ("memory://" keeps the embedded database in memory). */
+  readonly dataDir: string;
+  /** REDIS_URL; unset → in-process presence. */
+  readonly redisUrl?: string | undefined;
+  /** AMQP_URL; unset → in-process bus. */
+  readonly amqpUrl?: string | undefined;
+  /** MMO_AUTH_SECRET; required when REDIS_URL or AMQP_URL is set. */
+  readonly authSecret?: string | undefined;
+  /** MMO_SERVER_ID (the host/pod name by default): names this process's direct queue. */
+  readonly serverId: string;
+}
+
+export type DependencyName = 'store' | 'presence' | 'bus';
+export type LogFn = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+export interface ConnectOptions {
+  /** Where connection events go (reconnects, outages). Default: JSON lines on stdout. */
+  readonly log?: LogFn;
+  /** Milliseconds each service may take to answer at start. Default 5,000. */
+  readonly connectTimeoutMs?: number;
+  /**
+   * With DATABASE_URL: "verify" (default) refuses a schema that is behind (the chart's migration
+   * Job owns migrations); "apply" runs pending migrations itself. The embedded store always applies.
+   */
+  readonly migrations?: 'verify' | 'apply';
+  /** Use MemoryStore instead of PGlite when DATABASE_URL is unset (unit tests of the server). */
+  readonly memoryStore?: boolean;
+}
+
+export interface Dependencies {
+  readonly store: Store;
+  readonly presence: Presence;
+  readonly bus: Bus;
+  readonly auth: AccountAuth;
+  /** POST /auth/register|login|guest; resolves false for any other path. */
+  readonly authHttp: AuthHttpHandler;
+  /** Which implementation each part uses, for the start log line and /version. */
+  readonly mode: { readonly store: 'postgres' | 'embedded' | 'memory'; readonly presence: 'redis' | 'local'; readonly bus: 'rabbitmq' | 'local' };
+  /** Probes of each dependency for readiness and game_server_dependency_up. */
+  readonly health: DependencyHealth;
+  /** Stops probing and closes bus, presence and store (in that order). */
+  close(): Promise<void>;
+}
+
+/** A dependency that cannot be used; the message names the variable and a fix. */
+export class DependencyError extends Error {
+  override name = 'DependencyError';
+  /** The environment variable to look at. */
+  readonly variable: string;
+  constructor(variable: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.variable = variable;
+  }
+}
+
+/** Reads the dependency settings from the environment (names from contract/env.ts). */
+export function dependencyConfigFromEnv(env: NodeJS.ProcessEnv, serverId: string): DependencyConfig {
+  const get = (name: string) => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  return {
+    databaseUrl: get(ENV.databaseUrl.name),
+    dataDir: get(ENV.dataDir.name) ?? ENV.dataDir.default,
+    redisUrl: get(ENV.redisUrl.name),
+    amqpUrl: get(ENV.amqpUrl.name),
+    authSecret: get(ENV.authSecret.name),
+    serverId,
+  };
+}
+
+const defaultLog: LogFn = (level, msg, fields) =>
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
+
+/** Connects every dependency (in parallel); on any failure closes the others and throws DependencyError. */
+export async function connectDependencies(config: DependencyConfig, options: ConnectOptions = {}): Promise<Dependencies> {
+  const log = options.log ?? defaultLog;
+  const timeout = options.connectTimeoutMs ?? 5_000;
+  const clustered = config.redisUrl !== undefined || config.amqpUrl !== undefined;
+
+  // The secret is checked first: it needs no I/O and a missing one is a plain configuration error.
+  let authSecretError: DependencyError | undefined;
+  try {
+    new AccountAuth(new MemoryStore(), { secret: config.authSecret, requireSecret: clustered });
+  } catch (error) {
+    authSecretError = new DependencyError(ENV.authSecret.name, (error as Error).message, { cause: error });
+  }
+  if (authSecretError) throw authSecretError;
+
+  const results = await Promise.allSettled([
+    connectStore(config, options, timeout, log),
+    connectPresence(config, timeout, log),
+    connectBus(config, timeout, log),
+  ]);
+  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
+  if (failures.length > 0) {
+    for (const r of results) if (r.status === 'fulfilled') await r.value.close().catch(() => {});
+    if (failures.length === 1) throw failures[0];
+    throw new DependencyError(
+      failures.map((f) => (f instanceof DependencyError ? f.variable : '?')).join(', '),
+      failures.map((f) => f.message).join('\n'),
+      { cause: failures[0] },
+    );
+  }
+  const value = <T>(r: PromiseSettledResult<T>) => (r as PromiseFulfilledResult<T>).value;
+  const store = value(results[0]);
+  const presence = value(results[1]);
+  const bus = value(results[2]);
+  const auth = new AccountAuth(store, { secret: config.authSecret, requireSecret: clustered });
+  const mode = {
+    store: config.databaseUrl ? 'postgres' : options.memoryStore ? 'memory' : 'embedded',
+    presence: config.redisUrl ? 'redis' : 'local',
+    bus: config.amqpUrl ? 'rabbitmq' : 'local',
+  } as const;
+  const health = new DependencyHealth(
+    { store: () => store.ping(), presence: () => presence.ping(), bus: () => bus.ping() },
+    {
+      onChange: (name, up, error) =>
+        up ? log('info', `dependency ${name} is up`, { dependency: name }) : log('error', `dependency ${name} is down: ${error}`, { dependency: name }),
+    },
+  );
+  await health.check();
+  log('info', 'dependencies connected', { ...mode, ...(config.databaseUrl ? { database: describeUrl(config.databaseUrl) } : { dataDir: config.dataDir }) });
+  return {
+    store,
+    presence,
+    bus,
+    auth,
+    authHttp: createAuthHttpHandler(auth),
+    mode,
+    health,
+    async close() {
+      health.stop();
+      await bus.close().catch(() => {});
+      await presence.close().catch(() => {});
+      await store.close().catch(() => {});
+    },
+  };
+}
+
+async function connectStore(config: DependencyConfig, options: ConnectOptions, timeout: number, log: LogFn): Promise<Store> {
+  if (!config.databaseUrl) {
+    if (options.memoryStore) return new MemoryStore();
+    try {
+      return await openPgliteStore(config.dataDir);
+    } catch (error) {
+      throw new DependencyError(ENV.dataDir.name, `${(error as Error).message}`, { cause: error });
+    }
+  }
+  const where = describeUrl(config.databaseUrl);
+  let store: Store | undefined;
+  try {
+    if (options.migrations === 'apply') await migratePostgres(config.databaseUrl, timeout);
+    store = await openPostgresStore(config.databaseUrl, {
+      connectTimeoutMs: timeout,
+      verify: options.migrations !== 'apply',
+      onConnectionError: (error) => log('warn', 'database connection lost', { database: where, error: error.message }),
+    });
+    await store.ping();
+    return store;
+  } catch (error) {
+    await store?.close().catch(() => {});
+    const message = (error as Error).message;
+    if (/schema is behind|was changed after/.test(message)) throw new DependencyError(ENV.databaseUrl.name, `${ENV.databaseUrl.name}: ${message}`, { cause: error });
+    throw new DependencyError(
+      ENV.databaseUrl.name,
+      `${ENV.databaseUrl.name}: cannot use the database at ${where}: ${message}. Check that PostgreSQL runs and is reachable from here and that the URL's user, password and database are right; or unset ${ENV.databaseUrl.name} to use the embedded database in ${ENV.dataDir.name} (single process only).`,
+      { cause: error },
+    );
+  }
+}
+
+async function connectPresence(config: DependencyConfig, timeout: number, log: LogFn): Promise<Presence> {
+  if (!config.redisUrl) return new LocalPresence();
+  try {
+    return await RedisPresence.connect(config.redisUrl, {
+      connectTimeoutMs: timeout,
+      onEvent: rateLimitedLog(log, 'presence', describeRedisUrl(config.redisUrl)),
+    });
+  } catch (error) {
+    throw new DependencyError(
+      ENV.redisUrl.name,
+      `${ENV.redisUrl.name}: ${(error as Error).message}. Check that Redis runs and is reachable from here (and the URL's password); or unset ${ENV.redisUrl.name} to keep presence in this process (single process only).`,
+      { cause: error },
+    );
+  }
+}
+
+async function connectBus(config: DependencyConfig, timeout: number, log: LogFn): Promise<Bus> {
+  if (!config.amqpUrl) return new LocalBus({ onHandlerError: (error) => log('error', 'bus handler failed', { error: String(error) }) });
+  try {
+    return await RabbitBus.connect(config.amqpUrl, {
+      connectTimeoutMs: timeout,
+      onEvent: rateLimitedLog(log, 'bus', describeAmqpUrl(config.amqpUrl)),
+    });
+  } catch (error) {
+    throw new DependencyError(
+      ENV.amqpUrl.name,
+      `${ENV.amqpUrl.name}: ${(error as Error).message}. Check that RabbitMQ runs and is reachable from here (and the URL's user and password); or unset ${ENV.amqpUrl.name} to keep messages in this process (single process only).`,
+      { cause: error },
+    );
+  }
+}
+
+/** Logs connection events, at most one line per kind every 10 s (a reconnect loop is not a log flood). */
+function rateLimitedLog(log: LogFn, dependency: DependencyName, address: string) {
+  const last = new Map<string, number>();
+  return (event: string, detail?: unknown) => {
+    const now = Date.now();
+    if (event !== 'connected' && event !== 'ready' && now - (last.get(event) ?? 0) < 10_000) return;
+    last.set(event, now);
+    const level = event === 'connected' || event === 'ready' ? 'info' : event === 'handler_error' ? 'error' : 'warn';
+    log(level, `${dependency} ${event.replace('_', ' ')}`, { dependency, address, ...(detail ? { error: detail instanceof Error ? detail.message : String(detail) } : {}) });
+  };
+}
+
+export interface DependencyStatus {
+  readonly up: boolean;
+  /** Milliseconds timestamp of the last change. */
+  readonly since: number;
+  /** Why it is down. */
+  readonly error?: string;
+}
+
+export interface DependencyHealthOptions {
+  /** Milliseconds between probes. Default 5,000. */
+  readonly intervalMs?: number;
+  /** Milliseconds a probe may take before it counts as down. Default 2,000. */
+  readonly timeoutMs?: number;
+  /** Called when a dependency goes up or down (not on every probe). */
+  readonly onChange?: (name: DependencyName, up: boolean, error?: string) => void;
+}
+
+/**
+ * Probes each dependency periodically and keeps the last answer, so /health/ready and the
+ * game_server_dependency_up gauge read a snapshot without doing I/O per request.
+ */
+export class DependencyHealth {
+  readonly #probes: Readonly<Record<DependencyName, () => Promise<void>>>;
+  readonly #interval: number;
+  readonly #timeout: number;
+  readonly #onChange: NonNullable<DependencyHealthOptions['onChange']>;
+  readonly #status = new Map<DependencyName, DependencyStatus>();
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<unknown> | undefined;
+
+  constructor(probes: Readonly<Record<DependencyName, () => Promise<void>>>, options: DependencyHealthOptions = {}) {
+    this.#probes = probes;
+    this.#interval = options.intervalMs ?? 5_000;
+    this.#timeout = options.timeoutMs ?? 2_000;
+    this.#onChange = options.onChange ?? (() => {});
+  }
+
+  /** Probes every dependency now (concurrently) and returns the fresh snapshot. */
+  async check(): Promise<Readonly<Record<DependencyName, DependencyStatus>>> {
+    this.#running ??= Promise.all(
+      (Object.keys(this.#probes) as DependencyName[]).map(async (name) => {
+        let error: string | undefined;
+        try {
+          await withTimeout(this.#probes[name](), this.#timeout, `no answer within ${this.#timeout} ms`);
+        } catch (e) {
+          error = e instanceof Error ? e.message : String(e);
+        }
+        this.#record(name, error);
+      }),
+    ).finally(() => {
+      this.#running = undefined;
+    });
+    await this.#running;
+    return this.snapshot();
+  }
+
+  /** Starts probing every `intervalMs` (the timer does not keep the process alive). */
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => void this.check(), this.#interval);
+    this.#timer.unref();
+  }
+
+  /** Stops probing. */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** The last known state of each dependency (down until first probed). */
+  snapshot(): Readonly<Record<DependencyName, DependencyStatus>> {
+    const out = {} as Record<DependencyName, DependencyStatus>;
+    for (const name of Object.keys(this.#probes) as DependencyName[]) out[name] = this.#status.get(name) ?? { up: false, since: 0, error: 'not probed yet' };
+    return out;
+  }
+
+  /** True when every dependency answered its last probe. */
+  ready(): boolean {
+    return Object.values(this.snapshot()).every((s) => s.up);
+  }
+
+  #record(name: DependencyName, error: string | undefined): void {
+    const before = this.#status.get(name);
+    const up = error === undefined;
+    if (before && before.up === up) {
+      if (!up) this.#status.set(name, { ...before, error });
+      return;
+    }
+    this.#status.set(name, up ? { up, since: Date.now() } : { up, since: Date.now(), error });
+    this.#onChange(name, up, error);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
