@@ -109,13 +109,9 @@ export class Scheduler<B> {
     if (this.where.has(bot)) return;
     const n = this.added++;
     const slot = n % this.slotCount;
-    const round = Math.floor(n / this.slotCount);
-    this.slots[slot]!.push({
-      bot,
-      turn: 0,
-      chatPhase: round % this.chatEvery,
-      attackPhase: round % this.attackEvery,
-    });
+    // Bot n chats at slot time (n % chatEvery)·slotCount + slot within each chat period: distinct
+    // for consecutive bots, so even a handful of bots do not chat in the same instant.
+    this.slots[slot]!.push({ bot, turn: 0, chatPhase: n % this.chatEvery, attackPhase: n % this.attackEvery });
     this.where.set(bot, slot);
   }
 
