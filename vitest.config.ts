@@ -33,6 +33,25 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          name: 'loadtest',
+          include: ['test/loadtest/**/*.test.ts'],
+          // Each file starts its own game server processes on free loopback ports.
+          testTimeout: 90_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          // Needs Debian's chromium (scripts/setup/debian-packages.txt); builds the demo page first.
+          globalSetup: ['test/browser/global-setup.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });

@@ -1,0 +1,148 @@
+/**
+ * The demo page in real headless Chromium against a real server process: it connects (UDP when the
+ * server offers it, TCP when not), walks with the keyboard, and chats; the server's /metrics and a
+ * second player (a Node GameClient over WebSocket) observe it.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { ENV } from '../../contract/env.ts';
+import { METRICS } from '../../contract/metrics.ts';
+import { GameClient } from '../../server/src/client/game-client.ts';
+import { NodeWebSocketImpl } from '../../server/src/client/node.ts';
+import { guestToken } from '../../server/src/loadtest/worker.ts';
+import { ROOT, metricValue, startGameServer, type GameServer } from '../support/game-server.ts';
+import { launch, type Browser } from './chromium.ts';
+
+interface PageStatus {
+  state: string;
+  transport: 'ws' | 'udp' | undefined;
+  rttMs: number;
+  playerId: number;
+  zone: number;
+  x: number;
+  y: number;
+  acks: number;
+  snapshots: number;
+  lastError: string | undefined;
+  connectLog: string[];
+}
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!().catch(() => {});
+});
+
+async function status(page: Page): Promise<PageStatus> {
+  return page.evaluate(() => (window as unknown as { mmo: PageStatus }).mmo);
+}
+
+/** Polls `fn` until it returns a truthy value, or fails with the last value seen. */
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function openDemo(server: GameServer): Promise<{ page: Page; browser: Browser; logs: string[] }> {
+  const browser = await launch();
+  cleanups.push(() => browser.close());
+  const page = await browser.context.newPage();
+  const logs: string[] = [];
+  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  const res = await page.goto(server.url + '/');
+  expect(res?.status(), 'the server serves the demo page at /').toBe(200);
+  return { page, browser, logs };
+}
+
+/** A second player over WebSocket in the browser player's zone, collecting the chat it hears. */
+async function observer(server: GameServer, zone: number): Promise<{ client: GameClient; chats: { fromId: number; text: string }[] }> {
+  const client = await GameClient.connect({
+    url: server.url,
+    token: await guestToken(server.url, 5000),
+    transport: 'ws',
+    WebSocket: NodeWebSocketImpl,
+  });
+  cleanups.push(async () => client.close());
+  if (client.welcome.zone !== zone) {
+    client.join(zone);
+    await client.next('joined', 5000);
+  }
+  const chats: { fromId: number; text: string }[] = [];
+  client.on('chat', (m) => chats.push({ fromId: m.fromId, text: m.text }));
+  return { client, chats };
+}
+
+async function playAndCheck(server: GameServer, page: Page, transport: 'udp' | 'ws', logs: string[]): Promise<void> {
+  const s = await until('the page to be playing', async () => {
+    const st = await status(page);
+    return st.state === 'playing' ? st : undefined;
+  }).catch((err: Error) => {
+    throw new Error(`${err.message}\nbrowser console:\n${logs.join('\n')}\nserver output:\n${server.output().slice(-3000)}`);
+  });
+  expect(s.transport).toBe(transport);
+  await expect.poll(() => page.textContent('#transport')).toBe(transport === 'udp' ? 'UDP (WebRTC)' : 'TCP (WebSocket)');
+  // The server counts players by transport (refreshed every second).
+  await expect.poll(() => metricValue(server, METRICS.activePlayers.name, { transport }), { timeout: 5000 }).toBe(1);
+
+  const watcher = await observer(server, s.zone);
+  const movesBefore = await metricValue(server, METRICS.messagesIn.name, { type: 'move', transport });
+
+  // Walk right with the keyboard for a second.
+  await page.focus('#world');
+  await page.keyboard.down('ArrowRight');
+  await page.waitForTimeout(1000);
+  await page.keyboard.up('ArrowRight');
+  const moved = await until('moves to be acknowledged', async () => {
+    const st = await status(page);
+    return st.acks >= 3 ? st : undefined;
+  });
+  expect(moved.x).toBeGreaterThan(s.x);
+  expect(moved.y).toBeCloseTo(s.y, 3);
+  // The server saw the moves arrive over this transport…
+  await expect
+    .poll(() => metricValue(server, METRICS.messagesIn.name, { type: 'move', transport }), { timeout: 5000 })
+    .toBeGreaterThanOrEqual(movesBefore + 3);
+
+  // …and relays the chat box to another player in the zone.
+  const text = `hello over ${transport} ${Date.now()}`;
+  await page.fill('#chat-input', text);
+  await page.press('#chat-input', 'Enter');
+  await expect.poll(() => watcher.chats.find((c) => c.text === text), { timeout: 5000 }).toEqual({ fromId: s.playerId, text });
+  await expect.poll(() => page.locator('#chat-log').textContent(), { timeout: 5000 }).toContain(text);
+
+  // The measured RTT is shown once a ping or ack came back.
+  await expect.poll(() => status(page).then((st) => st.rttMs), { timeout: 5000 }).toBeGreaterThan(0);
+  await expect.poll(() => page.textContent('#rtt')).toMatch(/^\d+(\.\d)? ms$/);
+  expect(logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+
+  await mkdir(join(ROOT, '.tmp'), { recursive: true });
+  await page.screenshot({ path: join(ROOT, '.tmp', `demo-${transport}.png`) });
+}
+
+describe('demo page in Chromium', () => {
+  it('plays over UDP when the server offers it: moves and chat reach the server', async () => {
+    const server = await startGameServer();
+    cleanups.push(() => server.stop());
+    const { page, logs } = await openDemo(server);
+    await playAndCheck(server, page, 'udp', logs);
+    expect((await status(page)).connectLog).toEqual([]);
+  });
+
+  it('falls back to TCP when UDP is disabled, and plays the same', async () => {
+    const server = await startGameServer({ env: { [ENV.udpEnabled.name]: 'false' } });
+    cleanups.push(() => server.stop());
+    const { page, logs } = await openDemo(server);
+    await playAndCheck(server, page, 'ws', logs);
+    const log = (await status(page)).connectLog;
+    expect(log.length, 'the page tried UDP first').toBeGreaterThan(0);
+    expect(log[0]).toMatch(/^UDP attempt 1 failed/);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * `npm run loadtest` against a real server process on loopback: a few bots for a few seconds, over
+ * WebSocket and over UDP, and the JSON report must add up. Also the chart's helm test command line,
+ * and --check failing when the server turns bots away.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../contract/env.ts';
+import { EXIT } from '../../contract/exit-codes.ts';
+import type { LoadReport } from '../../server/src/loadtest/report.ts';
+import { ROOT, nodeBinary, startGameServer, type GameServer } from '../support/game-server.ts';
+
+const MAIN = join(ROOT, 'server', 'src', 'loadtest', 'main.ts');
+const OUT = join(ROOT, '.tmp', 'loadtest-test');
+
+function run(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(nodeBinary(), [MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`loadtest ran longer than ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function report(file: string): Promise<LoadReport> {
+  return JSON.parse(await readFile(file, 'utf8')) as LoadReport;
+}
+
+/** What must hold for any healthy run of `players` bots. */
+function expectConsistent(r: LoadReport, players: number, transport: 'ws' | 'udp'): void {
+  expect(r.version).toBe(1);
+  expect(r.config).toMatchObject({ transport, players });
+  expect(r.ccu).toEqual({ target: players, atEnd: players, minInWindow: players, acked: players });
+  expect(r.connect.failures).toBe(0);
+  expect(r.connect.attempts).toBe(players);
+  expect(r.connect.disconnects).toBe(0);
+  // About 10 moves per bot per second; allow for the window's edges and a slow machine.
+  const expected = players * 10 * r.windowS;
+  expect(r.moves.sent).toBeGreaterThan(expected * 0.6);
+  expect(r.moves.sent).toBeLessThan(expected * 1.2);
+  expect(r.moves.acked).toBeGreaterThan(r.moves.sent * 0.9);
+  expect(r.rtt.samples).toBe(r.moves.acked);
+  expect(r.rtt.p50Ms).toBeGreaterThan(0);
+  expect(r.rtt.p50Ms).toBeLessThanOrEqual(r.rtt.p95Ms);
+  expect(r.rtt.p95Ms).toBeLessThanOrEqual(r.rtt.p99Ms);
+  expect(r.rtt.p99Ms).toBeLessThanOrEqual(r.rtt.maxMs);
+  expect(r.messages.out.move).toBe(r.moves.sent);
+  expect(r.messages.in.ack).toBe(r.moves.acked);
+  expect(r.messages.in.snapshot ?? 0).toBeGreaterThan(0);
+  expect(r.messages.outPerS).toBeGreaterThan(0);
+  expect(r.messages.inPerS).toBeGreaterThan(0);
+  expect(r.messages.bytesInPerS).toBeGreaterThan(0);
+  expect(r.serverError).toBeNull();
+  expect(r.server).not.toBeNull();
+  expect(r.server!.ticks).toBeGreaterThan(0);
+  expect(r.server!.tickP99Ms).not.toBeNull();
+  expect(r.server!.activePlayers).toBe(players);
+  expect(r.check).toEqual({ passed: true, failures: [] });
+}
+
+describe('load generator against a real server', () => {
+  let server: GameServer;
+  beforeAll(async () => {
+    await rm(OUT, { recursive: true, force: true });
+    await mkdir(OUT, { recursive: true });
+    server = await startGameServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('runs WebSocket bots and writes a consistent report', async () => {
+    const file = join(OUT, 'ws.json');
+    const r = await run([
+      '--url', `ws://127.0.0.1:${server.ports.game}/ws`, '--metrics-url', server.metricsUrl,
+      '--players', '6', '--transport', 'ws', '--duration', '3', '--ramp', '1', '--json', file, '--check', '--quiet',
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(EXIT.ok);
+    expect(r.stdout).toMatch(/move→ack p50\/p95\/p99/);
+    expectConsistent(await report(file), 6, 'ws');
+  });
+
+  it('runs UDP bots and writes a consistent report', async () => {
+    const file = join(OUT, 'udp.json');
+    const r = await run([
+      '--url', server.url, '--metrics-url', server.metricsUrl,
+      '--players', '4', '--transport', 'udp', '--duration', '3', '--ramp', '1', '--json', file, '--check', '--quiet',
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(EXIT.ok);
+    expectConsistent(await report(file), 4, 'udp');
+  });
+
+  it('passes the chart test command line (one bot, --check)', async () => {
+    const r = await run([
+      '--url', `ws://127.0.0.1:${server.ports.game}/ws`, '--metrics-url', server.metricsUrl,
+      '--transport', 'ws', '--players', '1', '--duration', '5', '--ramp', '0', '--check',
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(EXIT.ok);
+    expect(r.stdout).toMatch(/check\s+passed/);
+  });
+});
+
+describe('load generator --check', () => {
+  it('fails with exit 3 and says why when the server turns bots away', async () => {
+    const full = await startGameServer({ env: { [ENV.maxPlayers.name]: '2' } });
+    try {
+      const file = join(OUT, 'full.json');
+      await mkdir(OUT, { recursive: true });
+      const r = await run([
+        '--url', full.url, '--metrics-url', full.metricsUrl, '--players', '3', '--duration', '2', '--json', file, '--check', '--quiet',
+      ]);
+      expect(r.code, r.stdout + r.stderr).toBe(EXIT.failed);
+      const rep = await report(file);
+      expect(rep.ccu.atEnd).toBe(2);
+      expect(rep.connect.failures).toBe(1);
+      expect(rep.errors.byCode.server_full).toBe(1);
+      expect(rep.check.passed).toBe(false);
+      expect(rep.check.failures).toContain('2 of 3 bots were joined at the end');
+      expect(r.stdout).toMatch(/check\s+FAILED/);
+    } finally {
+      await full.stop();
+    }
+  });
+
+  it('refuses bad flags with exit 2, naming the flag', async () => {
+    const r = await run(['--url', 'ws://127.0.0.1:1/ws', '--players', 'many']);
+    expect(r.code).toBe(EXIT.invalidInput);
+    expect(r.stderr).toMatch(/--players: expected a whole number/);
+  });
+});

@@ -1,0 +1,142 @@
+/**
+ * Starts the real game server (`node server/src/main.ts`, what `npm start` runs) as a child process
+ * on loopback and on ports that were free a moment ago, waits until /health/ready answers 200, and
+ * stops it again. Its output is kept so a failing test can show why the server did not come up.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ENV } from '../../contract/env.ts';
+import { PATHS } from '../../contract/ports.ts';
+import { parseMetrics, sumOf } from '../../server/src/loadtest/prometheus.ts';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** A TCP port nothing listens on right now (the OS picks it). */
+export function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A UDP port nothing is bound to right now. */
+export function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket('udp4');
+    s.once('error', reject);
+    s.bind(0, '127.0.0.1', () => {
+      const port = s.address().port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface GameServer {
+  readonly process: ChildProcess;
+  readonly ports: { game: number; health: number; metrics: number; udp: number };
+  /** `http://127.0.0.1:<game port>`: the demo page, /auth and the GameClient's `url`. */
+  readonly url: string;
+  readonly metricsUrl: string;
+  /** Everything the process wrote so far (stdout and stderr interleaved). */
+  output(): string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Extra environment (names from contract/env.ts). */
+  readonly env?: Record<string, string>;
+  /** Run under `taskset -c <cpus>` (benchmarks). */
+  readonly cpus?: string;
+  /** Extra node flags, e.g. --cpu-prof. */
+  readonly nodeArgs?: readonly string[];
+  readonly readyTimeoutMs?: number;
+}
+
+/** The node binary npm scripts use (Node 24 from node_modules), falling back to this process's. */
+export function nodeBinary(): string {
+  return process.execPath;
+}
+
+/** Starts a server and resolves once it is ready; rejects with its output when it is not. */
+export async function startGameServer(options: StartOptions = {}): Promise<GameServer> {
+  const ports = { game: await freeTcpPort(), health: await freeTcpPort(), metrics: await freeTcpPort(), udp: await freeUdpPort() };
+  const env: Record<string, string> = {
+    ...process.env,
+    [ENV.host.name]: '127.0.0.1',
+    [ENV.gamePort.name]: String(ports.game),
+    [ENV.healthPort.name]: String(ports.health),
+    [ENV.metricsPort.name]: String(ports.metrics),
+    [ENV.udpPort.name]: String(ports.udp),
+    [ENV.dataDir.name]: 'memory://',
+    [ENV.drainSeconds.name]: '0',
+    ...options.env,
+  } as Record<string, string>;
+  // The suite's own services must not leak into a local-mode server.
+  for (const name of [ENV.databaseUrl.name, ENV.redisUrl.name, ENV.amqpUrl.name]) {
+    if (!options.env?.[name]) delete env[name];
+  }
+  const args = [...(options.nodeArgs ?? []), join(ROOT, 'server', 'src', 'main.ts')];
+  const child = options.cpus
+    ? spawn('taskset', ['-c', options.cpus, nodeBinary(), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(nodeBinary(), args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (b: Buffer) => {
+    out += b.toString();
+    if (out.length > 200_000) out = out.slice(-100_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let exitCode: number | null | undefined;
+  void exited.then(() => (exitCode = child.exitCode ?? child.signalCode as unknown as number));
+
+  const server: GameServer = {
+    process: child,
+    ports,
+    url: `http://127.0.0.1:${ports.game}`,
+    metricsUrl: `http://127.0.0.1:${ports.metrics}${PATHS.metrics}`,
+    output: () => out,
+    async stop(graceMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  const ready = `http://127.0.0.1:${ports.health}${PATHS.ready}`;
+  for (;;) {
+    if (exitCode !== undefined) {
+      throw new Error(`the game server exited (${exitCode}) before becoming ready:\n${out.slice(-4000)}`);
+    }
+    try {
+      const res = await fetch(ready, { signal: AbortSignal.timeout(1000) });
+      await res.body?.cancel();
+      if (res.status === 200) return server;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await server.stop(2000);
+      throw new Error(`the game server was not ready at ${ready} within ${options.readyTimeoutMs ?? 30_000} ms:\n${out.slice(-4000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Sums the samples of `name` matching `match` on the server's /metrics. */
+export async function metricValue(server: GameServer, name: string, match: Record<string, string> = {}): Promise<number> {
+  const res = await fetch(server.metricsUrl, { signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new Error(`GET ${server.metricsUrl}: HTTP ${res.status}`);
+  return sumOf(parseMetrics(await res.text()), name, match);
+}
