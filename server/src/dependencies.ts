@@ -6,7 +6,7 @@
  *
  *   const deps = await connectDependencies(dependencyConfigFromEnv(process.env, serverId), { log });
  *   deps.health.start();                  // probes every 5 s; deps.health.ready() for /health/ready
- *   ... deps.store, deps.presence, deps.bus, deps.auth, deps.authHttp(req, res) ...
+ *   ... deps.store, deps.presence, deps.bus, deps.auth, deps.routes(req, res) (the /auth endpoints) ...
  *   await deps.close();                   // after the final save, on drain
  */
 import { ENV } from '../../contract/env.ts';
@@ -61,8 +61,8 @@ export interface Dependencies {
   readonly presence: Presence;
   readonly bus: Bus;
   readonly auth: AccountAuth;
-  /** POST /auth/register|login|guest; resolves false for any other path. */
-  readonly authHttp: AuthHttpHandler;
+  /** POST /auth/register|login|guest on the game port; resolves false for any other path. */
+  readonly routes: AuthHttpHandler;
   /** Which implementation each part uses, for the start log line and /version. */
   readonly mode: { readonly store: 'postgres' | 'embedded' | 'memory'; readonly presence: 'redis' | 'local'; readonly bus: 'rabbitmq' | 'local' };
   /** Probes of each dependency for readiness and game_server_dependency_up. */
@@ -155,7 +155,7 @@ export async function connectDependencies(config: DependencyConfig, options: Con
     presence,
     bus,
     auth,
-    authHttp: createAuthHttpHandler(auth),
+    routes: createAuthHttpHandler(auth),
     mode,
     health,
     async close() {

@@ -139,7 +139,7 @@ describe('auth HTTP endpoints', () => {
   let store: MemoryStore;
   beforeEach(async () => {
     store = new MemoryStore();
-    const handler = createAuthHttpHandler(new AccountAuth(store, { secret: SECRET, passwordCost: 10 }), { createsPerMinute: 3 });
+    const handler = createAuthHttpHandler(new AccountAuth(store, { secret: SECRET, passwordCost: 10 }), { createsPerMinute: 3, exemptLoopback: false });
     server = createServer((req, res) => {
       void handler(req, res).then((handled) => {
         if (!handled) res.writeHead(418).end('not auth');
@@ -168,11 +168,11 @@ describe('auth HTTP endpoints', () => {
 
   it('answers bad input with codes and statuses, and leaves other paths alone', async () => {
     expect((await post('/auth/login', undefined, '{not json')).status).toBe(400);
-    expect(await (await post('/auth/login', { username: 1, password: [] })).json()).toMatchObject({ error: { code: 'bad_request' } });
+    expect(await (await post('/auth/login', { username: 1, password: [] })).json()).toMatchObject({ error: 'bad_request' });
     expect((await post('/auth/login', undefined, JSON.stringify({ username: 'x', password: 'y'.repeat(5000) }))).status).toBe(413);
     const wrong = await post('/auth/login', { username: 'nobody', password: 'password123' });
     expect(wrong.status).toBe(401);
-    expect(await wrong.json()).toMatchObject({ error: { code: 'bad_credentials' } });
+    expect(await wrong.json()).toMatchObject({ error: 'bad_credentials' });
     await post('/auth/register', { username: 'ivan', password: 'password123' });
     expect((await post('/auth/register', { username: 'ivan', password: 'password123' })).status).toBe(409);
     expect((await fetch(`${base}/auth/login`)).status).toBe(405);
@@ -186,7 +186,7 @@ describe('auth HTTP endpoints', () => {
     const limited = await post('/auth/login', { username: 'judy', password: 'password123' });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(await limited.json()).toMatchObject({ error: { code: 'rate_limited' } });
+    expect(await limited.json()).toMatchObject({ error: 'rate_limited' });
   });
 
   it('limits account creation per address', async () => {
@@ -195,10 +195,24 @@ describe('auth HTTP endpoints', () => {
     expect(statuses).toEqual([201, 201, 201, 429]);
   });
 
+  it('leaves loopback clients (load tests) out of the creation limit by default', async () => {
+    const handler = createAuthHttpHandler(new AccountAuth(new MemoryStore(), { secret: SECRET }), { createsPerMinute: 3 });
+    const local = createServer((req, res) => void handler(req, res));
+    await new Promise<void>((r) => local.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(local.address() as { port: number }).port}/auth/guest`;
+      const statuses = [];
+      for (let i = 0; i < 5; i++) statuses.push((await fetch(url, { method: 'POST' })).status);
+      expect(statuses).toEqual([201, 201, 201, 201, 201]);
+    } finally {
+      await new Promise<void>((r) => local.close(() => r()));
+    }
+  });
+
   it('answers 503 when accounts are unavailable', async () => {
     await store.close();
     const res = await post('/auth/login', { username: 'kim', password: 'password123' });
     expect(res.status).toBe(503);
-    expect(await res.json()).toMatchObject({ error: { code: 'unavailable' } });
+    expect(await res.json()).toMatchObject({ error: 'unavailable' });
   });
 });
