@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { METRICS } from '../../contract/metrics.ts';
 import { CONTRACT_TPL_PATH, renderContractTpl } from '../../scripts/gen/chart-contract.ts';
 import { DASHBOARD_PATH, renderDashboard } from '../../scripts/gen/dashboard.ts';
+import { VALUES_DOC_PATH, collectRows, renderValuesDoc } from '../../scripts/gen/values-doc.ts';
 import { CHART_DIR, PRESETS, PRESETS_DIR } from '../support/chart.ts';
 
 const FIX = 'run `npm run gen` and commit the result';
@@ -24,6 +25,19 @@ describe('files generated from the contract', () => {
     const known = new Set<string>(Object.values(METRICS).map((m) => m.name));
     expect([...used].filter((name) => !known.has(name))).toEqual([]);
     expect(used.size).toBeGreaterThan(8);
+  });
+});
+
+describe('values reference (docs/values.md)', () => {
+  it('is current with values.yaml and values.schema.json', async () => {
+    expect(await readFile(VALUES_DOC_PATH, 'utf8'), FIX).toBe(renderValuesDoc());
+  });
+
+  it('documents every value where it is defined (a `# --` comment) and types it in the schema', () => {
+    const rows = collectRows();
+    expect(rows.length).toBeGreaterThan(100);
+    expect(rows.filter((r) => !r.description).map((r) => r.key), 'values without a # -- comment').toEqual([]);
+    expect(rows.filter((r) => !r.inSchema).map((r) => r.key), 'values the schema does not cover').toEqual([]);
   });
 });
 

@@ -1,0 +1,149 @@
+/**
+ * Writes docs/values.md, the reference of every chart value, from the `# --` comments in
+ * charts/mmo/values.yaml (descriptions, defaults) and values.schema.json (types, allowed values,
+ * ranges). The chart suite fails when the file is stale; `npm run gen` rewrites it.
+ */
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import Handlebars from 'handlebars';
+import { isMap, isScalar, parse, parseDocument, type YAMLMap } from 'yaml';
+import { PROJECT_ROOT } from '../setup/helm.ts';
+
+export const VALUES_DOC_PATH = join(PROJECT_ROOT, 'docs', 'values.md');
+const CHART = join(PROJECT_ROOT, 'charts', 'mmo');
+
+/** One documented value. */
+export interface ValueRow {
+  key: string;
+  type: string;
+  default: string;
+  description: string;
+  allowed: string;
+  /** False when values.schema.json has no property at this path. */
+  inSchema: boolean;
+}
+
+type Schema = { type?: string | string[]; enum?: unknown[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; pattern?: string; properties?: Record<string, Schema>; items?: Schema; anyOf?: Schema[] };
+
+function schemaAt(schema: Schema, path: string[]): Schema | undefined {
+  let s: Schema | undefined = schema;
+  for (const key of path) s = s?.properties?.[key];
+  return s;
+}
+
+function describeAllowed(s: Schema | undefined): string {
+  if (!s) return '';
+  const parts: string[] = [];
+  const e = s.enum ?? s.items?.enum;
+  if (e) parts.push(`one of ${e.map((x) => `\`${String(x)}\``).join(', ')}`);
+  if (s.minimum !== undefined && s.maximum !== undefined) parts.push(`${s.minimum}–${s.maximum}`);
+  else if (s.minimum !== undefined) parts.push(`≥ ${s.minimum}`);
+  else if (s.exclusiveMinimum !== undefined) parts.push(`> ${s.exclusiveMinimum}`);
+  else if (s.maximum !== undefined) parts.push(`≤ ${s.maximum}`);
+  return parts.join('; ');
+}
+
+function typeOf(s: Schema | undefined, value: unknown): string {
+  const t = s?.type ?? (s?.anyOf ? 'object' : undefined);
+  if (t) return (Array.isArray(t) ? t : [t]).join(' or ');
+  return Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
+}
+
+function commentOf(text: string | null | undefined): string | undefined {
+  if (!text) return undefined;
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => l.trimStart().startsWith('--'));
+  if (start < 0) return undefined;
+  return lines.slice(start).map((l) => l.trim().replace(/^--\s*/, '')).join(' ').trim();
+}
+
+/** Rows for every documented value, in file order. A map with its own `# --` comment is one row. */
+export function collectRows(): ValueRow[] {
+  const doc = parseDocument(readFileSync(join(CHART, 'values.yaml'), 'utf8'));
+  const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')) as Schema;
+  const rows: ValueRow[] = [];
+  const visit = (map: YAMLMap, path: string[]) => {
+    map.items.forEach((pair, index) => {
+      const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
+      const p = [...path, key];
+      // The comment above the first key of a nested map belongs to the map node in the YAML tree.
+      const before = (pair.key as { commentBefore?: string }).commentBefore ?? (index === 0 ? map.commentBefore : undefined);
+      const description = commentOf(before);
+      if (isMap(pair.value) && pair.value.items.length > 0 && description === undefined) {
+        visit(pair.value, p);
+        return;
+      }
+      const value = (pair.value as { toJSON?: () => unknown })?.toJSON?.() ?? null;
+      const s = schemaAt(schema, p);
+      rows.push({
+        key: p.join('.'),
+        type: typeOf(s, value),
+        default: JSON.stringify(value),
+        description: description ?? '',
+        allowed: describeAllowed(s),
+        inSchema: s !== undefined,
+      });
+    });
+  };
+  visit(doc.contents as YAMLMap, []);
+  return rows;
+}
+
+const TEMPLATE = `# mmo chart values
+
+<!-- Generated from charts/mmo/values.yaml and values.schema.json by \`npm run gen\`; do not edit. -->
+
+Every value of the \`mmo\` chart. Set them with \`-f my-values.yaml\` or \`--set key=value\`; the presets in
+\`values/\` (dev, staging, production) are starting points. Unknown keys, wrong types and out-of-range
+values are rejected by \`values.schema.json\`; rules between values (an external host when a bundled
+service is off, autoscaling min ≤ max, PodDisruptionBudget below the replica count, requests ≤ limits,
+grace period above the drain time…) are checked by the chart, which reports every broken rule at once
+with the \`--set\` that fixes it.
+
+## Sizing
+
+\`capacity.playersPerPod\` (an assumption of **{{perPod}}** players per pod until the per-pod benchmark in
+docs/benchmarks.md replaces it) and \`capacity.targetPlayers\` decide the game server count when the
+replica values are left \`null\`:
+
+- needed = ceil(targetPlayers / playersPerPod)
+- \`gameServer.replicas\` and \`gameServer.autoscaling.minReplicas\` = needed + \`capacity.spareReplicas\`
+- \`gameServer.autoscaling.maxReplicas\` = 2 × needed + \`capacity.spareReplicas\`
+
+The production preset (\`values/production.yaml\`) is sized for {{prod.target}} players at {{prod.perPod}} per pod: {{prod.min}} to {{prod.max}} game server pods.
+
+{{#each sections}}
+## {{name}}
+
+| Key | Type | Default | Description |
+|---|---|---|---|
+{{#each rows}}
+| \`{{key}}\` | {{type}} | \`{{{default}}}\` | {{{description}}}{{#if allowed}} ({{{allowed}}}){{/if}} |
+{{/each}}
+
+{{/each}}
+`;
+
+/** Text of docs/values.md. */
+export function renderValuesDoc(): string {
+  const rows = collectRows().map((r) => ({ ...r, description: r.description.replaceAll('|', '\\|'), default: r.default.replaceAll('|', '\\|') }));
+  const sections: { name: string; rows: ValueRow[] }[] = [];
+  for (const row of rows) {
+    const top = row.key.includes('.') ? row.key.split('.')[0]! : 'General';
+    const last = sections.at(-1);
+    if (last && last.name === top) last.rows.push(row);
+    else sections.push({ name: top, rows: [row] });
+  }
+  const perPod = rows.find((r) => r.key === 'capacity.playersPerPod')?.default ?? '?';
+  const production = parse(readFileSync(join(PROJECT_ROOT, 'values', 'production.yaml'), 'utf8')) as { capacity: { playersPerPod: number; targetPlayers: number; spareReplicas: number } };
+  const { playersPerPod, targetPlayers, spareReplicas } = production.capacity;
+  const needed = Math.ceil(targetPlayers / playersPerPod);
+  const prod = { target: targetPlayers.toLocaleString('en-US'), perPod: playersPerPod.toLocaleString('en-US'), min: needed + spareReplicas, max: 2 * needed + spareReplicas };
+  return Handlebars.compile(TEMPLATE, { noEscape: false })({ sections, perPod, prod });
+}
+
+if (import.meta.main) {
+  await writeFile(VALUES_DOC_PATH, renderValuesDoc());
+  process.stdout.write(`wrote ${VALUES_DOC_PATH}\n`);
+}
