@@ -122,7 +122,7 @@ export class Services {
     const state = this.#readState();
     const port = state[name]!.port;
     if (await this.#ready(name, port)) return;
-    const dir = join(this.dir, name);
+    const dir = this.#serviceDir(name);
     mkdirSync(dir, { recursive: true });
     if (name === 'postgres') await this.#startPostgres(dir, port);
     if (name === 'redis') this.#startRedis(dir, port);
@@ -131,7 +131,7 @@ export class Services {
   }
 
   async #stop(name: ServiceName): Promise<void> {
-    const dir = join(this.dir, name);
+    const dir = this.#serviceDir(name);
     const pidFile = { postgres: join(dir, 'data', 'postmaster.pid'), redis: join(dir, 'redis.pid'), rabbitmq: join(dir, 'wrapper.pid') }[name];
     const pids = [readPid(pidFile)];
     if (name === 'rabbitmq') pids.push(readPid(join(dir, 'rabbitmq.pid')));
@@ -160,10 +160,7 @@ export class Services {
     // PostgreSQL refuses to run as root: run it as the `postgres` user the package creates.
     const asRoot = process.getuid?.() === 0;
     const runAs = (cmd: string, args: string[]) => (asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]) as [string, string[]];
-    if (asRoot) {
-      chownSync(dir, uid('postgres'), gid('postgres'));
-      this.#checkTraversable(dir);
-    }
+    if (asRoot) chownSync(dir, uid('postgres'), gid('postgres'));
     if (!existsSync(join(data, 'PG_VERSION'))) {
       rmSync(data, { recursive: true, force: true });
       run(...runAs(join(PG_BIN, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--locale=C.UTF-8']), `initdb (log: ${dir})`);
@@ -227,12 +224,20 @@ export class Services {
     }
   }
 
-  #checkTraversable(dir: string): void {
-    for (let d = dir; d !== dirname(d); d = dirname(d)) {
-      if ((statSync(d).mode & 0o001) === 0) {
-        throw new ServiceError(`PostgreSQL runs as the postgres user, which cannot enter ${d}: \`chmod o+x ${d}\` or clone the repository elsewhere`);
+  /**
+   * Where a service keeps its data and logs: `.tmp/services/<name>`. PostgreSQL runs as the
+   * `postgres` user when we are root; if that user cannot enter the checkout (a private clone
+   * directory), its data goes to a per-checkout directory under /tmp instead.
+   */
+  #serviceDir(name: ServiceName): string {
+    const dir = join(this.dir, name);
+    if (name !== 'postgres' || process.getuid?.() !== 0) return dir;
+    for (let d = this.dir; d !== dirname(d); d = dirname(d)) {
+      if (existsSync(d) && (statSync(d).mode & 0o001) === 0) {
+        return join('/tmp', `mmoctl-postgres-${createHash('sha256').update(this.dir).digest('hex').slice(0, 12)}`);
       }
     }
+    return dir;
   }
 
   // --- state ---------------------------------------------------------------------------------
