@@ -153,7 +153,7 @@ export async function startServer(config: Config, deps: Dependencies, log: Logge
   };
 
   // Game port: demo page, guest tokens, WebSocket, WebRTC signaling.
-  const game = createServer(createHttpHandler({ auth, log, ...(deps.routes ? { routes: deps.routes } : {}) }));
+  const game = createServer(createHttpHandler({ log, ...(deps.routes ? { routes: deps.routes } : {}) }));
   const ws = attachWebSocket(game, gateway);
   let udp: UdpTransport | undefined;
   if (config.udpEnabled) {

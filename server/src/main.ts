@@ -7,7 +7,8 @@
  */
 import { EXIT } from '../../contract/exit-codes.ts';
 import { startServer, type Dependencies } from './app.ts';
-import { GuestAuth } from './auth/stub.ts';
+import { AccountAuth } from './auth/accounts.ts';
+import { createAuthHttpHandler } from './auth/http.ts';
 import { LocalBus } from './bus/local.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger } from './log.ts';
@@ -35,9 +36,12 @@ async function localDependencies(c: Config): Promise<Dependencies & { close(): P
   const store = await openPgliteStore(c.dataDir);
   const presence = new LocalPresence();
   const bus = new LocalBus();
-  const auth = new GuestAuth(store, c.authSecret ? { secret: c.authSecret } : {});
+  const auth = new AccountAuth(store, c.authSecret ? { secret: c.authSecret } : {});
+  // Local mode serves one developer (or a load test from this machine): no cap on guest accounts
+  // per address, which the clustered defaults keep.
+  const routes = createAuthHttpHandler(auth, { createsPerMinute: 1_000_000 });
   return {
-    store, presence, bus, auth,
+    store, presence, bus, auth, routes,
     close: async () => {
       await Promise.allSettled([bus.close(), presence.close(), store.close()]);
     },

@@ -1,12 +1,12 @@
 /**
- * The game port's plain HTTP: the demo page (the bundle in server/web/dist) at `/`, and
- * `POST /auth/guest` for a guest token. WebSocket upgrades and WebRTC signaling share this server.
+ * The game port's plain HTTP: extra routes first (the account endpoints under /auth/), then the
+ * demo page (the bundle in server/web/dist) at `/`. WebSocket upgrades and WebRTC signaling share
+ * this server.
  */
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AuthError, type Auth } from '../auth/auth.ts';
 import type { Logger } from '../log.ts';
 
 /** Where the demo bundle is built. */
@@ -27,7 +27,6 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>mmo</title>
 <p>The demo page is not built. Run <code>npm run build:web</code> (or <code>npm start</code>, which builds it first).</p>`;
 
 export interface HttpOptions {
-  readonly auth: Auth;
   readonly log: Logger;
   readonly webRoot?: string;
   /** Extra routes tried first (e.g. account endpoints); return true when handled. */
@@ -46,18 +45,6 @@ export function createHttpHandler(options: HttpOptions): (req: IncomingMessage, 
     void (async () => {
       if (options.routes && (await options.routes(req, res))) return;
       const path = (req.url ?? '/').split('?')[0]!;
-      if (path === '/auth/guest') {
-        if (req.method !== 'POST') return json(res, 405, { error: 'bad_request', message: 'use POST' }, { allow: 'POST' });
-        req.resume();
-        try {
-          const session = await options.auth.guest();
-          return json(res, 200, { token: session.token, accountId: session.claims.accountId, expiresAt: session.claims.expiresAt });
-        } catch (err) {
-          const code = err instanceof AuthError ? err.code : 'unavailable';
-          options.log.warn('guest sign-in failed', { error: err });
-          return json(res, code === 'rate_limited' ? 429 : 503, { error: code, message: (err as Error).message });
-        }
-      }
       if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'bad_request', message: 'not found' });
       let rel: string;
       try {
