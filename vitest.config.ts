@@ -52,6 +52,17 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        test: {
+          name: 'game',
+          include: ['test/game/**/*.test.ts'],
+          // Real server processes on free loopback ports, real ws and WebRTC clients.
+          testTimeout: 90_000,
+          hookTimeout: 60_000,
+          // Each file loads the 2-core machine with its own server: one file at a time.
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

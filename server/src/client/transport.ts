@@ -139,7 +139,7 @@ export function connectUdp(serverUrl: string, timeoutMs: number, options: UdpOpt
     // unhandled rejection (a crash in Node) whenever the server is already gone. Do the same steps
     // with the failure handled.
     const inner = channel as unknown as {
-      peerConnection?: { localPeerConnection?: { close(): void } };
+      peerConnection?: { localPeerConnection?: { close(): void; addIceCandidate(c: unknown): Promise<void> } };
       bridge?: { emit(event: string): void };
       url?: string;
     };
@@ -151,7 +151,11 @@ export function connectUdp(serverUrl: string, timeoutMs: number, options: UdpOpt
         id = undefined; // signaling never completed
       }
       try {
-        inner.peerConnection?.localPeerConnection?.close();
+        const pc = inner.peerConnection?.localPeerConnection;
+        // geckos keeps polling for server candidates for ~10 s and adds them without handling the
+        // rejection a closed connection gives: make late additions no-ops instead of crashes.
+        if (pc) pc.addIceCandidate = async () => {};
+        pc?.close();
         inner.bridge?.emit('disconnected');
       } catch {
         /* already closed */

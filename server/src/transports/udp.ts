@@ -68,8 +68,10 @@ export function attachUdp(server: Server, gateway: Gateway, options: UdpOptions,
       transport: 'udp',
       remote: channel.id ?? '?',
       send: (frame) => channel.raw.emit(frame),
+      // geckos sends on a later microtask and closing drops whatever is still queued: give the
+      // last frame (a kick's error, a reconnect notice) time to leave first.
       close: () => {
-        channel.close().catch(() => {});
+        setTimeout(() => void channel.close().catch(() => {}), 200).unref();
       },
       bufferedAmount: () => {
         try {

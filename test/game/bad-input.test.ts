@@ -1,0 +1,260 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { GameClient } from '../../server/src/client/game-client.ts';
+import { installNodeWebRtc, NodeWebSocketImpl } from '../../server/src/client/node.ts';
+import { connectUdp, webSocketUrl, type Transport } from '../../server/src/client/transport.ts';
+import {
+  FrameWriter,
+  LIMITS,
+  PROTOCOL_VERSION,
+  decodeServerFrame,
+  encodeClientMessage,
+  type ErrorMessage,
+} from '../../server/src/protocol/codec.ts';
+import { startServerProcess, type ServerProcess } from './server-process.ts';
+
+installNodeWebRtc();
+
+/** Violations a connection may commit before it is closed (the strike bucket's burst + the last). */
+const PER_CONNECTION = 31;
+const WS_CONNECTIONS = 290; // 8,990 messages
+const UDP_CONNECTIONS = 70; // 2,170 messages
+
+let seed = 20261126;
+const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const int = (n: number): number => Math.floor(rand() * n);
+
+function bytes(...parts: Array<['u8' | 'u16' | 'u32' | 'f32' | 'f64', number]>): Uint8Array {
+  const w = new FrameWriter(32);
+  for (const [k, v] of parts) w[k](v);
+  return w.copy();
+}
+
+/** One malformed, oversized or unknown message; `authed` picks the kinds that make sense after hello. */
+function badMessage(authed: boolean): Uint8Array | string {
+  switch (int(12)) {
+    case 0: {
+      const b = new Uint8Array(int(64));
+      for (let i = 0; i < b.length; i++) b[i] = int(256);
+      return b;
+    }
+    case 1:
+      return new Uint8Array(LIMITS.maxClientFrame + 1 + int(3000)).fill(4); // oversized
+    case 2:
+      return bytes(['u8', 7 + int(249)], ['u32', int(1000)]); // unknown type
+    case 3: {
+      const valid = encodeClientMessage({ type: 'move', seq: 1, x: 1, y: 1, clientTime: 1 });
+      return valid.subarray(0, 1 + int(valid.length - 1)); // truncated
+    }
+    case 4:
+      return bytes(['u8', 3], ['u32', 1], ['f32', Number.NaN], ['f32', 1], ['f64', 1], ['u32', 0]); // NaN position
+    case 5:
+      return bytes(['u8', 3], ['u32', 1], ['f32', -5 - int(1000)], ['f32', 1], ['f64', 1], ['u32', 0]); // out of range
+    case 6:
+      return bytes(['u8', 2], ['u16', LIMITS.maxZone + 1 + int(1000)]); // zone out of range
+    case 7:
+      return bytes(['u8', 5], ['u32', 1 + int(100)], ['u8', 9 + int(200)]); // unknown skill
+    case 8: {
+      const w = new FrameWriter();
+      w.u8(4);
+      w.u8(0);
+      w.u16(3);
+      w.u8(0xc3);
+      w.u8(0x28);
+      w.u8(0x41); // invalid UTF-8
+      return w.copy();
+    }
+    case 9:
+      return bytes(['u8', 1], ['u16', PROTOCOL_VERSION + 1 + int(100)], ['u16', 0]); // wrong version
+    case 10:
+      return authed ? encodeClientMessage({ type: 'hello', version: PROTOCOL_VERSION, token: 'again' }) : encodeClientMessage({ type: 'ping', nonce: 1, clientTime: 1 });
+    default:
+      // A text frame (not JSON: geckos would take JSON text as one of its own events).
+      return `not binary ${int(1000)}`;
+  }
+}
+
+interface AbuserResult {
+  sent: number;
+  errors: ErrorMessage[];
+  closed: boolean;
+}
+
+function collectErrors(frame: Uint8Array, into: ErrorMessage[]): void {
+  const messages = decodeServerFrame(frame);
+  if (!Array.isArray(messages)) throw new Error(`server sent a frame that does not decode: ${messages.detail}`);
+  for (const m of messages) if (m.type === 'error') into.push(m);
+}
+
+async function wsAbuser(server: ServerProcess, token: string | undefined): Promise<AbuserResult> {
+  const ws = new WebSocket(webSocketUrl(server.url));
+  const result: AbuserResult = { sent: 0, errors: [], closed: false };
+  const closed = new Promise<void>((resolve) => ws.on('close', () => ((result.closed = true), resolve())));
+  ws.on('message', (data: Buffer, isBinary) => {
+    if (isBinary) collectErrors(new Uint8Array(data), result.errors);
+  });
+  ws.on('error', () => {});
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  if (token) {
+    ws.send(encodeClientMessage({ type: 'hello', version: PROTOCOL_VERSION, token }));
+    await new Promise<void>((resolve) => ws.once('message', () => resolve()));
+  }
+  for (let i = 0; i < PER_CONNECTION && ws.readyState === WebSocket.OPEN; i++) {
+    ws.send(badMessage(token !== undefined));
+    result.sent++;
+  }
+  await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
+  ws.terminate();
+  return result;
+}
+
+async function udpAbuser(server: ServerProcess): Promise<AbuserResult> {
+  const result: AbuserResult = { sent: 0, errors: [], closed: false };
+  let t: Transport | undefined;
+  for (let attempt = 0; attempt < 3 && !t; attempt++) t = await connectUdp(server.url, 8000).catch(() => undefined);
+  if (!t) throw new Error('could not open a WebRTC channel after 3 attempts');
+  const transport = t;
+  const closed = new Promise<void>((resolve) => {
+    transport.onClose = () => {
+      result.closed = true;
+      resolve();
+    };
+  });
+  let abused: () => void = () => {};
+  const kicked = new Promise<void>((resolve) => (abused = resolve));
+  transport.onFrame = (f) => {
+    collectErrors(f, result.errors);
+    if (result.errors.some((e) => e.name === 'abuse')) abused();
+  };
+  for (let i = 0; i < PER_CONNECTION; i++) {
+    const m = badMessage(false);
+    if (typeof m === 'string') (transport as unknown as { send(x: unknown): void }).send(m);
+    else transport.send(m);
+    result.sent++;
+    if (i % 8 === 7) await new Promise((r) => setTimeout(r, 2)); // do not overflow the SCTP buffer
+  }
+  // The server's close reaches a WebRTC client late (ICE); its 'abuse' error is the answer we wait for.
+  await Promise.race([closed, kicked, new Promise((r) => setTimeout(r, 3000))]);
+  transport.close();
+  return result;
+}
+
+async function pool<T>(count: number, concurrency: number, job: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++;
+        results[i] = await job(i);
+      }
+    }),
+  );
+  return results;
+}
+
+async function rejectedTotal(server: ServerProcess): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${server.ports.metrics}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('game_server_messages_rejected_total{'))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
+/** A player that moves every 50 ms and records everything it gets back. */
+function wellBehaved(c: GameClient) {
+  const sent: number[] = [];
+  const acked: number[] = [];
+  const errors: ErrorMessage[] = [];
+  let snapshots = 0;
+  c.on('ack', (a) => acked.push(a.seq));
+  c.on('error', (e) => errors.push(e));
+  c.on('snapshot', () => snapshots++);
+  const timer = setInterval(() => sent.push(c.move(5 + rand() * 50, 5 + rand() * 50)), 50);
+  return {
+    stop: () => clearInterval(timer),
+    get sent() {
+      return sent;
+    },
+    acked,
+    errors,
+    get snapshots() {
+      return snapshots;
+    },
+  };
+}
+
+describe('bad input', () => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await startServerProcess({ MMO_ZONE_COUNT: '1', MMO_ZONE_SIZE: '64' });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('10,000+ malformed, oversized and unknown messages over both transports: answered with codes, nobody else disturbed', { timeout: 180_000 }, async () => {
+    const goodTcp = await GameClient.connect({ url: server.url, token: await server.token(), transport: 'ws', WebSocket: NodeWebSocketImpl });
+    const goodUdp = await GameClient.connect({ url: server.url, token: await server.token(), transport: 'udp' });
+    const tcpWatch = wellBehaved(goodTcp);
+    const udpWatch = wellBehaved(goodUdp);
+    const before = await rejectedTotal(server);
+
+    const tokens = await Promise.all(Array.from({ length: Math.ceil(WS_CONNECTIONS / 4) }, () => server.token()));
+    const [wsResults, udpResults] = await Promise.all([
+      pool(WS_CONNECTIONS, 6, (i) => wsAbuser(server, i % 4 === 0 ? tokens[i / 4] : undefined)),
+      pool(UDP_CONNECTIONS, 3, () => udpAbuser(server)),
+    ]);
+    // A few frames far beyond any limit: the WebSocket layer cuts these connections off.
+    for (let i = 0; i < 3; i++) {
+      const ws = new WebSocket(webSocketUrl(server.url));
+      await new Promise((r) => ws.once('open', r));
+      ws.on('error', () => {});
+      ws.send(new Uint8Array(200 * 1024));
+      await new Promise((r) => ws.once('close', r));
+    }
+
+    tcpWatch.stop();
+    udpWatch.stop();
+    await new Promise((r) => setTimeout(r, 500)); // last acks in flight
+
+    const sent = [...wsResults, ...udpResults].reduce((n, r) => n + r.sent, 0);
+    expect(sent).toBeGreaterThanOrEqual(10_000);
+    // Counted server-side: every ws violation, and UDP's unless the unreliable channel dropped it.
+    const rejected = (await rejectedTotal(server)) - before;
+    expect(rejected).toBeGreaterThanOrEqual(10_000);
+
+    // Every abusive connection was answered with stable codes and then closed for abuse.
+    const known = new Set(['bad_frame', 'too_large', 'unknown_type', 'bad_field', 'bad_version', 'not_authenticated', 'already_authenticated', 'chat_rejected', 'abuse', 'rate_limited']);
+    for (const r of wsResults) {
+      expect(r.errors.length).toBeGreaterThan(0);
+      for (const e of r.errors) expect(known).toContain(e.name);
+      expect(r.errors.at(-1)!.name).toBe('abuse');
+      expect(r.closed).toBe(true);
+    }
+    const udpAnswered = udpResults.filter((r) => r.errors.length > 0);
+    expect(udpAnswered.length).toBeGreaterThanOrEqual(UDP_CONNECTIONS * 0.9);
+    for (const r of udpAnswered) for (const e of r.errors) expect(known).toContain(e.name);
+
+    // The well-behaved players saw nothing of it.
+    expect(goodTcp.closedReason).toBeUndefined();
+    expect(goodUdp.closedReason).toBeUndefined();
+    expect(tcpWatch.errors).toEqual([]);
+    expect(udpWatch.errors).toEqual([]);
+    expect(tcpWatch.acked).toEqual(tcpWatch.sent); // every move acknowledged, in order
+    expect(udpWatch.acked.length).toBeGreaterThanOrEqual(udpWatch.sent.length * 0.95);
+    expect(tcpWatch.snapshots).toBeGreaterThan(20);
+    expect(goodTcp.badFrames + goodUdp.badFrames).toBe(0);
+
+    // And the server is still up and admitting players.
+    expect(server.proc.exitCode).toBeNull();
+    expect((await fetch(`http://127.0.0.1:${server.ports.health}/health/live`)).status).toBe(200);
+    const late = await GameClient.connect({ url: server.url, token: await server.token(), transport: 'ws', WebSocket: NodeWebSocketImpl });
+    const seq = late.move(1, 1);
+    await late.next('ack', 5000, (a) => a.seq === seq);
+    for (const c of [goodTcp, goodUdp, late]) c.close();
+  });
+});
