@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { GameClient } from '../../server/src/client/game-client.ts';
+import { installNodeWebRtc, NodeWebSocketImpl } from '../../server/src/client/node.ts';
+import { startServerProcess } from './server-process.ts';
+
+installNodeWebRtc();
+
+describe('shutdown', () => {
+  it('SIGTERM: not ready at once, players told to reconnect, exit 0 within MMO_DRAIN_SECONDS', async () => {
+    const drainSeconds = 4;
+    const server = await startServerProcess({ MMO_DRAIN_SECONDS: String(drainSeconds) });
+    try {
+      const ready = `http://127.0.0.1:${server.ports.health}/health/ready`;
+      expect((await fetch(ready)).status).toBe(200);
+      const tcp = await GameClient.connect({ url: server.url, token: await server.token(), transport: 'ws', WebSocket: NodeWebSocketImpl });
+      const udp = await GameClient.connect({ url: server.url, token: await server.token(), transport: 'udp' });
+      const notices = Promise.all([tcp.next('reconnect', 3000), udp.next('reconnect', 3000)]);
+
+      const signalled = performance.now();
+      server.proc.kill('SIGTERM');
+      // Readiness drops at once (the first answer after the signal is already 503).
+      let status = 0;
+      for (let i = 0; i < 20; i++) {
+        status = (await fetch(ready)).status;
+        if (status === 503) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(status).toBe(503);
+      expect(performance.now() - signalled).toBeLessThan(1000);
+      const body = (await (await fetch(ready)).json()) as { reasons: string[] };
+      expect(body.reasons).toContain('draining');
+
+      // New players are turned away; connected ones are told to reconnect elsewhere.
+      await expect(
+        GameClient.connect({ url: server.url, token: await server.token().catch(() => 'x'), transport: 'ws', WebSocket: NodeWebSocketImpl, attempts: 1 }),
+      ).rejects.toThrow();
+      for (const notice of await notices) {
+        expect(notice.reason).toBe('draining');
+        expect(notice.afterMs).toBeLessThanOrEqual(2000);
+      }
+      // These players stay connected (the worst case): the process must still leave in time.
+      const code = await server.exited;
+      const took = performance.now() - signalled;
+      expect(code).toBe(0);
+      expect(took).toBeLessThan(drainSeconds * 1000);
+      expect(server.logs.some((l) => l.msg === 'draining')).toBe(true);
+      tcp.close();
+      udp.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('leaves as soon as the last player has gone', async () => {
+    const server = await startServerProcess({ MMO_DRAIN_SECONDS: '30' });
+    try {
+      const c = await GameClient.connect({ url: server.url, token: await server.token(), transport: 'ws', WebSocket: NodeWebSocketImpl });
+      c.on('reconnect', () => c.close()); // a well-behaved client reconnects elsewhere
+      const signalled = performance.now();
+      server.proc.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+      expect(performance.now() - signalled).toBeLessThan(5000);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('configuration', () => {
+  it.each([
+    [{ MMO_TICK_RATE: 'fast' }, /^invalid configuration: MMO_TICK_RATE: expected an integer from 1 to 120, got "fast"$/],
+    [{ MMO_ZONES: '0,9' }, /^invalid configuration: MMO_ZONES: zone 9 does not exist/],
+    [{ DATABASE_URL: 'mysql://x' }, /^invalid configuration: DATABASE_URL: expected a URL starting with postgres:\/\/ or postgresql:\/\//],
+  ])('a bad value (%o) stops the server with one line naming the variable, exit 2', async (env, message) => {
+    const { spawn } = await import('node:child_process');
+    const proc = spawn(process.execPath, ['server/src/main.ts'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let stdout = '';
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const code = await new Promise((r) => proc.on('exit', r));
+    expect(code).toBe(2);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(stdout).toBe('');
+  });
+});
