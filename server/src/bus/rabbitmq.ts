@@ -191,6 +191,8 @@ export class RabbitBus implements Bus {
   /** Runs the handler after the previous one finished, then acknowledges. */
   #deliver(channel: amqp.Channel, msg: amqp.ConsumeMessage): void {
     this.#chain = this.#chain.then(async () => {
+      // Closed meanwhile: leave it unacknowledged, so the broker keeps it for the next subscriber.
+      if (this.#closed) return;
       let message: BusMessage;
       try {
         message = JSON.parse(msg.content.toString('utf8')) as BusMessage;
