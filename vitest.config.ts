@@ -63,6 +63,17 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          // Brings this checkout's Kubernetes rig up once (building it on a machine's first run, which
+          // takes tens of minutes) and down at the end; MMOCTL_RIG_KEEP=1 leaves it running.
+          globalSetup: ['test/cluster/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });
