@@ -140,6 +140,19 @@ export const ENV = {
     kind: { type: 'string' },
     description: 'Unique id of this process among its peers. Unset: the host name (the pod name in Kubernetes).',
   },
+  publicUrl: {
+    name: 'MMO_PUBLIC_URL',
+    kind: { type: 'url', protocols: ['http:', 'https:'] },
+    description:
+      'How players reach this process\'s game port (http(s)://host[:port]). Peers hand it to players they transfer into a zone this process owns. Unset: http://<MMO_HOST>:<bound game port> (127.0.0.1 for a wildcard host), right on one machine only. In Kubernetes: the address of the Service in front of the pods that own the same zones.',
+  },
+  adminToken: {
+    name: 'MMO_ADMIN_TOKEN',
+    kind: { type: 'string' },
+    secret: true,
+    description:
+      'Bearer token for the admin endpoints on the metrics port (POST /admin/broadcast, GET /admin/online); at least 16 characters. Unset: those endpoints refuse every request.',
+  },
   logLevel: {
     name: 'MMO_LOG_LEVEL',
     kind: { type: 'enum', values: ['debug', 'info', 'warn', 'error'] },

@@ -80,6 +80,18 @@ export const METRICS = {
     labels: ['kind'],
     buckets: LATENCY_BUCKETS,
   },
+  storeSaveFailures: {
+    name: 'game_server_store_save_failures_total',
+    type: 'counter',
+    help: 'Character saves that failed (kept and retried with the next batch), by kind.',
+    labels: ['kind'],
+  },
+  zoneTransfers: {
+    name: 'game_server_zone_transfers_total',
+    type: 'counter',
+    help: 'Players handed to (out) or received from (in) another process on a zone change.',
+    labels: ['direction'],
+  },
   dependencyUp: {
     name: 'game_server_dependency_up',
     type: 'gauge',

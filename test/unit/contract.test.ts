@@ -68,3 +68,17 @@ describe('metrics contract', () => {
     for (const label of spec.labels) expect(label).toMatch(/^[a-z_][a-z0-9_]*$/);
   });
 });
+
+describe('configuration reference (docs/configuration.md)', () => {
+  it('is current with contract/env.ts (run `npm run gen` and commit the result)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { CONFIGURATION_DOC_PATH, renderConfigurationDoc } = await import('../../scripts/gen/configuration-doc.ts');
+    expect(await readFile(CONFIGURATION_DOC_PATH, 'utf8')).toBe(renderConfigurationDoc());
+  });
+
+  it('lists every variable of the contract', async () => {
+    const { renderConfigurationDoc } = await import('../../scripts/gen/configuration-doc.ts');
+    const doc = renderConfigurationDoc();
+    for (const spec of envSpecs) expect(doc).toContain(`| \`${spec.name}\` |`);
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * Writes docs/configuration.md, the reference of every environment variable the game server reads,
+ * from contract/env.ts (names, types, ranges, defaults, descriptions). A unit test fails when the
+ * file is stale; `npm run gen` rewrites it.
+ */
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ENV, type EnvKind, type EnvSpec } from '../../contract/env.ts';
+
+export const CONFIGURATION_DOC_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'configuration.md');
+
+function typeOf(kind: EnvKind): string {
+  switch (kind.type) {
+    case 'int':
+      return `integer ${kind.min}–${kind.max}`;
+    case 'number':
+      return `number ${kind.min}–${kind.max}`;
+    case 'bool':
+      return '`true` or `false`';
+    case 'string':
+      return 'string';
+    case 'url':
+      return `URL (${kind.protocols.map((p) => `\`${p}//\``).join(', ')})`;
+    case 'enum':
+      return kind.values.map((v) => `\`${v}\``).join(', ');
+  }
+}
+
+const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+/** Text of docs/configuration.md. */
+export function renderConfigurationDoc(): string {
+  const specs: EnvSpec[] = Object.values(ENV);
+  const rows = specs.map((s) =>
+    `| \`${s.name}\` | ${typeOf(s.kind)} | ${s.default === undefined ? '(unset)' : `\`${cell(s.default)}\``} | ${s.secret ? 'yes' : ''} | ${cell(s.description)} |`,
+  );
+  return [
+    '# Game server configuration',
+    '',
+    '<!-- Generated from contract/env.ts by `npm run gen` (scripts/gen/configuration-doc.ts); do not edit. -->',
+    '',
+    'The server reads only these environment variables and validates them before it starts: a bad',
+    'value stops it with one line on stderr that names the variable, what was expected and what was',
+    'given (exit code 2). With none set, `npm start` runs everything in one process: embedded',
+    'PostgreSQL (PGlite) in `MMO_DATA_DIR`, in-process presence and bus.',
+    '',
+    'Setting `REDIS_URL` or `AMQP_URL` makes the process *clustered*: it shares sessions, online counts,',
+    'zone ownership, chat and transfers with its peers, and then `MMO_AUTH_SECRET` is required. With',
+    '`DATABASE_URL` set the schema must be migrated first (`npm run migrate`, the chart\'s migration',
+    'Job). The chart sets these variables from its values (docs/values.md); "secret" ones come from a',
+    'Kubernetes Secret. See docs/scale-out.md for how they combine in a cluster.',
+    '',
+    '| variable | type | default | secret | meaning |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+if (import.meta.main) {
+  await writeFile(CONFIGURATION_DOC_PATH, renderConfigurationDoc());
+  process.stdout.write(`wrote ${CONFIGURATION_DOC_PATH}\n`);
+}
