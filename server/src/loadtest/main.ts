@@ -9,7 +9,7 @@
  * Exit codes (contract/exit-codes.ts): 0 done (and --check passed), 2 bad flags, 3 --check failed,
  * 1 unexpected error.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -74,7 +74,22 @@ async function scrape(url: string): Promise<Sample[]> {
   return parseMetrics(await res.text());
 }
 
-function serverSide(before: Sample[], after: Sample[]): ServerSide {
+/** CPU seconds (user + system) a local process used so far, from /proc; undefined when unreadable. */
+async function processCpuSeconds(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
+
+function serverSide(before: Sample[], after: Sample[]): Omit<ServerSide, 'cpuPercent'> {
   const name = METRICS.tickDuration.name;
   const end = histogramBuckets(after, name);
   const tick = end ? bucketsDelta(end, histogramBuckets(before, name)) : undefined;
@@ -171,6 +186,7 @@ export async function runLoadTest(o: LoadOptions, log: (line: string) => void = 
       }
     }
     await flushAll(OPEN);
+    const serverCpuStart = o.serverPid === undefined ? undefined : await processCpuSeconds(o.serverPid);
     windowOpen = true;
     minJoined = joinedNow();
     const cpuStart = process.cpuUsage();
@@ -186,6 +202,7 @@ export async function runLoadTest(o: LoadOptions, log: (line: string) => void = 
       }
     }
     await flushAll(CLOSE);
+    const serverCpuEnd = o.serverPid === undefined ? undefined : await processCpuSeconds(o.serverPid);
     const windowS = (performance.now() - w0) / 1000;
     windowOpen = false;
     const joinedAtEnd = joinedNow();
@@ -197,7 +214,9 @@ export async function runLoadTest(o: LoadOptions, log: (line: string) => void = 
 
     let server: ServerSide | null = null;
     if (after) {
-      server = serverSide(before, after);
+      const cpu =
+        serverCpuStart !== undefined && serverCpuEnd !== undefined ? Math.round(((serverCpuEnd - serverCpuStart) / windowS) * 1000) / 10 : null;
+      server = { ...serverSide(before, after), cpuPercent: cpu };
       if (server.ticks === 0 && server.tickP99Ms === null) serverError = `no ${METRICS.tickDuration.name} in ${o.metricsUrl}`;
     } else if (!o.metricsUrl) serverError = 'not read (--metrics-url none)';
     return buildReport({

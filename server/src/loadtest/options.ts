@@ -33,6 +33,8 @@ export interface LoadOptions {
   readonly connectRetries: number;
   /** Connects in flight at once per worker (a ramp of 0 still does not open 5,000 sockets in one go). */
   readonly connectConcurrency: number;
+  /** Pid of a server on this machine whose CPU use to report (Linux /proc); undefined: not read. */
+  readonly serverPid: number | undefined;
   /** Seconds between progress lines on stderr; 0: none. */
   readonly progressS: number;
   readonly quiet: boolean;
@@ -62,6 +64,7 @@ then prints a table and optionally writes a JSON report.
   --move-ms MS           move period (default ${SEED_SCENARIO.moveMs}); --chat-ms, --attack-ms likewise
   --connect-timeout MS   per attempt (default 5000); --connect-retries N (default 2)
   --connect-concurrency N  connects in flight per worker (default 64 ws, 16 udp)
+  --server-pid PID       also report that local process's CPU use over the window (benchmarks)
   --progress S           seconds between progress lines on stderr (default 5, 0: none)
   --quiet                print only the final table`;
 
@@ -123,6 +126,7 @@ export function parseOptions(argv: readonly string[]): LoadOptions & { help: boo
         'connect-retries': { type: 'string' },
         'connect-concurrency': { type: 'string' },
         progress: { type: 'string' },
+        'server-pid': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -189,6 +193,7 @@ export function parseOptions(argv: readonly string[]): LoadOptions & { help: boo
     connectTimeoutMs: int('connect-timeout', v['connect-timeout'], 5000, 100, 120_000),
     connectRetries: int('connect-retries', v['connect-retries'], 2, 0, 10),
     connectConcurrency: int('connect-concurrency', v['connect-concurrency'], transport === 'udp' ? 16 : 64, 1, 10_000),
+    serverPid: v['server-pid'] === undefined ? undefined : int('server-pid', v['server-pid'], 0, 1, 2 ** 22),
     progressS: num('progress', v.progress, 5, 0, 3600),
     quiet: v.quiet === true,
   };
@@ -211,6 +216,7 @@ function defaults(): LoadOptions {
     connectTimeoutMs: 5000,
     connectRetries: 2,
     connectConcurrency: 64,
+    serverPid: undefined,
     progressS: 5,
     quiet: false,
   };

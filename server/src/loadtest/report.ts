@@ -22,6 +22,8 @@ export interface ServerSide {
   readonly activePlayers: number | null;
   /** game_server_messages_rejected_total increase over the window. */
   readonly rejected: number | null;
+  /** CPU the server process used over the window, % of one core (only with --server-pid). */
+  readonly cpuPercent: number | null;
 }
 
 export interface LoadReport {
@@ -200,6 +202,7 @@ export function formatTable(r: LoadReport): string {
       s ? `${fmt(s.tickP50Ms)} / ${fmt(s.tickP99Ms)} ms (${s.ticks} ticks, ${fmt(s.ticksWithin25ms === null ? null : s.ticksWithin25ms * 100)} % ≤ 25 ms)` : `n/a (${r.serverError ?? 'not read'})`,
     ],
     ['server active players', s ? fmt(s.activePlayers) : 'n/a'],
+    ...(s?.cpuPercent != null ? [['server CPU', `${fmt(s.cpuPercent)} % of one core`] as [string, string]] : []),
     [
       'generator',
       `${fmt(r.generator.cpuPercent)} % CPU, lag p99 ${fmt(r.generator.lagP99Ms)} ms, ${r.generator.skippedSlots} skipped${r.generator.keptUp ? '' : ' — OVERLOADED: numbers understate the server'}`,
