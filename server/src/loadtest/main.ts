@@ -110,6 +110,14 @@ function serverSide(before: Sample[], after: Sample[]): Omit<ServerSide, 'cpuPer
   };
 }
 
+/** Slowest connect rate waited for after the ramp, bots per second (bounds the settle phase). */
+const MIN_CONNECT_RATE = 20;
+
+/** How long after the ramp the generator waits for connects to finish before measuring anyway. */
+function settleBudgetMs(o: LoadOptions): number {
+  return o.connectTimeoutMs * (o.connectRetries + 1) * 2 + 2000 + (o.players * 1000) / MIN_CONNECT_RATE;
+}
+
 /** Flush ids that open and close the measurement window; others only refresh the counts. */
 const OPEN = -1;
 const CLOSE = -2;
@@ -164,15 +172,16 @@ export async function runLoadTest(o: LoadOptions, log: (line: string) => void = 
 
   try {
     for (const s of shards) s.post({ type: 'start' });
-    // Ramp, then let connects settle: every bot joined or failed, bounded by the connect budget.
-    const settleMs = o.connectTimeoutMs * (o.connectRetries + 1) * 2 + 2000;
+    // Ramp, then let connects settle: every bot started and then joined or failed. A server slower
+    // to accept than the ramp delays the window rather than measuring a half-connected run.
+    const settleMs = settleBudgetMs(o);
     const rampEnd = t0 + o.rampS * 1000;
     const settleBy = rampEnd + settleMs;
     await sleep(Math.max(0, rampEnd - performance.now()));
     // Counts arrive once a second per worker, so "none connecting" needs a fresh flush to be sure.
     for (let flushId = 1; performance.now() < settleBy; flushId++) {
       await flushAll(flushId);
-      if (connectingNow() === 0 && joinedNow() + run.connectFailures >= o.players) break;
+      if (run.connectAttempts >= o.players && connectingNow() === 0) break;
       await sleep(200);
     }
 
@@ -272,7 +281,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT.ok;
   }
   // Hard bound on the whole run, whatever happens to sockets: ramp + settle + window + stop.
-  const budgetMs = (o.rampS + o.durationS) * 1000 + o.connectTimeoutMs * (o.connectRetries + 1) * 2 + 30_000;
+  const budgetMs = (o.rampS + o.durationS) * 1000 + settleBudgetMs(o) + 30_000;
   const watchdog = setTimeout(() => {
     process.stderr.write(`loadtest: still running after ${Math.round(budgetMs / 1000)} s; giving up\n`);
     process.exit(EXIT.unexpected);

@@ -118,6 +118,9 @@ export function buildReport(i: ReportInput): LoadReport {
   const secs = Math.max(i.windowS, 1e-9);
   const lagP99Ms = ms(w.lag, 0.99);
   const failures: string[] = [];
+  if (i.run.connectAttempts < o.players) {
+    failures.push(`${o.players - i.run.connectAttempts} bot(s) never started: the server accepted connects too slowly`);
+  }
   if (i.joinedAtEnd < o.players) failures.push(`${i.joinedAtEnd} of ${o.players} bots were joined at the end`);
   if (i.run.connectFailures > 0) failures.push(`${i.run.connectFailures} connect attempt(s) failed`);
   if (i.acked < o.players) failures.push(`${i.acked} of ${o.players} bots got a move acknowledged`);
