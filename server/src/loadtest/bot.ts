@@ -12,7 +12,7 @@ import type { BotStats } from './stats.ts';
 export interface BotConfig {
   readonly serverUrl: string;
   readonly transport: 'ws' | 'udp';
-  readonly chatChannel: 'zone' | 'global';
+  readonly chatChannel: 'zone' | 'global' | 'none';
   /** Zones bots join, round robin by bot index; undefined: every zone the server announces. */
   readonly zones: readonly number[] | undefined;
   readonly connectTimeoutMs: number;
@@ -192,7 +192,7 @@ export class Bot {
     c.move(this.x, this.y);
     this.stats.movesSent++;
     this.stats.countSent('move');
-    if (actions & CHAT) {
+    if (actions & CHAT && this.cfg.chatChannel !== 'none') {
       const text = `hello from bot ${this.index} #${++this.chats}`;
       c.chat(this.cfg.chatChannel, text);
       this.stats.countSent('chat');

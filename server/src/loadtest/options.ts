@@ -7,7 +7,8 @@ import { PATHS, PORTS } from '../../../contract/ports.ts';
 import { SEED_SCENARIO, turnsOf, type Scenario } from './scheduler.ts';
 
 export type Transport = 'ws' | 'udp';
-export type ChatChannel = 'zone' | 'global';
+/** `none` leaves chat out of the scenario (to measure what chat fan-out costs). */
+export type ChatChannel = 'zone' | 'global' | 'none';
 
 export interface LoadOptions {
   /** Base HTTP URL of the game server (`http://host:port`), whatever form --url had. */
@@ -59,7 +60,7 @@ then prints a table and optionally writes a JSON report.
   --check                exit 3 unless every bot joined and got move acks
   --metrics-url URL      server /metrics (default: http://<host>:${PORTS.metrics}${PATHS.metrics}; "none" to skip)
   --workers N            threads running bots (default 1)
-  --chat zone|global     chat channel bots use (default zone)
+  --chat zone|global|none  chat channel bots use (default zone; none: bots do not chat)
   --zones LIST           zones to join, e.g. "0,1" (default: all the server announces)
   --move-ms MS           move period (default ${SEED_SCENARIO.moveMs}); --chat-ms, --attack-ms likewise
   --connect-timeout MS   per attempt (default 5000); --connect-retries N (default 2)
@@ -146,7 +147,9 @@ export function parseOptions(argv: readonly string[]): LoadOptions & { help: boo
     throw new UsageError(`--transport: expected ws or udp, got ${JSON.stringify(transport)}`);
   }
   const chat = v.chat ?? 'zone';
-  if (chat !== 'zone' && chat !== 'global') throw new UsageError(`--chat: expected zone or global, got ${JSON.stringify(chat)}`);
+  if (chat !== 'zone' && chat !== 'global' && chat !== 'none') {
+    throw new UsageError(`--chat: expected zone, global or none, got ${JSON.stringify(chat)}`);
+  }
   let zones: number[] | undefined;
   if (v.zones !== undefined) {
     zones = v.zones.split(',').map((z) => int('zones', z.trim(), 0, 0, 1023));
