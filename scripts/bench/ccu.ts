@@ -1,0 +1,187 @@
+/**
+ * `npm run bench:ccu` — the largest CCU at which move→ack p95 < 50 ms and the server's tick p99
+ * < 25 ms, over WebSocket and over UDP.
+ *
+ * For each level a fresh server (`node server/src/main.ts` with embedded defaults, what `npm start`
+ * runs, data in memory) is pinned to one core with taskset and the load generator to the other;
+ * every level runs (or, with --stop-on-fail, levels climb until one fails), then the gap between
+ * the last pass and the first failure is bisected. A level only passes when every bot joined and the generator itself kept up (otherwise
+ * the generator, not the server, was measured). Results go to bench-results/ as JSON plus a
+ * Markdown table for docs/benchmarks.md; with --profile, the server runs under --cpu-prof at the
+ * first failing level and the hottest functions are listed.
+ *
+ *   npm run bench:ccu -- [--transport ws|udp|both] [--ws-levels 1000,2000,…] [--udp-levels 250,…]
+ *                        [--duration 30] [--server-cpu 0] [--gen-cpu 1] [--workers 1] [--bisect 2] [--profile]
+ *                        [--stop-on-fail]
+ */
+import { spawn } from 'node:child_process';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ENV } from '../../contract/env.ts';
+import type { LoadReport } from '../../server/src/loadtest/report.ts';
+import { ROOT, nodeBinary, startGameServer } from '../../test/support/game-server.ts';
+import { summarizeProfile } from './cpu-profile.ts';
+
+const P95_LIMIT_MS = 50;
+const TICK_P99_LIMIT_MS = 25;
+
+interface Level {
+  readonly transport: 'ws' | 'udp';
+  readonly players: number;
+  readonly passed: boolean;
+  readonly why: string[];
+  readonly report: LoadReport | null;
+  readonly loadBefore: number[];
+}
+
+function list(raw: string): number[] {
+  return raw.split(',').map((s) => {
+    const n = Number(s.trim());
+    if (!Number.isInteger(n) || n < 1) throw new Error(`expected a comma list of player counts, got ${JSON.stringify(raw)}`);
+    return n;
+  });
+}
+
+const args = parseArgs({
+  options: {
+    transport: { type: 'string', default: 'both' },
+    'ws-levels': { type: 'string', default: '500,1000,2000,3000,4000,5000,6000' },
+    'udp-levels': { type: 'string', default: '100,250,500,750,1000,1250,1500' },
+    duration: { type: 'string', default: '30' },
+    'server-cpu': { type: 'string', default: '0' },
+    'gen-cpu': { type: 'string', default: '1' },
+    workers: { type: 'string', default: '1' },
+    bisect: { type: 'string', default: '2' },
+    profile: { type: 'boolean', default: false },
+    'stop-on-fail': { type: 'boolean', default: false },
+    out: { type: 'string', default: join(ROOT, 'bench-results') },
+  },
+}).values;
+
+const transports = args.transport === 'both' ? (['ws', 'udp'] as const) : [args.transport as 'ws' | 'udp'];
+if (!transports.every((t) => t === 'ws' || t === 'udp')) throw new Error(`--transport: expected ws, udp or both, got ${args.transport}`);
+const duration = Number(args.duration);
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const outDir = join(args.out, `ccu-${stamp}`);
+await mkdir(outDir, { recursive: true });
+
+function loadNow(): number[] {
+  return loadavg().map((v) => Math.round(v * 100) / 100);
+}
+
+/** Runs the load generator pinned to the generator core; resolves with its JSON report. */
+function loadtest(argv: string[], file: string): Promise<LoadReport | null> {
+  return new Promise((resolve) => {
+    const child = spawn('taskset', ['-c', args['gen-cpu'], nodeBinary(), join(ROOT, 'server', 'src', 'loadtest', 'main.ts'), ...argv, '--json', file], {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.on('exit', async () => {
+      try {
+        resolve(JSON.parse(await readFile(file, 'utf8')) as LoadReport);
+      } catch {
+        resolve(null);
+      }
+    });
+  });
+}
+
+async function runLevel(transport: 'ws' | 'udp', players: number, profile = false): Promise<Level> {
+  const loadBefore = loadNow();
+  process.stderr.write(`\n== ${transport} ${players} players (loadavg ${loadBefore.join(' ')}) ==\n`);
+  const profDir = join(outDir, `profile-${transport}-${players}`);
+  const server = await startGameServer({
+    cpus: args['server-cpu'],
+    env: { [ENV.maxPlayers.name]: String(players + 100), [ENV.logLevel.name]: 'warn' },
+    nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+  });
+  // Connect rate the server can absorb: WebRTC handshakes are far costlier than WebSocket ones.
+  const ramp = Math.max(5, Math.ceil(players / (transport === 'ws' ? 250 : 40)));
+  let report: LoadReport | null;
+  try {
+    report = await loadtest(
+      [
+        '--url', server.url, '--metrics-url', server.metricsUrl, '--transport', transport,
+        '--players', String(players), '--duration', String(duration), '--ramp', String(ramp),
+        '--workers', args.workers, '--server-pid', String(server.process.pid), '--quiet',
+      ],
+      join(outDir, `${transport}-${players}.json`),
+    );
+  } finally {
+    await server.stop(15_000);
+    await writeFile(join(outDir, `${transport}-${players}.server.log`), server.output());
+  }
+  const why: string[] = [];
+  if (!report) why.push('no report (the load generator failed)');
+  else {
+    if (report.ccu.atEnd < players) why.push(`only ${report.ccu.atEnd} joined`);
+    if (report.rtt.p95Ms >= P95_LIMIT_MS) why.push(`move→ack p95 ${report.rtt.p95Ms} ms`);
+    const tick = report.server?.tickP99Ms;
+    if (tick === null || tick === undefined) why.push('tick p99 unknown');
+    else if (tick >= TICK_P99_LIMIT_MS) why.push(`tick p99 ${tick} ms`);
+    if (!report.generator.keptUp) why.push(`generator fell behind (lag p99 ${report.generator.lagP99Ms} ms, ${report.generator.cpuPercent} % CPU)`);
+  }
+  const level: Level = { transport, players, passed: why.length === 0, why, report, loadBefore };
+  process.stderr.write(`-> ${level.passed ? 'PASS' : `FAIL: ${why.join('; ')}`}\n`);
+  if (profile) {
+    const files = (await readdir(profDir).catch(() => [])).filter((f) => f.endsWith('.cpuprofile'));
+    if (files[0]) {
+      const top = summarizeProfile(JSON.parse(await readFile(join(profDir, files[0]), 'utf8')), 25);
+      await writeFile(join(outDir, `profile-${transport}-${players}.txt`), top);
+      process.stderr.write(`server CPU profile (${files[0]}):\n${top}\n`);
+    }
+  }
+  return level;
+}
+
+const results: Level[] = [];
+const best: Record<string, number> = {};
+for (const transport of transports) {
+  const levels = list(transport === 'ws' ? args['ws-levels'] : args['udp-levels']);
+  let lastPass = 0;
+  let firstFail = 0;
+  // Every level runs (the curve says more than one number on a shared machine) unless
+  // --stop-on-fail; the bisection then works between the last pass before the first failure and it.
+  for (const players of levels) {
+    const l = await runLevel(transport, players);
+    results.push(l);
+    if (l.passed && !firstFail) lastPass = players;
+    else if (!l.passed && !firstFail) {
+      firstFail = players;
+      if (args['stop-on-fail']) break;
+    }
+  }
+  for (let i = 0; firstFail && i < Number(args.bisect) && firstFail - lastPass > Math.max(50, lastPass * 0.05); i++) {
+    const mid = Math.round((lastPass + firstFail) / 2 / 50) * 50 || Math.round((lastPass + firstFail) / 2);
+    if (mid <= lastPass || mid >= firstFail) break;
+    const l = await runLevel(transport, mid);
+    results.push(l);
+    if (l.passed) lastPass = mid;
+    else firstFail = mid;
+  }
+  best[transport] = lastPass;
+  if (args.profile && firstFail) results.push(await runLevel(transport, firstFail, true));
+}
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const machine = `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, server on CPU ${args['server-cpu']}, generator on CPU ${args['gen-cpu']} (${args.workers} worker(s))`;
+const rows = results.map((l) => {
+  const r = l.report;
+  const f = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : String(v));
+  return `| ${l.transport} | ${l.players} | ${f(r?.ccu.atEnd)} | ${f(r?.rtt.p50Ms)} | ${f(r?.rtt.p95Ms)} | ${f(r?.rtt.p99Ms)} | ${f(r?.server?.tickP99Ms)} | ${f(r?.server?.cpuPercent)} | ${f(r?.messages.inPerS)} | ${f(r?.generator.cpuPercent)} | ${f(r?.generator.lagP99Ms)} | ${l.loadBefore.join(' ')} | ${l.passed ? 'pass' : l.why.join('; ')} |`;
+});
+const table = [
+  `Machine: ${machine}`,
+  `Run: ${new Date().toISOString()}, window ${duration} s per level; results in ${outDir}`,
+  '',
+  '| transport | bots | joined | move→ack p50 ms | p95 ms | p99 ms | tick p99 ms | server CPU % | msgs in/s (bots) | generator CPU % | generator lag p99 ms | loadavg before | verdict |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rows,
+  '',
+  ...Object.entries(best).map(([t, n]) => `Largest passing CCU over ${t}: **${n}** (p95 < ${P95_LIMIT_MS} ms, tick p99 < ${TICK_P99_LIMIT_MS} ms)`),
+].join('\n');
+await writeFile(join(outDir, 'summary.md'), `${table}\n`);
+await writeFile(join(outDir, 'summary.json'), `${JSON.stringify({ machine, best, results }, null, 2)}\n`);
+process.stdout.write(`\n${table}\n`);
