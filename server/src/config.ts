@@ -43,6 +43,10 @@ export interface Config {
   readonly redisUrl: string | undefined;
   readonly amqpUrl: string | undefined;
   readonly authSecret: string | undefined;
+  /** MMO_PUBLIC_URL: how players reach this process; undefined = derived from the bound port. */
+  readonly publicUrl: string | undefined;
+  /** MMO_ADMIN_TOKEN: bearer token of the admin endpoints; undefined = they refuse every request. */
+  readonly adminToken: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -161,6 +165,10 @@ export function loadConfig(env: Env = process.env, readFile: (path: string) => s
   if (authSecret === undefined && (redisUrl !== undefined || amqpUrl !== undefined)) {
     throw new ConfigError(ENV.authSecret.name, 'required when REDIS_URL or AMQP_URL is set (every process must verify the same tokens)');
   }
+  const adminToken = get<string | undefined>('adminToken');
+  if (adminToken !== undefined && adminToken.length < 16) {
+    throw new ConfigError(ENV.adminToken.name, `expected at least 16 characters, got ${adminToken.length}`);
+  }
   const gamePort = get<number>('gamePort');
   const healthPort = get<number>('healthPort');
   const metricsPort = get<number>('metricsPort');
@@ -191,5 +199,7 @@ export function loadConfig(env: Env = process.env, readFile: (path: string) => s
     redisUrl,
     amqpUrl,
     authSecret,
+    publicUrl: get<string | undefined>('publicUrl')?.replace(/\/+$/, ''),
+    adminToken,
   };
 }
