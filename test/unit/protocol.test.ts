@@ -33,6 +33,9 @@ const clientMessages: ClientMessage[] = [
   { type: 'attack', target: 77, skill: 'strike' },
   { type: 'attack', target: 4294967295, skill: 'bolt' },
   { type: 'ping', nonce: 9, clientTime: 1.5 },
+  { type: 'whisper', to: 'ann', text: 'psst 👋' },
+  { type: 'pickup', seq: 7, item: 'herb' },
+  { type: 'pickup', seq: 4294967295, item: 'a'.repeat(LIMITS.maxItemBytes) },
 ];
 
 describe('client messages', () => {
@@ -86,6 +89,15 @@ const rejections: Array<[string, Uint8Array, keyof typeof ERROR_CODES]> = [
   ['an attack with an unknown skill', frame(['u8', 5], ['u32', 5], ['u8', 99]), 'bad_field'],
   ['an attack on entity 0', frame(['u8', 5], ['u32', 0], ['u8', 0]), 'bad_field'],
   ['a ping with NaN time', frame(['u8', 6], ['u32', 1], ['f64', Number.NaN]), 'bad_field'],
+  ['a chat on the whisper channel (whispers name their target)', frame(['u8', 4], ['u8', 2], ['u16', 2], utf8('hi')), 'bad_field'],
+  ['a whisper to nobody', frame(['u8', 7], ['u8', 0], ['u16', 2], utf8('hi')), 'bad_field'],
+  ['a whisper whose text length lies', frame(['u8', 7], ['u8', 3], utf8('ann'), ['u16', 9], utf8('hi')), 'bad_frame'],
+  ['a blank whisper', frame(['u8', 7], ['u8', 3], utf8('ann'), ['u16', 2], utf8('  ')), 'chat_rejected'],
+  ['a whisper to a name with control characters', frame(['u8', 7], ['u8', 2], utf8('a\n'), ['u16', 2], utf8('hi')), 'bad_field'],
+  ['a pickup of an empty item id', frame(['u8', 8], ['u32', 1], ['u8', 0]), 'bad_field'],
+  ['a pickup of an item id with capitals', frame(['u8', 8], ['u32', 1], ['u8', 4], utf8('Herb')), 'bad_field'],
+  ['a pickup whose item length lies', frame(['u8', 8], ['u32', 1], ['u8', 9], utf8('herb')), 'bad_frame'],
+  ['a pickup of a too long item id', frame(['u8', 8], ['u32', 1], ['u8', 33], utf8('a'.repeat(33))), 'bad_field'],
 ];
 
 describe('client message validation', () => {
@@ -129,6 +141,11 @@ const serverMessages: ServerMessage[] = [
   { type: 'error', code: ERROR_CODES.rate_limited, name: 'rate_limited', ref: 5, message: 'slow down' },
   { type: 'reconnect', reason: 'draining', afterMs: 1500 },
   { type: 'pong', nonce: 3, clientTime: 1.25, serverTime: 99.5 },
+  { type: 'chat', channel: 'whisper', fromId: 0, fromName: 'ann', text: 'psst' },
+  { type: 'granted', seq: 12, item: 'herb', quantity: 3 },
+  { type: 'inventory', items: [] },
+  { type: 'inventory', items: [{ item: 'herb', quantity: 3 }, { item: 'ore', quantity: 4294967295 }] },
+  { type: 'transfer', zone: 3, url: 'https://zone-3.game.example.org' },
 ];
 
 describe('server frames', () => {

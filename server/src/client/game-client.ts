@@ -12,7 +12,7 @@ import {
   decodeServerFrame,
   encodeClientMessage,
   type AckMessage,
-  type ChatChannel,
+  type PlayerChatChannel,
   type ServerMessage,
   type Skill,
   type WelcomeMessage,
@@ -57,6 +57,18 @@ export class GameClientError extends Error {
     super(message, options);
     this.name = 'GameClientError';
     this.code = code;
+  }
+}
+
+/** The hello was answered with `transfer`: the character is served at `url` now. */
+export class GameClientTransfer extends GameClientError {
+  readonly zone: number;
+  readonly url: string;
+  constructor(zone: number, url: string) {
+    super('zone_unavailable', `zone ${zone} is served at ${url}`);
+    this.name = 'GameClientTransfer';
+    this.zone = zone;
+    this.url = url;
   }
 }
 
@@ -175,8 +187,23 @@ export class GameClient {
     this.transport.send(encodeClientMessage({ type: 'join', zone }));
   }
 
-  chat(channel: ChatChannel, text: string): void {
+  chat(channel: PlayerChatChannel, text: string): void {
     this.transport.send(encodeClientMessage({ type: 'chat', channel, text }));
+  }
+
+  /** Sends a private line to the player named `to`; an error `not_online` comes back if nobody is. */
+  whisper(to: string, text: string): void {
+    this.transport.send(encodeClientMessage({ type: 'whisper', to, text }));
+  }
+
+  /**
+   * Picks up one `item` (a durable action); returns its sequence number. The server answers
+   * `granted` with it once the item is committed, or an error whose `ref` is it.
+   */
+  pickup(item: string): number {
+    this.seq = (this.seq + 1) >>> 0;
+    this.transport.send(encodeClientMessage({ type: 'pickup', seq: this.seq, item }));
+    return this.seq;
   }
 
   attack(target: number, skill: Skill): void {
@@ -275,6 +302,7 @@ function hello(transport: Transport, token: string, timeoutMs: number): Promise<
         if (m.type === 'welcome') return finish(undefined, { welcome: m, backlog: messages.slice(i + 1) });
         if (m.type === 'error') return finish(new GameClientError(m.name ?? 'internal', m.message || `server error ${m.code}`));
         if (m.type === 'reconnect') return finish(new GameClientError('draining', 'server is draining'));
+        if (m.type === 'transfer') return finish(new GameClientTransfer(m.zone, m.url));
       }
     };
     transport.send(encodeClientMessage({ type: 'hello', version: PROTOCOL_VERSION, token }));

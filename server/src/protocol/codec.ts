@@ -16,10 +16,10 @@
 import { ERROR_CODES, errorCodeName, type ErrorCode } from './errors.ts';
 
 /** Bumped whenever the meaning or layout of any message changes. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Client → server message type bytes. */
-export const CLIENT_TYPE = { hello: 1, join: 2, move: 3, chat: 4, attack: 5, ping: 6 } as const;
+export const CLIENT_TYPE = { hello: 1, join: 2, move: 3, chat: 4, attack: 5, ping: 6, whisper: 7, pickup: 8 } as const;
 /** Server → client message type bytes. */
 export const SERVER_TYPE = {
   welcome: 64,
@@ -32,6 +32,9 @@ export const SERVER_TYPE = {
   error: 71,
   reconnect: 72,
   pong: 73,
+  granted: 74,
+  inventory: 75,
+  transfer: 76,
 } as const;
 
 export type ClientMessageType = keyof typeof CLIENT_TYPE;
@@ -51,14 +54,22 @@ export const LIMITS = {
   maxCoord: 100000,
   /** Zone ids are within [0, maxZone] (MMO_ZONE_COUNT is at most 1024). */
   maxZone: 1023,
+  /** Item ids are 1–32 bytes of a-z, 0-9 and _ starting with a letter. */
+  maxItemBytes: 32,
+  /** Most distinct items an inventory message carries. */
+  maxInventoryItems: 1024,
+  maxUrlBytes: 255,
 } as const;
 
 /** Skills a player can attack with, by wire number; the world holds their rules. */
 export const SKILLS = ['strike', 'bolt'] as const;
 export type Skill = (typeof SKILLS)[number];
 
-export const CHAT_CHANNELS = ['zone', 'global'] as const;
+/** Chat channels of server chat events; players send `zone` and `global` with chat, whispers with whisper. */
+export const CHAT_CHANNELS = ['zone', 'global', 'whisper'] as const;
 export type ChatChannel = (typeof CHAT_CHANNELS)[number];
+/** Channels a client's chat message may name. */
+export type PlayerChatChannel = Exclude<ChatChannel, 'whisper'>;
 
 export const COMBAT_KINDS = ['hit', 'death', 'respawn'] as const;
 export type CombatKind = (typeof COMBAT_KINDS)[number];
@@ -81,11 +92,18 @@ export interface JoinMessage { readonly type: 'join'; readonly zone: number }
  * reports it as the input→ack latency metric. It travels as whole microseconds.
  */
 export interface MoveMessage { readonly type: 'move'; readonly seq: number; readonly x: number; readonly y: number; readonly clientTime: number; readonly rtt?: number }
-export interface ChatMessage { readonly type: 'chat'; readonly channel: ChatChannel; readonly text: string }
+export interface ChatMessage { readonly type: 'chat'; readonly channel: PlayerChatChannel; readonly text: string }
+/** A private line to the player named `to`, wherever in the cluster they play. */
+export interface WhisperMessage { readonly type: 'whisper'; readonly to: string; readonly text: string }
+/**
+ * A durable action: pick up one `item`. The server answers `granted` with the same `seq` only
+ * after the item is committed to the database, or an error with `ref` = `seq`.
+ */
+export interface PickupMessage { readonly type: 'pickup'; readonly seq: number; readonly item: string }
 export interface AttackMessage { readonly type: 'attack'; readonly target: number; readonly skill: Skill }
 export interface PingMessage { readonly type: 'ping'; readonly nonce: number; readonly clientTime: number }
 
-export type ClientMessage = HelloMessage | JoinMessage | MoveMessage | ChatMessage | AttackMessage | PingMessage;
+export type ClientMessage = HelloMessage | JoinMessage | MoveMessage | ChatMessage | AttackMessage | PingMessage | WhisperMessage | PickupMessage;
 
 export interface WelcomeMessage {
   readonly type: 'welcome';
@@ -144,6 +162,16 @@ export interface ErrorMessage { readonly type: 'error'; readonly code: number; r
 /** The server is going away (or the zone moved): reconnect after `afterMs`, to the same address. */
 export interface ReconnectMessage { readonly type: 'reconnect'; readonly reason: ReconnectReason; readonly afterMs: number }
 export interface PongMessage { readonly type: 'pong'; readonly nonce: number; readonly clientTime: number; readonly serverTime: number }
+/** A pickup is committed: the player now holds `quantity` of `item` in total. */
+export interface GrantedMessage { readonly type: 'granted'; readonly seq: number; readonly item: string; readonly quantity: number }
+export interface InventoryEntry { readonly item: string; readonly quantity: number }
+/** The character's whole inventory, sent right after the welcome. */
+export interface InventoryMessage { readonly type: 'inventory'; readonly items: readonly InventoryEntry[] }
+/**
+ * The character now stands in `zone`, which another process serves: connect to `url` with the same
+ * token (the connection is closed after this message). The character's state travels with it.
+ */
+export interface TransferMessage { readonly type: 'transfer'; readonly zone: number; readonly url: string }
 
 export type ServerMessage =
   | WelcomeMessage
@@ -155,7 +183,10 @@ export type ServerMessage =
   | CombatMessage
   | ErrorMessage
   | ReconnectMessage
-  | PongMessage;
+  | PongMessage
+  | GrantedMessage
+  | InventoryMessage
+  | TransferMessage;
 
 /** What a decoder returns instead of throwing. `detail` is for logs and the error's message. */
 export interface DecodeFailure { readonly type: 'invalid'; readonly code: ErrorCode; readonly detail: string }
@@ -295,6 +326,16 @@ export function writeClientMessage(w: FrameWriter, m: ClientMessage): void {
       w.u32(m.nonce >>> 0);
       w.f64(m.clientTime);
       return;
+    case 'whisper':
+      w.u8(CLIENT_TYPE.whisper);
+      w.str(m.to, LIMITS.maxNameBytes, 1);
+      w.str(m.text, LIMITS.maxChatBytes, 2);
+      return;
+    case 'pickup':
+      w.u8(CLIENT_TYPE.pickup);
+      w.u32(m.seq >>> 0);
+      w.str(m.item, LIMITS.maxItemBytes, 1);
+      return;
   }
 }
 
@@ -348,6 +389,8 @@ function hasControl(s: string): boolean {
   return false;
 }
 
+const ITEM_ID = /^[a-z][a-z0-9_]*$/;
+
 function finiteCoord(v: number): boolean {
   return v >= 0 && v <= LIMITS.maxCoord; // false for NaN
 }
@@ -400,7 +443,7 @@ export function decodeClientMessage(data: ArrayBuffer | ArrayBufferView): Client
       if (n < 4) return fail('bad_frame', TRUNCATED);
       const ch = bytes[1]!;
       const channel = CHAT_CHANNELS[ch];
-      if (channel === undefined) return fail('bad_field', `chat channel ${ch} unknown`);
+      if (channel === undefined || channel === 'whisper') return fail('bad_field', `chat channel ${ch} unknown (whispers have their own message)`);
       const len = view.getUint16(2, true);
       if (n !== 4 + len) return fail('bad_frame', 'chat length mismatch');
       if (len > LIMITS.maxChatBytes) return fail('bad_field', `chat longer than ${LIMITS.maxChatBytes} bytes`);
@@ -424,6 +467,31 @@ export function decodeClientMessage(data: ArrayBuffer | ArrayBufferView): Client
       const clientTime = view.getFloat64(5, true);
       if (!(clientTime >= 0 && clientTime < 1e15)) return fail('bad_field', 'clientTime must be finite and non-negative');
       return { type: 'ping', nonce, clientTime };
+    }
+    case CLIENT_TYPE.whisper: {
+      if (n < 4) return fail('bad_frame', TRUNCATED);
+      const toLen = bytes[1]!;
+      if (toLen === 0 || toLen > LIMITS.maxNameBytes) return fail('bad_field', `whisper target must be 1-${LIMITS.maxNameBytes} bytes`);
+      if (n < 4 + toLen) return fail('bad_frame', TRUNCATED);
+      const to = readUtf8(bytes, 2, toLen);
+      if (to === undefined || hasControl(to)) return fail('bad_field', 'whisper target is not a name');
+      const len = view.getUint16(2 + toLen, true);
+      if (n !== 4 + toLen + len) return fail('bad_frame', 'whisper length mismatch');
+      if (len > LIMITS.maxChatBytes) return fail('bad_field', `whisper longer than ${LIMITS.maxChatBytes} bytes`);
+      const text = readUtf8(bytes, 4 + toLen, len);
+      if (text === undefined) return fail('bad_field', 'whisper is not UTF-8');
+      if (text.trim().length === 0 || hasControl(text)) return fail('chat_rejected', 'whisper is empty or has control characters');
+      return { type: 'whisper', to, text };
+    }
+    case CLIENT_TYPE.pickup: {
+      if (n < 6) return fail('bad_frame', TRUNCATED);
+      const seq = view.getUint32(1, true);
+      const len = bytes[5]!;
+      if (n !== 6 + len) return fail('bad_frame', 'pickup length mismatch');
+      if (len === 0 || len > LIMITS.maxItemBytes) return fail('bad_field', `item id must be 1-${LIMITS.maxItemBytes} bytes`);
+      const item = readUtf8(bytes, 6, len);
+      if (item === undefined || !ITEM_ID.test(item)) return fail('bad_field', 'item id must be a-z, 0-9 and _ starting with a letter');
+      return { type: 'pickup', seq, item };
     }
     default:
       return fail('unknown_type', `message type ${type} unknown`);
@@ -545,6 +613,30 @@ export function writePong(w: FrameWriter, nonce: number, clientTime: number, ser
   w.f64(serverTime);
 }
 
+export function writeGranted(w: FrameWriter, seq: number, item: string, quantity: number): void {
+  w.u8(SERVER_TYPE.granted);
+  w.u32(seq >>> 0);
+  w.str(item, LIMITS.maxItemBytes, 1);
+  w.u32(Math.min(0xffffffff, quantity));
+}
+
+/** Writes at most LIMITS.maxInventoryItems entries. */
+export function writeInventory(w: FrameWriter, items: readonly InventoryEntry[]): void {
+  const count = Math.min(items.length, LIMITS.maxInventoryItems);
+  w.u8(SERVER_TYPE.inventory);
+  w.u16(count);
+  for (let i = 0; i < count; i++) {
+    w.str(items[i]!.item, LIMITS.maxItemBytes, 1);
+    w.u32(Math.min(0xffffffff, items[i]!.quantity));
+  }
+}
+
+export function writeTransfer(w: FrameWriter, zone: number, url: string): void {
+  w.u8(SERVER_TYPE.transfer);
+  w.u16(zone);
+  w.str(url, LIMITS.maxUrlBytes, 1);
+}
+
 /** Appends any server message (convenience for tests and cold paths; the hot paths call the writers). */
 export function writeServerMessage(w: FrameWriter, m: ServerMessage): void {
   switch (m.type) {
@@ -575,6 +667,12 @@ export function writeServerMessage(w: FrameWriter, m: ServerMessage): void {
       return writeReconnect(w, m.reason, m.afterMs);
     case 'pong':
       return writePong(w, m.nonce, m.clientTime, m.serverTime);
+    case 'granted':
+      return writeGranted(w, m.seq, m.item, m.quantity);
+    case 'inventory':
+      return writeInventory(w, m.items);
+    case 'transfer':
+      return writeTransfer(w, m.zone, m.url);
   }
 }
 
@@ -727,6 +825,31 @@ function readServerMessage(r: Reader): ServerMessage | DecodeFailure {
     }
     case SERVER_TYPE.pong:
       return { type: 'pong', nonce: r.u32(), clientTime: r.f64(), serverTime: r.f64() };
+    case SERVER_TYPE.granted: {
+      if (!r.has(5)) return fail('bad_frame', TRUNCATED);
+      const seq = r.u32();
+      const item = r.str(1);
+      if (item === undefined || !r.has(4)) return fail('bad_frame', TRUNCATED);
+      return { type: 'granted', seq, item, quantity: r.u32() };
+    }
+    case SERVER_TYPE.inventory: {
+      if (!r.has(2)) return fail('bad_frame', TRUNCATED);
+      const count = r.u16();
+      const items: InventoryEntry[] = [];
+      for (let i = 0; i < count; i++) {
+        const item = r.str(1);
+        if (item === undefined || !r.has(4)) return fail('bad_frame', TRUNCATED);
+        items.push({ item, quantity: r.u32() });
+      }
+      return { type: 'inventory', items };
+    }
+    case SERVER_TYPE.transfer: {
+      if (!r.has(3)) return fail('bad_frame', TRUNCATED);
+      const zone = r.u16();
+      const url = r.str(1);
+      if (url === undefined) return fail('bad_frame', TRUNCATED);
+      return { type: 'transfer', zone, url };
+    }
     default:
       return fail('unknown_type', `server message type ${type} at byte ${start} unknown`);
   }

@@ -41,6 +41,10 @@ export const ERROR_CODES = {
   session_replaced: 18,
   /** Too many invalid messages: the connection is closed. */
   abuse: 19,
+  /** Nobody by that name is online (whispers). */
+  not_online: 20,
+  /** A service the action needs (database, presence, bus) is down: nothing was done; try again. */
+  unavailable: 21,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -8,7 +8,7 @@
  */
 import { GameClient, GameClientError } from '../../src/client/game-client.ts';
 import type { TransportKind } from '../../src/client/transport.ts';
-import type { ChatChannel } from '../../src/protocol/codec.ts';
+import type { PlayerChatChannel } from '../../src/protocol/codec.ts';
 import { GameModel } from './game.ts';
 import { draw } from './render.ts';
 
@@ -262,7 +262,7 @@ function attackNearest(): void {
 chatForm.addEventListener('submit', (ev) => {
   ev.preventDefault();
   const text = chatInput.value.trim();
-  if (text && client) client.chat(chatChannel.value as ChatChannel, text);
+  if (text && client) client.chat(chatChannel.value as PlayerChatChannel, text);
   chatInput.value = '';
   canvas.focus();
 });
