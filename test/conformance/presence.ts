@@ -95,6 +95,19 @@ export function describePresence(name: string, newBackend: () => Promise<Presenc
       expect(await a.zoneOwner(0)).toBe('server-a');
     });
 
+    it('tells where a live process can be reached, and forgets a process that stops advertising', async () => {
+      const [a, b] = [await connect(), await connect()];
+      await a.advertise('server-a', 'http://10.0.0.1:8080', 60_000);
+      await b.advertise('server-b', 'https://zone-b.example.org', 300);
+      expect(await b.serverUrl('server-a')).toBe('http://10.0.0.1:8080');
+      expect(await a.serverUrl('server-b')).toBe('https://zone-b.example.org');
+      expect(await a.serverUrl('server-c')).toBeUndefined();
+      await a.advertise('server-a', 'http://10.0.0.2:8080', 60_000);
+      expect(await b.serverUrl('server-a')).toBe('http://10.0.0.2:8080');
+      await sleep(600);
+      expect(await a.serverUrl('server-b')).toBeUndefined();
+    });
+
     it('hands a character over exactly once, whoever races for it', async () => {
       const [a, b, c] = [await connect(), await connect(), await connect()];
       const handoff: Handoff = {

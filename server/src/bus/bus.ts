@@ -6,7 +6,13 @@ export type BusMessage =
   | { readonly kind: 'chat'; readonly from: string; readonly fromName: string; readonly text: string; readonly sentAt: number }
   | { readonly kind: 'whisper'; readonly from: string; readonly fromName: string; readonly toAccountId: string; readonly text: string; readonly sentAt: number }
   | { readonly kind: 'broadcast'; readonly text: string; readonly sentAt: number }
-  | { readonly kind: 'kick'; readonly accountId: string; readonly sessionId: string; readonly reason: string }
+  /** Close the account's session `sessionId`; when `replyTo` is set, answer it with `released`. */
+  | { readonly kind: 'kick'; readonly accountId: string; readonly sessionId: string; readonly reason: string; readonly replyTo?: string }
+  /**
+   * The session `sessionId` of the account is gone from the sender. `state` is the character's final
+   * state when the sender cannot vouch that it is committed yet (JSON of a CharacterState).
+   */
+  | { readonly kind: 'released'; readonly accountId: string; readonly sessionId: string; readonly state?: unknown }
   | { readonly kind: 'transfer'; readonly characterId: string; readonly accountId: string; readonly toZone: number; readonly fromServerId: string };
 
 export type BusHandler = (message: BusMessage) => void | Promise<void>;

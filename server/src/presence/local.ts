@@ -14,6 +14,7 @@ export class LocalPresenceState {
   readonly sessions = new Map<string, SessionRef>();
   readonly online = new Map<string, Expiring<Readonly<Record<string, number>>>>();
   readonly zones = new Map<number, Expiring<string>>();
+  readonly urls = new Map<string, Expiring<string>>();
   readonly handoffs = new Map<string, Expiring<Handoff>>();
 }
 
@@ -82,6 +83,18 @@ export class LocalPresence implements Presence {
       }
     }
     return { total, byZone };
+  }
+
+  /** Records the process's address until `ttlMs` passes. */
+  async advertise(serverId: string, url: string, ttlMs: number): Promise<void> {
+    this.#check();
+    this.#state.urls.set(serverId, { value: url, expiresAt: this.#now() + ttlMs });
+  }
+
+  /** The address a live process advertised, if any. */
+  async serverUrl(serverId: string): Promise<string | undefined> {
+    this.#check();
+    return this.#live(this.#state.urls, serverId);
   }
 
   /** Records `serverId` as owner of `zones` (the latest claim wins) until `ttlMs` passes. */

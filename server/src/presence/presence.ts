@@ -40,6 +40,10 @@ export interface Presence {
   reportOnline(serverId: string, byZone: Readonly<Record<string, number>>, ttlMs: number): Promise<void>;
   /** Online players across all live processes. */
   online(): Promise<OnlineCounts>;
+  /** Publishes how players reach `serverId` (its MMO_PUBLIC_URL); expires unless refreshed within `ttlMs`. */
+  advertise(serverId: string, url: string, ttlMs: number): Promise<void>;
+  /** The address a live process advertised, if any. */
+  serverUrl(serverId: string): Promise<string | undefined>;
   /** Records which process owns `zones`; expires unless refreshed within `ttlMs`. */
   claimZones(serverId: string, zones: readonly number[], ttlMs: number): Promise<void>;
   /** The process owning `zone`, if any live one does. */

@@ -7,6 +7,7 @@
  *   session:<accountId>    JSON SessionRef; expires after SESSION_TTL_MS without a new claim
  *   online:<serverId>      JSON counts by zone, PX ttl; `online-servers` (sorted set) lists them
  *   zone:<zone>            owning serverId, PX ttl
+ *   server:<serverId>      the process's public URL, PX ttl
  *   handoff:<characterId>  JSON Handoff, SET NX PX; taken with GETDEL (atomic: one taker)
  */
 import { Redis } from 'ioredis';
@@ -133,6 +134,16 @@ export class RedisPresence implements Presence {
       }
     }
     return { total, byZone };
+  }
+
+  /** Stores the process's address with a TTL. */
+  async advertise(serverId: string, url: string, ttlMs: number): Promise<void> {
+    await this.#call(() => this.#redis.set(`server:${serverId}`, url, 'PX', ttlMs));
+  }
+
+  /** The address a live process advertised, if any. */
+  async serverUrl(serverId: string): Promise<string | undefined> {
+    return (await this.#call(() => this.#redis.get(`server:${serverId}`))) ?? undefined;
   }
 
   /** Sets each zone's owner with a TTL (the latest claim wins). */
