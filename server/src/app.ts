@@ -9,11 +9,14 @@ import type { AddressInfo } from 'node:net';
 import type { Auth } from './auth/auth.ts';
 import type { Bus } from './bus/bus.ts';
 import type { Config } from './config.ts';
+import { DependencyHealth, type DependencyName } from './dependencies.ts';
 import type { Logger } from './log.ts';
+import { createAdminHandler } from './ops/admin.ts';
 import { createMetrics, type ServerMetrics } from './ops/metrics.ts';
 import { createHealthServer, createMetricsServer, type Readiness, type VersionInfo } from './ops/server.ts';
 import type { Presence } from './presence/presence.ts';
 import { PROTOCOL_VERSION } from './protocol/codec.ts';
+import { CharacterSaves } from './saves.ts';
 import type { Store } from './store/store.ts';
 import { Gateway } from './transports/gateway.ts';
 import { createHttpHandler } from './transports/http.ts';
@@ -31,10 +34,19 @@ export interface Dependencies {
   readonly auth: Auth;
   /** Extra routes on the game port (e.g. account endpoints); true when handled. */
   readonly routes?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => boolean | Promise<boolean>;
+  /**
+   * Probes of store, presence and bus (connectDependencies makes one that logs each change once).
+   * Without it the server probes with its own.
+   */
+  readonly health?: DependencyHealth;
 }
 
 export interface RunningServer {
   readonly ports: { readonly game: number; readonly health: number; readonly metrics: number; readonly udp: number };
+  /** How players reach this process (MMO_PUBLIC_URL, or derived from the bound game port). */
+  readonly publicUrl: string;
+  /** The character save queue (tests read its backlog). */
+  readonly saves: CharacterSaves;
   readonly world: World;
   readonly metrics: ServerMetrics;
   readiness(): Readiness;
@@ -43,13 +55,13 @@ export interface RunningServer {
    * has left or `graceMs` is nearly over, with everything closed.
    */
   drain(graceMs: number): Promise<void>;
-  /** Closes everything now (after a final save). */
-  close(): Promise<void>;
+  /** Closes everything now: players out, their final states saved (within `budgetMs`, default 5 s). */
+  close(budgetMs?: number): Promise<void>;
 }
 
-const DEPENDENCY_CHECK_MS = 5000;
-const DEPENDENCY_TIMEOUT_MS = 2000;
 const PRESENCE_REPORT_MS = 5000;
+/** Time a drain keeps for closing connections and the final save after players had their chance. */
+const FINAL_SAVE_RESERVE_MS = 1500;
 
 function packageVersion(): string {
   try {
@@ -117,39 +129,37 @@ export async function startServer(config: Config, deps: Dependencies, log: Logge
     },
     { traffic, publishGlobal: (m) => void bus.publish(m).catch((err: unknown) => log.warn('publishing global chat failed', { error: err })) },
   );
-  const gateway = new Gateway({ world, auth, store, presence, bus, metrics, log, serverId: config.serverId, now: () => performance.now() });
+  const saves = new CharacterSaves(
+    store,
+    {
+      observe: (kind, seconds) => metrics.storeSaveDuration.labels({ kind }).observe(seconds),
+      failed: (kind, count) => metrics.storeSaveFailures.labels({ kind }).inc(count),
+    },
+    log,
+  );
+  const gateway = new Gateway({ world, auth, store, presence, bus, metrics, log, serverId: config.serverId, saves, now: () => performance.now() });
   await bus.subscribe(config.serverId, (m) => gateway.receive(m));
 
-  // Readiness: world loaded, every dependency answering, not draining.
-  const depUp: Record<string, boolean> = { store: false, presence: false, bus: false };
+  // Readiness: world loaded, every dependency answering, not draining. Each dependency going down
+  // or coming back is logged once (by whoever made the probes), never per probe.
+  const health =
+    deps.health ??
+    new DependencyHealth(
+      { store: () => store.ping(), presence: () => presence.ping(), bus: () => bus.ping() },
+      { onChange: (name, up, error) => (up ? log.info(`dependency ${name} is up`, { dependency: name }) : log.error(`dependency ${name} is down: ${error}`, { dependency: name })) },
+    );
+  const dependencyUp = (name: DependencyName): boolean => health.snapshot()[name].up;
   let worldLoaded = false;
   let draining = false;
-  const checkDependencies = async (): Promise<void> => {
-    const checks: Array<[string, () => Promise<void>]> = [
-      ['store', () => store.ping()],
-      ['presence', () => presence.ping()],
-      ['bus', () => bus.ping()],
-    ];
-    await Promise.all(
-      checks.map(async ([name, ping]) => {
-        try {
-          await withTimeout(ping(), DEPENDENCY_TIMEOUT_MS, name);
-          if (!depUp[name]) log.info('dependency reachable', { dependency: name });
-          depUp[name] = true;
-        } catch (err) {
-          if (depUp[name] !== false || !worldLoaded) log.warn('dependency unreachable', { dependency: name, error: err });
-          depUp[name] = false;
-        }
-        metrics.dependencyUp.labels({ dependency: name }).set(depUp[name] ? 1 : 0);
-      }),
-    );
-  };
   const readiness = (): Readiness => {
     const reasons: string[] = [];
     if (!worldLoaded) reasons.push('world not loaded');
-    for (const [name, up] of Object.entries(depUp)) if (!up) reasons.push(`${name} unreachable`);
+    for (const [name, status] of Object.entries(health.snapshot())) if (!status.up) reasons.push(`${name} unreachable`);
     if (draining) reasons.push('draining');
     return { ready: reasons.length === 0, reasons };
+  };
+  const reportHealth = (): void => {
+    for (const [name, status] of Object.entries(health.snapshot())) metrics.dependencyUp.labels({ dependency: name }).set(status.up ? 1 : 0);
   };
 
   // Game port: demo page, guest tokens, WebSocket, WebRTC signaling.
@@ -163,13 +173,15 @@ export async function startServer(config: Config, deps: Dependencies, log: Logge
     }, log);
   }
   const versionInfo: VersionInfo = { version, protocol: PROTOCOL_VERSION, node: process.version, serverId: config.serverId, ...(build ? { build } : {}) };
-  const health = createHealthServer(readiness);
-  const metricsServer = createMetricsServer(metrics.registry, versionInfo);
+  const healthServer = createHealthServer(readiness);
+  const metricsServer = createMetricsServer(metrics.registry, versionInfo, createAdminHandler({ token: config.adminToken, bus, presence }));
   const [gamePort, healthPort, metricsPort] = await Promise.all([
     listen(game, config.gamePort, config.host),
-    listen(health, config.healthPort, config.host),
+    listen(healthServer, config.healthPort, config.host),
     listen(metricsServer, config.metricsPort, config.host),
   ]);
+  const wildcard = config.host === '0.0.0.0' || config.host === '::';
+  const publicUrl = config.publicUrl ?? `http://${wildcard ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host}:${gamePort}`;
 
   // The simulation.
   const interval = 1000 / config.tickRate;
@@ -184,7 +196,9 @@ export async function startServer(config: Config, deps: Dependencies, log: Logge
   });
   ticker.start();
   worldLoaded = true;
-  await checkDependencies();
+  await health.check();
+  health.start();
+  reportHealth();
 
   // Periodic jobs.
   const timers: NodeJS.Timeout[] = [];
@@ -193,8 +207,8 @@ export async function startServer(config: Config, deps: Dependencies, log: Logge
     t.unref();
     timers.push(t);
   };
-  every(DEPENDENCY_CHECK_MS, checkDependencies);
   const reportPlayers = (): void => {
+    reportHealth();
     metrics.activePlayers.reset();
     for (const [zone, members] of world.zoneCounts()) {
       const byTransport = [0, 0];
@@ -204,58 +218,71 @@ export async function startServer(config: Config, deps: Dependencies, log: Logge
   };
   reportPlayers();
   every(1000, reportPlayers);
+  // Online counts, zone ownership and this process's address, refreshed well within their TTL. A
+  // draining process stops claiming its zones, so peers stop sending players here.
   const reportPresence = async (): Promise<void> => {
     const byZone: Record<string, number> = {};
     for (const [zone, members] of world.zoneCounts()) byZone[String(zone)] = members.length;
-    await presence.reportOnline(config.serverId, byZone, PRESENCE_REPORT_MS * 3);
-    await presence.claimZones(config.serverId, config.zones, PRESENCE_REPORT_MS * 3);
+    const ttl = PRESENCE_REPORT_MS * 3;
+    try {
+      await presence.reportOnline(config.serverId, byZone, ttl);
+      await presence.advertise(config.serverId, publicUrl, ttl);
+      if (!draining) await presence.claimZones(config.serverId, config.zones, ttl);
+    } catch (err) {
+      // An outage is reported once by the health probes; this job just tries again next time.
+      if (dependencyUp('presence')) log.warn('presence report failed', { error: err });
+    }
   };
-  await reportPresence().catch((err: unknown) => log.warn('presence report failed', { error: err }));
+  await reportPresence();
   every(PRESENCE_REPORT_MS, reportPresence);
-  const save = async (): Promise<void> => {
-    const states = world.takeChanged();
-    if (states.length === 0) return;
-    const started = performance.now();
-    await store.saveCharacters(states);
-    metrics.storeSaveDuration.labels({ kind: 'batch' }).observe((performance.now() - started) / 1000);
-  };
-  every(config.saveIntervalSeconds * 1000, save);
+  const save = (kind: 'batch' | 'drain'): Promise<void> => saves.flush(world.takeChanged(), kind);
+  every(config.saveIntervalSeconds * 1000, () => save('batch'));
 
   log.info('listening', {
-    serverId: config.serverId, game: gamePort, health: healthPort, metrics: metricsPort,
+    serverId: config.serverId, game: gamePort, health: healthPort, metrics: metricsPort, publicUrl,
     udp: config.udpEnabled ? config.udpPort : null, zones: config.zones, tickRate: config.tickRate, patchRate: config.patchRate,
   });
 
   let closing: Promise<void> | undefined;
-  const shutdown = async (): Promise<void> => {
+  const shutdown = async (budgetMs: number): Promise<void> => {
+    const deadline = performance.now() + budgetMs;
     ticker.stop();
     for (const t of timers) clearInterval(t);
-    await save().catch((err: unknown) => log.error('final save failed', { error: err }));
+    health.stop();
+    // Everyone still here leaves the world now; their final states join one last batch.
     for (const s of [...gateway.sessions]) s.closed('server closing');
+    await withTimeout(save('drain'), Math.max(0, deadline - performance.now()), 'the final save').catch((err: unknown) => log.error('final save did not finish', { error: err }));
+    if (saves.backlog > 0) log.error('characters left unsaved at exit', { characters: saves.backlog });
     await ws.close();
     await udp?.close();
-    await Promise.all([closeServer(game), closeServer(health), closeServer(metricsServer)]);
+    await Promise.all([closeServer(game), closeServer(healthServer), closeServer(metricsServer)]);
   };
-  const close = (): Promise<void> => (closing ??= shutdown());
+  const close = (budgetMs = 5000): Promise<void> => (closing ??= shutdown(budgetMs));
 
   return {
     ports: { game: gamePort, health: healthPort, metrics: metricsPort, udp: config.udpPort },
+    publicUrl,
+    saves,
     world,
     metrics,
     readiness,
     close,
     async drain(graceMs) {
       if (draining) return closing ?? Promise.resolve();
+      const started = performance.now();
       draining = true;
       metrics.draining.set(1);
-      const spread = Math.min(2000, graceMs / 2);
+      const spread = Math.min(2000, graceMs / 4);
       log.info('draining', { players: world.population, graceMs });
       gateway.drain(spread);
-      await save().catch((err: unknown) => log.error('drain save failed', { error: err }));
-      const deadline = performance.now() + Math.max(0, graceMs - 1000);
-      while (gateway.sessions.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      log.info('drained', { remaining: gateway.sessions.size });
-      await close();
+      // Save now, so players reconnecting elsewhere load fresh rows even before their logout save.
+      await save('drain');
+      const deadline = started + Math.max(0, graceMs - FINAL_SAVE_RESERVE_MS);
+      while (gateway.sessions.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      // Logout saves of the players who left are committing: wait for them within the budget.
+      await withTimeout(saves.idle(), Math.max(0, deadline - performance.now()), 'logout saves').catch(() => {});
+      log.info('drained', { remaining: gateway.sessions.size, ms: Math.round(performance.now() - started) });
+      await close(Math.max(250, started + graceMs - 600 - performance.now()));
     },
   };
 }

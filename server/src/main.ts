@@ -1,19 +1,17 @@
 /**
  * The game server process. `node server/src/main.ts` with no environment runs everything in one
- * process (in-process store, presence and bus) and serves the demo page on the game port.
+ * process (embedded PostgreSQL in MMO_DATA_DIR, in-process presence and bus) and serves the demo
+ * page on the game port; DATABASE_URL, REDIS_URL and AMQP_URL switch each part to the real service.
  *
  * Exit codes: 0 after a drain, 2 for invalid configuration (one line on stderr names the variable),
- * 1 when startup fails otherwise.
+ * 1 when startup fails otherwise (a configured service unreachable: the log line says which and how
+ * to fix it).
  */
 import { EXIT } from '../../contract/exit-codes.ts';
-import { startServer, type Dependencies } from './app.ts';
-import { AccountAuth } from './auth/accounts.ts';
-import { createAuthHttpHandler } from './auth/http.ts';
-import { LocalBus } from './bus/local.ts';
+import { startServer } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { connectDependencies, DependencyError } from './dependencies.ts';
 import { createLogger } from './log.ts';
-import { LocalPresence } from './presence/local.ts';
-import { openPgliteStore } from './store/pglite.ts';
 
 let config: Config;
 try {
@@ -28,28 +26,14 @@ try {
 
 const log = createLogger(config.logLevel);
 
-/** Local mode: every dependency in this process (embedded PostgreSQL in MMO_DATA_DIR). */
-async function localDependencies(c: Config): Promise<Dependencies & { close(): Promise<void> }> {
-  if (c.databaseUrl || c.redisUrl || c.amqpUrl) {
-    throw new Error('DATABASE_URL, REDIS_URL and AMQP_URL are not supported by this build yet: unset them to run in local mode');
-  }
-  const store = await openPgliteStore(c.dataDir);
-  const presence = new LocalPresence();
-  const bus = new LocalBus();
-  const auth = new AccountAuth(store, c.authSecret ? { secret: c.authSecret } : {});
-  // Local mode serves one developer (or a load test from this machine): no cap on guest accounts
-  // per address, which the clustered defaults keep.
-  const routes = createAuthHttpHandler(auth, { createsPerMinute: 1_000_000 });
-  return {
-    store, presence, bus, auth, routes,
-    close: async () => {
-      await Promise.allSettled([bus.close(), presence.close(), store.close()]);
-    },
-  };
-}
-
 try {
-  const deps = await localDependencies(config);
+  const deps = await connectDependencies(
+    {
+      databaseUrl: config.databaseUrl, dataDir: config.dataDir, redisUrl: config.redisUrl, amqpUrl: config.amqpUrl,
+      authSecret: config.authSecret, serverId: config.serverId,
+    },
+    { log: (level, msg, fields) => log.log(level, msg, fields) },
+  );
   const server = await startServer(config, deps, log);
   let stopping = false;
   const stop = (signal: string): void => {
@@ -77,6 +61,7 @@ try {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 } catch (err) {
-  log.error('startup failed', { error: err });
+  if (err instanceof DependencyError) log.error(`startup failed: ${err.message}`, { variable: err.variable });
+  else log.error('startup failed', { error: err });
   process.exit(EXIT.unexpected);
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GameClient, GameClientError } from '../../server/src/client/game-client.ts';
 import { installNodeWebRtc, NodeWebSocketImpl } from '../../server/src/client/node.ts';
-import { readSnapshotEntity, type SnapshotMessage } from '../../server/src/protocol/codec.ts';
+import { PROTOCOL_VERSION, readSnapshotEntity, type SnapshotMessage } from '../../server/src/protocol/codec.ts';
 import { METRICS } from '../../contract/metrics.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
 
@@ -49,7 +49,7 @@ describe('players over WebSocket and UDP', () => {
     expect(tcp.kind).toBe('ws');
     expect(udp.kind).toBe('udp');
     for (const c of [tcp, udp]) {
-      expect(c.welcome).toMatchObject({ version: 1, zoneCount: 2, zoneSize: 64, interestRadius: 150, hp: 100, maxHp: 100 });
+      expect(c.welcome).toMatchObject({ version: PROTOCOL_VERSION, zoneCount: 2, zoneSize: 64, interestRadius: 150, hp: 100, maxHp: 100 });
     }
     expect(tcp.welcome.playerId).not.toBe(udp.welcome.playerId);
   });
@@ -143,7 +143,7 @@ describe('players over WebSocket and UDP', () => {
     expect(text).toMatch(/game_server_messages_received_total\{type="move",transport="udp"\} [1-9]/);
     expect(text).toMatch(/game_server_tick_duration_seconds_count [1-9]/);
     const version = (await (await fetch(`http://127.0.0.1:${server.ports.metrics}/version`)).json()) as Record<string, unknown>;
-    expect(version).toMatchObject({ protocol: 1, node: process.version });
+    expect(version).toMatchObject({ protocol: PROTOCOL_VERSION, node: process.version });
     const ready = await fetch(`http://127.0.0.1:${server.ports.health}/health/ready`);
     expect(ready.status).toBe(200);
   });

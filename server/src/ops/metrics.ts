@@ -18,6 +18,8 @@ export interface ServerMetrics {
   /** Per transport, resolved once (label lookups cost on the hot path). */
   readonly inputAckLatency: Record<TransportName, { observe(seconds: number): void }>;
   readonly storeSaveDuration: Histogram<string>;
+  readonly storeSaveFailures: Counter<string>;
+  readonly zoneTransfers: Counter<string>;
   readonly dependencyUp: Gauge<string>;
   readonly draining: Gauge;
   readonly buildInfo: Gauge<string>;
@@ -73,6 +75,8 @@ export function createMetrics(traffic: Traffic): ServerMetrics {
     tickOverruns: reg(new Counter({ ...config(METRICS.tickOverruns) })),
     inputAckLatency: { ws: inputAck.labels({ transport: 'ws' }), udp: inputAck.labels({ transport: 'udp' }) },
     storeSaveDuration: reg(new Histogram({ ...config(METRICS.storeSaveDuration), buckets: [...METRICS.storeSaveDuration.buckets] })),
+    storeSaveFailures: reg(new Counter({ ...config(METRICS.storeSaveFailures) })),
+    zoneTransfers: reg(new Counter({ ...config(METRICS.zoneTransfers) })),
     dependencyUp: reg(new Gauge({ ...config(METRICS.dependencyUp) })),
     draining: reg(new Gauge({ ...config(METRICS.draining) })),
     buildInfo: reg(new Gauge({ ...config(METRICS.buildInfo) })),

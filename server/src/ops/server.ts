@@ -39,9 +39,20 @@ export interface VersionInfo {
   readonly build?: Readonly<Record<string, string>>;
 }
 
-/** `/metrics` in the Prometheus text format and `/version` as JSON. */
-export function createMetricsServer(registry: Registry, version: VersionInfo): Server {
+/**
+ * `/metrics` in the Prometheus text format and `/version` as JSON; `routes` (the admin endpoints)
+ * are tried first and resolve true when they handled the request.
+ */
+export function createMetricsServer(
+  registry: Registry,
+  version: VersionInfo,
+  routes?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => Promise<boolean>,
+): Server {
   return createServer((req, res) => {
+    if (routes && (req.url ?? '').startsWith('/admin/')) {
+      routes(req, res).catch((err: unknown) => send(res, 500, { error: 'internal', message: String(err) }));
+      return;
+    }
     const path = (req.url ?? '').split('?')[0];
     if (path === PATHS.metrics) {
       registry

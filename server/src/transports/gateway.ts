@@ -6,6 +6,15 @@
  *
  * Rules a caller may rely on: a handler never throws; a malformed or refused message costs its
  * sender an error reply (rate-limited) and a strike; too many strikes close that connection only.
+ *
+ * Durability and the cluster (see docs/scale-out.md):
+ * - A character's newest state follows it from session to session: a login that replaces another
+ *   session (here or on another process) gets that session's final state before it loads, so a
+ *   reconnect never starts from an older row than the player last saw acknowledged.
+ * - `granted` (a pickup) is written only after the store committed the item.
+ * - Joining a zone another process owns hands the character over once: saved in the new zone,
+ *   recorded as a Presence handoff, announced to the owner over the Bus, then the player is told to
+ *   reconnect there (`transfer`) and leaves this world before any further input is applied.
  */
 import { randomUUID } from 'node:crypto';
 import { AuthError, type Auth } from '../auth/auth.ts';
@@ -19,17 +28,24 @@ import {
   PROTOCOL_VERSION,
   SERVER_TYPE,
   decodeClientMessage,
+  writeChat,
   writeError,
+  writeGranted,
+  writeInventory,
   writePong,
   writeReconnect,
+  writeTransfer,
   writeWelcome,
   type ClientMessage,
 } from '../protocol/codec.ts';
 import type { ErrorCode } from '../protocol/errors.ts';
-import type { Store } from '../store/store.ts';
+import type { CharacterSaves } from '../saves.ts';
+import type { Character, CharacterState, InventoryItem, Store } from '../store/store.ts';
+import { ITEMS } from '../world/items.ts';
 import { MAX_HP } from '../world/rules.ts';
 import { TRANSPORT_INDEX, type TransportName } from '../world/traffic.ts';
 import type { Player, PlayerSink, World } from '../world/world.ts';
+import { Handover, newest, parseState } from './handover.ts';
 import { CONNECTION_LIMITS, TokenBucket, type LimitedKind } from './rate-limit.ts';
 
 /** What a transport gives the gateway for one connection. */
@@ -54,11 +70,20 @@ export interface GatewayOptions {
   readonly metrics: ServerMetrics;
   readonly log: Logger;
   readonly serverId: string;
+  /** Every character save goes through this queue. */
+  readonly saves: CharacterSaves;
   /** Monotonic milliseconds for rate limits. */
   readonly now: () => number;
   /** Connections that have not said hello within this many ms are closed. Default 10000. */
   readonly helloTimeoutMs?: number;
+  /** How long a login waits for a replaced session on another process to answer. Default 2000. */
+  readonly releaseTimeoutMs?: number;
 }
+
+/** A handoff waits this long in Presence for the receiving process. */
+const HANDOFF_TTL_MS = 60_000;
+/** Pickups per connection: burst and per second (each one is a database transaction). */
+const PICKUP_LIMIT: readonly [number, number] = [5, 2];
 
 /** Above this many queued bytes a connection gets no snapshots; above SLOW_CLOSE it is closed. */
 const CONGESTED_BYTES = 256 * 1024;
@@ -68,6 +93,8 @@ export class Gateway {
   readonly o: GatewayOptions;
   readonly sessions = new Set<Session>();
   private readonly byAccount = new Map<string, Session>();
+  private readonly byName = new Map<string, Session>();
+  readonly handover = new Handover();
   private dirty: Session[] = [];
   private flushScheduled = false;
   private pendingHellos = 0;
@@ -89,14 +116,48 @@ export class Gateway {
     return this.o.world.population + this.pendingHellos >= this.o.world.config.maxPlayers;
   }
 
-  /** Handles a message from the bus: chat for the world, kicks for sessions here. */
-  receive(message: BusMessage): void {
-    if (message.kind === 'kick') {
-      const s = this.byAccount.get(message.accountId);
-      if (s && s.sessionId === message.sessionId) s.kick('session_replaced', message.reason);
-      return;
+  /** Handles a message from the bus: chat for the world; kicks, whispers and transfers for sessions here. */
+  async receive(message: BusMessage): Promise<void> {
+    switch (message.kind) {
+      case 'kick':
+        return this.kicked(message.accountId, message.sessionId, message.reason, message.replyTo);
+      case 'released':
+        this.handover.released(message.accountId, message.sessionId, message.state);
+        return;
+      case 'whisper': {
+        const s = this.byAccount.get(message.toAccountId);
+        if (s?.player) s.whispered(message.fromName, message.text);
+        return;
+      }
+      case 'transfer': {
+        // Take the handoff now, so it is ours even if the player is slow; exactly one taker wins.
+        const handoff = await this.o.presence.takeHandoff(message.characterId).catch(() => undefined);
+        if (handoff) this.handover.expect(handoff);
+        return;
+      }
+      default:
+        this.o.world.receive(message);
     }
-    this.o.world.receive(message);
+  }
+
+  /**
+   * A login elsewhere replaced the account's session `sessionId`: close it if it is still here and
+   * answer `replyTo` with `released`, carrying the final state unless it is known to be committed.
+   */
+  private async kicked(accountId: string, sessionId: string, reason: string, replyTo: string | undefined): Promise<void> {
+    const s = this.byAccount.get(accountId);
+    let actions: Promise<unknown>[] = [];
+    if (s && s.sessionId === sessionId) {
+      actions = [...s.actions];
+      s.kick('session_replaced', reason);
+    }
+    if (!replyTo) return;
+    // Pickups in flight commit (or fail) first, so the new session loads the inventory they wrote.
+    await Promise.allSettled(actions);
+    const state = this.handover.finalOf(accountId, sessionId);
+    await this.o.bus
+      .send(replyTo, { kind: 'released', accountId, sessionId, ...(state ? { state } : {}) })
+      .catch((error: unknown) => this.o.log.warn('answering a session handover failed', { error, to: replyTo }));
   }
 
   /** Stops admitting players and tells every connected one to reconnect (elsewhere) soon. */
@@ -158,6 +219,17 @@ export class Gateway {
   forget(s: Session): void {
     this.sessions.delete(s);
     if (s.accountId && this.byAccount.get(s.accountId) === s) this.byAccount.delete(s.accountId);
+    if (s.player && this.byName.get(s.player.name) === s) this.byName.delete(s.player.name);
+  }
+
+  /** Makes a playing session findable by its character's name (whispers). */
+  named(s: Session, name: string): void {
+    this.byName.set(name, s);
+  }
+
+  /** The session playing the character named `name` in this process, if any. */
+  sessionNamed(name: string): Session | undefined {
+    return this.byName.get(name);
   }
 
   helloStarted(): void {
@@ -178,6 +250,13 @@ export class Session implements PlayerSink {
   player: Player | undefined;
   accountId: string | undefined;
   sessionId: string | undefined;
+  /** Pickups waiting for their commit. */
+  readonly actions = new Set<Promise<unknown>>();
+  private inventory: readonly InventoryItem[] = [];
+  private readonly pickups: TokenBucket;
+  /** Set once the character was handed to another process: nothing left to save here. */
+  private transferred = false;
+  private transferring = false;
   private state: State = 'new';
   private readonly gw: Gateway;
   private readonly buckets: Record<LimitedKind, TokenBucket>;
@@ -191,6 +270,7 @@ export class Session implements PlayerSink {
     this.buckets = Object.fromEntries(
       Object.entries(CONNECTION_LIMITS).map(([k, [burst, rate]]) => [k, new TokenBucket(burst, rate, now)]),
     ) as Record<LimitedKind, TokenBucket>;
+    this.pickups = new TokenBucket(PICKUP_LIMIT[0], PICKUP_LIMIT[1], now);
     this.helloTimer = setTimeout(() => {
       if (this.state === 'new' || this.state === 'hello') this.kick('not_authenticated', 'no hello in time');
     }, gw.o.helloTimeoutMs ?? 10_000);
@@ -237,17 +317,27 @@ export class Session implements PlayerSink {
     this.gw.forget(this);
     const p = this.player;
     this.player = undefined;
-    const { world, store, presence, log, metrics } = this.gw.o;
-    if (p) {
+    const { world, presence, log, saves } = this.gw.o;
+    const accountId = this.accountId;
+    const sessionId = this.sessionId;
+    const release = () => {
+      if (accountId && sessionId) presence.releaseSession(accountId, sessionId).catch((err: unknown) => log.debug('releasing a session failed', { error: err }));
+    };
+    if (p && !this.transferred) {
       const state = world.removePlayer(p);
-      const started = performance.now();
-      store
-        .saveCharacters([state])
-        .then(() => metrics.storeSaveDuration.labels({ kind: 'logout' }).observe((performance.now() - started) / 1000))
-        .catch((err: unknown) => log.error('saving a character at logout failed', { error: err, characterId: state.id }));
-    }
-    if (this.accountId && this.sessionId) {
-      presence.releaseSession(this.accountId, this.sessionId).catch((err: unknown) => log.warn('releasing a session failed', { error: err }));
+      // Until the save commits, a new login of this account takes the state from here. The
+      // session stays claimed in Presence until then, so a login elsewhere asks us first.
+      this.gw.handover.rememberFinal(p.accountId, sessionId ?? '', state);
+      saves.save([state], 'logout').then(
+        () => {
+          this.gw.handover.committed(p.accountId, sessionId ?? '');
+          release();
+        },
+        () => {}, // kept and retried by the save queue; the final state answers handovers meanwhile
+      );
+    } else {
+      if (p) world.removePlayer(p);
+      release();
     }
     log.debug('connection closed', { transport: this.conn.transport, reason });
   }
@@ -260,6 +350,16 @@ export class Session implements PlayerSink {
     this.markDirty();
     this.gw.flush();
     this.conn.close();
+    // Out of the world now, not when the transport reports the close: no input is applied after
+    // a kick, and the final state is ready for whoever replaced this session.
+    this.closed(`kicked: ${code}`);
+  }
+
+  /** Delivers a whisper from another player (this process or another). */
+  whispered(fromName: string, text: string): void {
+    writeChat(this.out, 'whisper', 0, fromName, text);
+    this.gw.o.world.traffic.out(this.transport, SERVER_TYPE.chat);
+    this.markDirty();
   }
 
   private handle(m: ClientMessage, now: number): void {
@@ -270,6 +370,8 @@ export class Session implements PlayerSink {
       void this.hello(m.token);
       return;
     }
+    // Handing the character to another process: inputs now would be acknowledged and then lost.
+    if (this.transferring) return;
     const { world, metrics } = this.gw.o;
     const p = this.player!;
     switch (m.type) {
@@ -290,6 +392,10 @@ export class Session implements PlayerSink {
       }
       case 'join': {
         if (!this.buckets.join.take(now)) return this.violation('rate_limited', 'too many zone changes', 0, now);
+        if (!world.owns(m.zone) && m.zone < world.config.zoneCount) {
+          void this.transferOut(m.zone);
+          return;
+        }
         const refusal = world.join(p, m.zone);
         if (refusal) this.reply(refusal, 0, `zone ${m.zone} is not served here`);
         return;
@@ -300,9 +406,117 @@ export class Session implements PlayerSink {
         world.traffic.out(this.transport, SERVER_TYPE.pong);
         this.markDirty();
         return;
+      case 'whisper':
+        if (!this.buckets.chat.take(now)) return this.violation('rate_limited', 'too many chat messages', 0, now);
+        void this.whisper(m.to, m.text);
+        return;
+      case 'pickup':
+        if (!this.pickups.take(now)) return this.violation('rate_limited', 'too many pickups', m.seq, now);
+        if (!ITEMS.has(m.item)) return this.reply('bad_field', m.seq, `no item ${m.item}: one of ${[...ITEMS].join(', ')}`);
+        this.pickup(m.seq, m.item);
+        return;
       case 'hello':
         return this.violation('already_authenticated', 'hello already received', 0, now);
     }
+  }
+
+  /** The durable action: `granted` is written only after the store committed the item. */
+  private pickup(seq: number, item: string): void {
+    const { world, store, metrics, log } = this.gw.o;
+    const p = this.player!;
+    // The position and the rest ride along in the same transaction.
+    const state = world.stateFor(p);
+    const started = performance.now();
+    const action = store.grantItem(p.characterId, item, 1, state).then(
+      (inventory) => {
+        metrics.storeSaveDuration.labels({ kind: 'action' }).observe((performance.now() - started) / 1000);
+        this.inventory = inventory;
+        if (this.isClosed) return;
+        writeGranted(this.out, seq, item, inventory.find((i) => i.itemId === item)?.quantity ?? 0);
+        world.traffic.out(this.transport, SERVER_TYPE.granted);
+        this.markDirty();
+      },
+      (error: unknown) => {
+        p.changed = true; // the state did not land with it: the next batch saves it
+        log.warn('a pickup was not saved', { error, characterId: p.characterId });
+        this.reply('unavailable', seq, 'the item could not be saved; try again');
+      },
+    );
+    this.actions.add(action);
+    void action.finally(() => this.actions.delete(action));
+  }
+
+  /** A whisper to a player here, or through Presence and the Bus to the process that holds them. */
+  private async whisper(to: string, text: string): Promise<void> {
+    const { store, presence, bus, serverId, log } = this.gw.o;
+    const me = this.player!;
+    const local = this.gw.sessionNamed(to);
+    if (local?.player) return local.whispered(me.name, text);
+    try {
+      // Registered accounts are found by name anywhere; guests only in the process they play on.
+      const account = await store.findAccountByUsername(to);
+      const session = account && (await presence.getSession(account.id));
+      if (!account || !session || session.serverId === serverId) return this.reply('not_online', 0, `${to} is not online`);
+      await bus.send(session.serverId, { kind: 'whisper', from: me.characterId, fromName: me.name, toAccountId: account.id, text, sentAt: Date.now() });
+    } catch (error) {
+      log.debug('a whisper could not be delivered', { error });
+      this.reply('unavailable', 0, 'the whisper could not be delivered; try again');
+    }
+  }
+
+  /**
+   * Hands the character to the process that owns `zone`: saved there first, then the handoff, then
+   * the player is told where to reconnect. Inputs are ignored from the start, so nothing the player
+   * is acknowledged is left behind. Refused (the player stays) when no live process owns the zone or
+   * the save fails.
+   */
+  private async transferOut(zone: number): Promise<void> {
+    const { world, presence, bus, saves, serverId, log, metrics } = this.gw.o;
+    const p = this.player!;
+    this.transferring = true;
+    const refuse = (code: ErrorCode, message: string) => {
+      this.transferring = false;
+      if (this.state !== 'closed') this.reply(code, 0, message, true);
+    };
+    let owner: string | undefined;
+    let url: string | undefined;
+    try {
+      owner = await presence.zoneOwner(zone);
+      url = owner && owner !== serverId ? await presence.serverUrl(owner) : undefined;
+    } catch (error) {
+      log.debug('zone owner lookup failed', { error, zone });
+      return refuse('unavailable', `cannot look up who serves zone ${zone} now; try again`);
+    }
+    if (!owner || owner === serverId || !url) return refuse('zone_unavailable', `zone ${zone} is not served by any process now`);
+    if (this.isClosed) return;
+    const size = world.config.zoneSize;
+    const current = world.stateFor(p);
+    const target: CharacterState = { ...current, zone, x: Math.random() * size, y: Math.random() * size, version: current.version + 1 };
+    try {
+      await saves.save([target], 'transfer');
+    } catch {
+      p.version = target.version; // what we keep playing must outrank the row that may have landed
+      p.changed = true;
+      return refuse('unavailable', 'the move could not be saved; try again');
+    }
+    p.version = target.version;
+    this.transferred = true;
+    world.removePlayer(p);
+    const handoff = { characterId: p.characterId, fromServerId: serverId, toZone: zone, state: target };
+    await presence.putHandoff(handoff, HANDOFF_TTL_MS).catch((error: unknown) => log.warn('recording a handoff failed (the saved row carries it)', { error }));
+    await bus
+      .send(owner, { kind: 'transfer', characterId: p.characterId, accountId: p.accountId, toZone: zone, fromServerId: serverId })
+      .catch((error: unknown) => log.warn('announcing a transfer failed (the player still lands there)', { error, to: owner }));
+    if (this.accountId && this.sessionId) await presence.releaseSession(this.accountId, this.sessionId).catch(() => {});
+    metrics.zoneTransfers.labels({ direction: 'out' }).inc();
+    log.debug('player transferred', { characterId: p.characterId, zone, to: owner });
+    if (this.isClosed) return;
+    writeTransfer(this.out, zone, url);
+    world.traffic.out(this.transport, SERVER_TYPE.transfer);
+    this.markDirty();
+    this.gw.flush();
+    this.conn.close();
+    this.closed('transferred');
   }
 
   private async hello(token: string): Promise<void> {
@@ -321,19 +535,25 @@ export class Session implements PlayerSink {
     }
     if (this.gw.full()) return this.kick('server_full', 'this server is full');
     this.gw.helloStarted();
+    let carried: CharacterState | undefined;
     try {
       const sessionId = randomUUID();
       this.accountId = accountId;
       this.sessionId = sessionId;
+      // One session per account: a session here is closed at once and its final state taken over.
       const local = this.gw.bind(this, accountId);
       if (local) local.kick('session_replaced', 'logged in elsewhere');
+      carried = this.gw.handover.finalOf(accountId);
       const replaced = await presence.claimSession({ accountId, sessionId, serverId });
       if (replaced && replaced.serverId !== serverId) {
-        await bus.send(replaced.serverId, { kind: 'kick', accountId, sessionId: replaced.sessionId, reason: 'logged in elsewhere' });
+        // Held by another process: ask it to let go and wait (briefly) for its final state.
+        const released = this.gw.handover.awaitRelease(accountId, replaced.sessionId, this.gw.o.releaseTimeoutMs ?? 2000);
+        await bus.send(replaced.serverId, { kind: 'kick', accountId, sessionId: replaced.sessionId, reason: 'logged in elsewhere', replyTo: serverId });
+        carried = newest(carried, await released);
       }
       const account = guest ? undefined : await store.getAccount(accountId);
       const spawn = world.spawnPoint();
-      const character = await store.loadOrCreateCharacter(accountId, {
+      const stored = await store.loadOrCreateCharacter(accountId, {
         name: account?.username ?? `guest-${accountId.replace(/-/g, '').slice(0, 6)}`,
         zone: spawn.zone,
         x: spawn.x,
@@ -342,12 +562,31 @@ export class Session implements PlayerSink {
         level: 1,
         xp: 0,
       });
-      if (this.state === 'closed') return; // left while we were loading
+      const handoff = this.gw.handover.arrive(stored.id) ?? (await presence.takeHandoff(stored.id).catch(() => undefined));
+      if (handoff) {
+        metrics.zoneTransfers.labels({ direction: 'in' }).inc();
+        carried = newest(carried, parseState(handoff.state));
+      }
+      if (carried?.id !== stored.id) carried = undefined;
+      const character: Character = carried && carried.version > stored.version ? { ...stored, ...carried } : stored;
+      // Carried state newer than the row must reach the store even if the player leaves now.
+      const unsaved = character !== stored ? carried : undefined;
+      if (this.isClosed) {
+        if (unsaved) void this.gw.o.saves.save([unsaved], 'logout').catch(() => {});
+        return; // left while we were loading
+      }
+      if (!world.owns(character.zone) && (await this.redirect(character, unsaved))) return;
       const joined = world.addPlayer(character, this);
-      if (!joined.ok) return this.kick(joined.code, joined.code === 'server_full' ? 'this server is full' : 'cannot join');
+      if (!joined.ok) {
+        if (unsaved) void this.gw.o.saves.save([unsaved], 'logout').catch(() => {});
+        return this.kick(joined.code, joined.code === 'server_full' ? 'this server is full' : 'cannot join');
+      }
       const p = joined.player;
+      if (unsaved) p.changed = true;
       this.player = p;
+      this.inventory = character.inventory;
       this.state = 'playing';
+      this.gw.named(this, p.name);
       clearTimeout(this.helloTimer);
       const c = world.config;
       writeWelcome(this.out, {
@@ -355,15 +594,43 @@ export class Session implements PlayerSink {
         zoneSize: c.zoneSize, x: p.x, y: p.y, hp: p.hp, maxHp: p.maxHp, tickRate: c.tickRate, patchRate: c.patchRate,
         interestRadius: c.interestRadius,
       });
+      writeInventory(this.out, this.inventory.map((i) => ({ item: i.itemId, quantity: i.quantity })));
       world.traffic.out(this.transport, SERVER_TYPE.welcome);
+      world.traffic.out(this.transport, SERVER_TYPE.inventory);
       metrics.connectionsTotal.labels({ transport: this.conn.transport }).inc();
       this.markDirty();
     } catch (err) {
+      if (carried) this.gw.handover.rememberFinal(accountId, this.sessionId ?? '', carried);
       log.error('hello failed', { error: err, transport: this.conn.transport });
-      this.kick('internal', 'the server could not load your character; try again');
+      this.kick(err instanceof Error && /unavailable/.test(err.message) ? 'unavailable' : 'internal', 'the server could not load your character; try again');
     } finally {
       this.gw.helloEnded();
     }
+  }
+
+  /**
+   * The character stands in a zone another live process owns: send the player there. Returns false
+   * (play here; the world moves the character to a zone of ours) when no live process owns it.
+   */
+  private async redirect(character: Character, unsaved: CharacterState | undefined): Promise<boolean> {
+    const { presence, serverId, saves, world, log } = this.gw.o;
+    let url: string | undefined;
+    try {
+      const owner = await presence.zoneOwner(character.zone);
+      url = owner && owner !== serverId ? await presence.serverUrl(owner) : undefined;
+    } catch (error) {
+      log.debug('zone owner lookup failed', { error, zone: character.zone });
+    }
+    if (!url || this.isClosed) return false;
+    if (unsaved) await saves.save([unsaved], 'transfer');
+    if (this.accountId && this.sessionId) await presence.releaseSession(this.accountId, this.sessionId).catch(() => {});
+    writeTransfer(this.out, character.zone, url);
+    world.traffic.out(this.transport, SERVER_TYPE.transfer);
+    this.markDirty();
+    this.gw.flush();
+    this.conn.close();
+    this.closed('redirected');
+    return true;
   }
 
   /** A protocol violation: counted, answered (within the reply budget), and a strike. */

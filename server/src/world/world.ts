@@ -400,6 +400,14 @@ export class World {
     return states;
   }
 
+  /**
+   * The player's current state for a save that happens outside `takeChanged` (a durable action, a
+   * transfer); marks it saved, bumping its version when it changed.
+   */
+  stateFor(p: Player): CharacterState {
+    return this.stateOf(p, true);
+  }
+
   private stateOf(p: Player, consume: boolean): CharacterState {
     if (consume && p.changed) {
       p.version++;
