@@ -97,6 +97,8 @@ export class GameClient {
   private readonly listeners = new Map<string, Set<Listener<never>>>();
   private readonly pings = new Map<number, (rtt: number) => void>();
   private resolveClosed!: (reason: string) => void;
+  /** Messages waiting for the first delivery turn (see the constructor). */
+  private held: ServerMessage[] | undefined;
 
   private constructor(transport: Transport, welcome: WelcomeMessage, now: () => number, backlog: ServerMessage[]) {
     this.transport = transport;
@@ -111,8 +113,17 @@ export class GameClient {
       this.resolveClosed(reason);
       this.emit('close', reason);
     };
-    // Messages that arrived in the same frame as the welcome are delivered after listeners attach.
-    if (backlog.length > 0) queueMicrotask(() => backlog.forEach((m) => this.dispatch(m)));
+    // Messages that arrived with the welcome (the inventory, at least) are delivered on a later
+    // turn of the event loop, so listeners attached right after `await connect()` get them; frames
+    // arriving meanwhile queue behind them, keeping the order.
+    if (backlog.length > 0) {
+      this.held = backlog;
+      setTimeout(() => {
+        const held = this.held ?? [];
+        this.held = undefined;
+        for (const m of held) this.dispatch(m);
+      }, 0);
+    }
   }
 
   /** Connects, says hello and resolves with a client once welcomed; rejects with GameClientError. */
@@ -243,7 +254,8 @@ export class GameClient {
       this.badFrames++;
       return;
     }
-    for (const m of messages) this.dispatch(m);
+    if (this.held) this.held.push(...messages);
+    else for (const m of messages) this.dispatch(m);
   }
 
   private dispatch(m: ServerMessage): void {
