@@ -80,15 +80,19 @@ describe('load generator against a real server', () => {
     await server?.stop();
   });
 
-  it('runs WebSocket bots and writes a consistent report', async () => {
+  it('runs WebSocket bots on two worker threads and writes a consistent report', async () => {
     const file = join(OUT, 'ws.json');
     const r = await run([
       '--url', `ws://127.0.0.1:${server.ports.game}/ws`, '--metrics-url', server.metricsUrl,
-      '--players', '6', '--transport', 'ws', '--duration', '3', '--ramp', '1', '--json', file, '--check', '--quiet',
+      '--players', '6', '--transport', 'ws', '--duration', '3', '--ramp', '1', '--workers', '2',
+      '--server-pid', String(server.process.pid), '--json', file, '--check', '--quiet',
     ]);
     expect(r.code, r.stdout + r.stderr).toBe(EXIT.ok);
     expect(r.stdout).toMatch(/move→ack p50\/p95\/p99/);
-    expectConsistent(await report(file), 6, 'ws');
+    const rep = await report(file);
+    expectConsistent(rep, 6, 'ws');
+    expect(rep.config.workers).toBe(2);
+    expect(rep.server!.cpuPercent).toBeGreaterThan(0);
   });
 
   it('runs UDP bots and writes a consistent report', async () => {
