@@ -5,6 +5,8 @@ import {
   LIMITS,
   PROTOCOL_VERSION,
   SNAPSHOT_ENTITY_BYTES,
+  SNAPSHOT_HEADER_BYTES,
+  quantize,
   beginSnapshot,
   decodeClientMessage,
   decodeServerFrame,
@@ -157,9 +159,10 @@ describe('server frames', () => {
   it('carry snapshots whose entities are read back exactly', () => {
     const w = new FrameWriter(16); // forces growth
     const entities: SnapshotEntity[] = [];
-    for (let i = 0; i < 100; i++) entities.push({ id: i + 1, x: f32(i * 3.5), y: f32(1000 - i), hp: i, flags: i % 4 });
-    beginSnapshot(w, 77, 5000.5, entities.length);
-    for (const e of entities) writeSnapshotEntity(w, e.id, e.x, e.y, e.hp, e.flags);
+    const size = 1000;
+    for (let i = 0; i < 100; i++) entities.push({ id: i + 1, x: i * 3.5, y: size - i * 0.25, hp: i, flags: i % 4 });
+    beginSnapshot(w, 77, 5000.5, size, entities.length);
+    for (const e of entities) writeSnapshotEntity(w, e.id, e.x, e.y, size, e.hp, e.flags);
     w.u8(66); // an ack after the snapshot in the same frame
     w.u32(1);
     w.f32(2);
@@ -170,10 +173,25 @@ describe('server frames', () => {
     expect(decoded.map((m) => m.type)).toEqual(['snapshot', 'ack']);
     const snap = decoded[0]!;
     if (snap.type !== 'snapshot') throw new Error('not a snapshot');
-    expect([snap.tick, snap.serverTime, snap.count]).toEqual([77, 5000.5, 100]);
+    expect([snap.tick, snap.serverTime, snap.zoneSize, snap.count]).toEqual([77, 5000.5, size, 100]);
     const out: SnapshotEntity = { id: 0, x: 0, y: 0, hp: 0, flags: 0 };
-    expect(entities.map((_, i) => ({ ...readSnapshotEntity(snap, i, out) }))).toEqual(entities);
-    expect(w.length).toBe(15 + 100 * SNAPSHOT_ENTITY_BYTES + 21);
+    const step = size / 65535;
+    entities.forEach((e, i) => {
+      const r = readSnapshotEntity(snap, i, out);
+      expect([r.id, r.hp, r.flags]).toEqual([e.id, e.hp, e.flags]);
+      expect(Math.abs(r.x - e.x)).toBeLessThanOrEqual(step / 2);
+      expect(Math.abs(r.y - e.y)).toBeLessThanOrEqual(step / 2);
+    });
+    expect(w.length).toBe(SNAPSHOT_HEADER_BYTES + 100 * SNAPSHOT_ENTITY_BYTES + 21);
+  });
+
+  it('quantize positions to within half a step of the zone size / 65535, clamped to the zone', () => {
+    for (const size of [64, 1000, 100000]) {
+      const step = size / 65535;
+      for (const v of [0, size / 3, size * 0.999, size]) expect(Math.abs(quantize(v, size) * step - v)).toBeLessThanOrEqual(step / 2 + 1e-9);
+      expect(quantize(-5, size)).toBe(0);
+      expect(quantize(size * 2, size)).toBe(65535);
+    }
   });
 
   it('are rejected, not thrown, when truncated anywhere', () => {

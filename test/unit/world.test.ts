@@ -41,6 +41,27 @@ describe('interest grid', () => {
     }
   });
 
+  it('lists every entity\'s neighbours (itself first) exactly as a brute-force check does', () => {
+    let seed = 99;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const slots = new SlotTable(400);
+    const grid = new InterestGrid(1000, 150, slots);
+    const pts: Array<[number, number]> = [];
+    for (let i = 0; i < 400; i++) {
+      pts.push([rand() * 1000, rand() * 1000]);
+      grid.insert(i, pts[i]![0], pts[i]![1]);
+    }
+    const max = 400;
+    const lists = new Int32Array(400 * max);
+    const counts = new Int32Array(400);
+    grid.collectVisible(150, max, lists, counts);
+    for (let a = 0; a < 400; a++) {
+      const got = [...lists.subarray(a * max, a * max + counts[a]!)];
+      expect(got[0]).toBe(a);
+      expect(got.sort((x, y) => x - y)).toEqual(brute(pts, pts[a]![0], pts[a]![1], 150));
+    }
+  });
+
   it('stops at the capacity of the output buffer', () => {
     const slots = new SlotTable(10);
     const grid = new InterestGrid(100, 50, slots);
@@ -254,6 +275,19 @@ describe('world', () => {
     expect(a.sink.take().map((m) => m.type)).toEqual(['snapshot']); // no repeated appear
   });
 
+  it('announces an entity again when its slot is reused by someone else', () => {
+    const { world, add } = makeWorld({ patchRate: 20 });
+    const a = add(character('a', 100, 100));
+    const b = add(character('b', 110, 100));
+    world.step(50);
+    expect(a.sink.take().filter((m) => m.type === 'appear')).toHaveLength(2);
+    world.removePlayer(b.p);
+    const c = add(character('c', 120, 100)); // takes b's slot
+    expect(c.p.slot).toBe(b.p.slot);
+    world.step(50);
+    expect(a.sink.take().filter((m) => m.type === 'appear').map((m) => m.type === 'appear' && m.name)).toEqual(['hero-c']);
+  });
+
   it('clamps moves to the speed budget and the zone, and acknowledges with the result', () => {
     const { world, add } = makeWorld();
     const a = add(character('a', 500, 500));
@@ -297,17 +331,21 @@ describe('world', () => {
   });
 
   it('delivers zone chat to the zone only and sends global chat through the bus', () => {
-    const { world, add, published } = makeWorld();
+    const { world, add, published } = makeWorld({ patchRate: 1 });
     const a = add(character('a', 100, 100, 0));
     const b = add(character('b', 900, 900, 0));
     const c = add(character('c', 100, 100, 1));
     world.chat(a.p, 'zone', 'hello zone');
+    expect(b.sink.take()).toEqual([]); // delivered with the next tick
+    world.step(1);
     expect(b.sink.take()).toEqual([{ type: 'chat', channel: 'zone', fromId: a.p.id, fromName: 'hero-a', text: 'hello zone' }]);
     expect(c.sink.take()).toEqual([]);
     world.chat(a.p, 'global', 'hello all');
-    expect(published).toEqual([{ kind: 'chat', from: 'a', fromName: 'hero-a', text: 'hello all', sentAt: 0 }]);
+    expect(published).toEqual([{ kind: 'chat', from: 'a', fromName: 'hero-a', text: 'hello all', sentAt: 1 }]);
     world.receive(published[0]!);
     world.receive({ kind: 'chat', from: 'elsewhere', fromName: 'remote', text: 'hi', sentAt: 0 });
+    world.step(1);
+    a.sink.take();
     expect(c.sink.take()).toEqual([
       { type: 'chat', channel: 'global', fromId: a.p.id, fromName: 'hero-a', text: 'hello all' },
       { type: 'chat', channel: 'global', fromId: 0, fromName: 'remote', text: 'hi' },

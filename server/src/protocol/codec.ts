@@ -129,12 +129,14 @@ export interface AckMessage { readonly type: 'ack'; readonly seq: number; readon
 /**
  * Every entity within the player's interest radius (the player included, flagged `self`). Entities
  * absent from a snapshot are out of view. Entities are read lazily with `readSnapshotEntity`, so a
- * client that does not draw (a bot) pays nothing for them.
+ * client that does not draw (a bot) pays nothing for them. Positions travel quantized to 1/65535
+ * of the zone size (the player's exact position comes in its acks).
  */
 export interface SnapshotMessage {
   readonly type: 'snapshot';
   readonly tick: number;
   readonly serverTime: number;
+  readonly zoneSize: number;
   readonly count: number;
   /** Where the entity records start in `view`. */
   readonly offset: number;
@@ -199,8 +201,17 @@ export interface SnapshotEntity {
   flags: number;
 }
 
-/** Bytes per entity record in a snapshot. */
-export const SNAPSHOT_ENTITY_BYTES = 15;
+/** Bytes per entity record in a snapshot: u32 id, u16 x, u16 y, u8 hp, u8 flags. */
+export const SNAPSHOT_ENTITY_BYTES = 10;
+/** Bytes of a snapshot's header: u8 type, u32 tick, f64 serverTime, u32 zoneSize, u16 count. */
+export const SNAPSHOT_HEADER_BYTES = 19;
+const Q = 65535;
+
+/** A coordinate in [0, size] as the u16 a snapshot carries. */
+export function quantize(v: number, size: number): number {
+  const q = Math.round((v / size) * Q);
+  return q < 0 ? 0 : q > Q ? Q : q;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Writer
@@ -543,27 +554,41 @@ export function writeAck(w: FrameWriter, seq: number, x: number, y: number, clie
  * Starts a snapshot for `count` entities; write exactly `count` records with `writeSnapshotEntity`
  * next (the writer reserves the room once).
  */
-export function beginSnapshot(w: FrameWriter, tick: number, serverTime: number, count: number): void {
-  w.ensure(15 + count * SNAPSHOT_ENTITY_BYTES);
+export function beginSnapshot(w: FrameWriter, tick: number, serverTime: number, zoneSize: number, count: number): void {
+  w.ensure(SNAPSHOT_HEADER_BYTES + count * SNAPSHOT_ENTITY_BYTES);
   const v = w.view;
   const at = w.length;
   w.bytes[at] = SERVER_TYPE.snapshot;
   v.setUint32(at + 1, tick, true);
   v.setFloat64(at + 5, serverTime, true);
-  v.setUint16(at + 13, count, true);
-  w.length = at + 15;
+  v.setUint32(at + 13, zoneSize, true);
+  v.setUint16(at + 17, count, true);
+  w.length = at + SNAPSHOT_HEADER_BYTES;
+}
+
+/**
+ * Encodes one snapshot record into `out` at `at` (the world pre-encodes every entity once per patch
+ * and copies the bytes to each viewer).
+ */
+export function encodeSnapshotRecord(out: Uint8Array, at: number, id: number, x: number, y: number, zoneSize: number, hp: number, flags: number): void {
+  out[at] = id & 0xff;
+  out[at + 1] = (id >>> 8) & 0xff;
+  out[at + 2] = (id >>> 16) & 0xff;
+  out[at + 3] = id >>> 24;
+  const qx = quantize(x, zoneSize);
+  const qy = quantize(y, zoneSize);
+  out[at + 4] = qx & 0xff;
+  out[at + 5] = qx >>> 8;
+  out[at + 6] = qy & 0xff;
+  out[at + 7] = qy >>> 8;
+  out[at + 8] = hp > 255 ? 255 : hp < 0 ? 0 : hp;
+  out[at + 9] = flags;
 }
 
 /** One snapshot record; room was reserved by `beginSnapshot`. */
-export function writeSnapshotEntity(w: FrameWriter, id: number, x: number, y: number, hp: number, flags: number): void {
-  const v = w.view;
-  const at = w.length;
-  v.setUint32(at, id, true);
-  v.setFloat32(at + 4, x, true);
-  v.setFloat32(at + 8, y, true);
-  v.setUint16(at + 12, hp, true);
-  w.bytes[at + 14] = flags;
-  w.length = at + SNAPSHOT_ENTITY_BYTES;
+export function writeSnapshotEntity(w: FrameWriter, id: number, x: number, y: number, zoneSize: number, hp: number, flags: number): void {
+  encodeSnapshotRecord(w.bytes, w.length, id, x, y, zoneSize, hp, flags);
+  w.length += SNAPSHOT_ENTITY_BYTES;
 }
 
 export function writeAppear(w: FrameWriter, id: number, maxHp: number, name: string): void {
@@ -647,11 +672,11 @@ export function writeServerMessage(w: FrameWriter, m: ServerMessage): void {
     case 'ack':
       return writeAck(w, m.seq, m.x, m.y, m.clientTime);
     case 'snapshot': {
-      beginSnapshot(w, m.tick, m.serverTime, m.count);
+      beginSnapshot(w, m.tick, m.serverTime, m.zoneSize, m.count);
       const e: SnapshotEntity = { id: 0, x: 0, y: 0, hp: 0, flags: 0 };
       for (let i = 0; i < m.count; i++) {
         readSnapshotEntity(m, i, e);
-        writeSnapshotEntity(w, e.id, e.x, e.y, e.hp, e.flags);
+        writeSnapshotEntity(w, e.id, e.x, e.y, m.zoneSize, e.hp, e.flags);
       }
       return;
     }
@@ -690,11 +715,12 @@ export function encodeServerFrame(messages: readonly ServerMessage[]): Uint8Arra
 export function readSnapshotEntity(s: SnapshotMessage, index: number, out: SnapshotEntity): SnapshotEntity {
   const at = s.offset + index * SNAPSHOT_ENTITY_BYTES;
   const v = s.view;
+  const scale = s.zoneSize / Q;
   out.id = v.getUint32(at, true);
-  out.x = v.getFloat32(at + 4, true);
-  out.y = v.getFloat32(at + 8, true);
-  out.hp = v.getUint16(at + 12, true);
-  out.flags = v.getUint8(at + 14);
+  out.x = v.getUint16(at + 4, true) * scale;
+  out.y = v.getUint16(at + 6, true) * scale;
+  out.hp = v.getUint8(at + 8);
+  out.flags = v.getUint8(at + 9);
   return out;
 }
 
@@ -775,14 +801,15 @@ function readServerMessage(r: Reader): ServerMessage | DecodeFailure {
     case SERVER_TYPE.ack:
       return { type: 'ack', seq: r.u32(), x: r.f32(), y: r.f32(), clientTime: r.f64() };
     case SERVER_TYPE.snapshot: {
-      if (!r.has(14)) return fail('bad_frame', TRUNCATED);
+      if (!r.has(SNAPSHOT_HEADER_BYTES - 1)) return fail('bad_frame', TRUNCATED);
       const tick = r.u32();
       const serverTime = r.f64();
+      const zoneSize = r.u32();
       const count = r.u16();
       if (!r.has(count * SNAPSHOT_ENTITY_BYTES)) return fail('bad_frame', TRUNCATED);
       const offset = r.at;
       r.at += count * SNAPSHOT_ENTITY_BYTES;
-      return { type: 'snapshot', tick, serverTime, count, offset, view: r.view };
+      return { type: 'snapshot', tick, serverTime, zoneSize, count, offset, view: r.view };
     }
     case SERVER_TYPE.appear: {
       if (!r.has(6)) return fail('bad_frame', TRUNCATED);

@@ -7,6 +7,11 @@
 /** Most cells per side: bounds memory for huge zones (the cell then grows beyond the radius). */
 export const MAX_CELLS_PER_SIDE = 128;
 
+// Offsets of the cells a pair sweep visits after its own: east, south-west, south, south-east
+// (index 0 stands for "the rest of the own cell").
+const FORWARD_X = [0, 1, -1, 0, 1];
+const FORWARD_Y = [0, 0, 1, 1, 1];
+
 /** Per-slot position and list links, shared by every zone grid of a world. */
 export class SlotTable {
   readonly x: Float64Array;
@@ -116,6 +121,62 @@ export class InterestGrid {
       }
     }
     return n;
+  }
+
+  /**
+   * For every entity in this grid, lists the entities within `radius` of it — itself first — into
+   * `lists[slot * max …]` (at most `max`) and sets `counts[slot]`. Visibility is symmetric, so
+   * each pair is tested once: against the rest of its own cell and four of the neighbour cells.
+   * Requires cellSize ≥ radius (always true for the radius the grid was built with).
+   */
+  collectVisible(radius: number, max: number, lists: Int32Array, counts: Int32Array): void {
+    const s = this.slots;
+    const head = this.head;
+    const side = this.side;
+    const next = s.next;
+    const xs = s.x;
+    const ys = s.y;
+    const r2 = radius * radius;
+    for (let c = 0; c < head.length; c++) {
+      for (let a = head[c]!; a !== -1; a = next[a]!) {
+        lists[a * max] = a;
+        counts[a] = 1;
+      }
+    }
+    for (let cy = 0; cy < side; cy++) {
+      for (let cx = 0; cx < side; cx++) {
+        for (let a = head[cy * side + cx]!; a !== -1; a = next[a]!) {
+          const ax = xs[a]!;
+          const ay = ys[a]!;
+          // The rest of this cell, then the forward half of the neighbourhood.
+          for (let k = 0; k < 5; k++) {
+            let b: number;
+            if (k === 0) b = next[a]!;
+            else {
+              const nx = cx + FORWARD_X[k]!;
+              const ny = cy + FORWARD_Y[k]!;
+              if (nx < 0 || nx >= side || ny >= side) continue;
+              b = head[ny * side + nx]!;
+            }
+            for (; b !== -1; b = next[b]!) {
+              const dx = xs[b]! - ax;
+              const dy = ys[b]! - ay;
+              if (dx * dx + dy * dy > r2) continue;
+              const na = counts[a]!;
+              if (na < max) {
+                lists[a * max + na] = b;
+                counts[a] = na + 1;
+              }
+              const nb = counts[b]!;
+              if (nb < max) {
+                lists[b * max + nb] = a;
+                counts[b] = nb + 1;
+              }
+            }
+          }
+        }
+      }
+    }
   }
 
   private link(slot: number, c: number): void {

@@ -27,6 +27,11 @@ export class Traffic {
     this.sent[transport * ROW + type]!++;
   }
 
+  /** Counts `n` outbound messages of one type. */
+  outMany(transport: number, type: number, n: number): void {
+    this.sent[transport * ROW + type]! += n;
+  }
+
   /** Current totals as (transport, type name, count) rows, for the metrics collector. */
   rows(direction: 'in' | 'out'): Array<{ transport: TransportName; type: string; count: number }> {
     const table = direction === 'in' ? CLIENT_TYPE : SERVER_TYPE;
