@@ -13,8 +13,9 @@ function welcomed(): GameModel {
 
 function snapshot(entities: [id: number, x: number, y: number, hp: number, flags: number][]): SnapshotMessage {
   const w = new FrameWriter();
-  beginSnapshot(w, 1, 0, entities.length);
-  for (const e of entities) writeSnapshotEntity(w, ...e);
+  const zoneSize = 1000;
+  beginSnapshot(w, 1, 0, zoneSize, entities.length);
+  for (const [id, x, y, hp, flags] of entities) writeSnapshotEntity(w, id, x, y, zoneSize, hp, flags);
   const msgs = decodeServerFrame(w.copy());
   if (!Array.isArray(msgs)) throw new Error(msgs.detail);
   return msgs[0] as SnapshotMessage;

@@ -16,7 +16,7 @@
 import { ERROR_CODES, errorCodeName, type ErrorCode } from './errors.ts';
 
 /** Bumped whenever the meaning or layout of any message changes. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Client → server message type bytes. */
 export const CLIENT_TYPE = { hello: 1, join: 2, move: 3, chat: 4, attack: 5, ping: 6, whisper: 7, pickup: 8 } as const;
