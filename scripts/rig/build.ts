@@ -47,7 +47,7 @@ export interface RigManifest {
   readonly versions: RigVersions;
   readonly go: string;
   readonly builtAt: string;
-  /** Wall-clock seconds per component build (0 when everything came from Go's build cache is not distinguished). */
+  /** Wall-clock seconds per component build (a few seconds when Go's build cache already had it). */
   readonly buildSeconds: Record<'kubernetes' | 'etcd' | 'kwok', number>;
   /** First line of each binary's `--version` output. */
   readonly reported: Record<RigBinary, string>;
@@ -152,7 +152,7 @@ async function build(dir: string, versions: RigVersions, log: (line: string) => 
   await writeFile(logFile, `# rig build ${new Date().toISOString()} with ${goVersion}\n`);
   const ge: GoEnv = { go, env, logFile };
   log(`building the Kubernetes rig (${versions.kubernetes}, etcd ${versions.etcd}, kwok ${versions.kwok}) with ${goVersion}; ` +
-    `a cold build takes about 30-40 minutes on 2 cores and happens once per machine. Log: ${logFile}`);
+    `the first build on a machine takes about 10 minutes on 2 idle cores (more under load). Log: ${logFile}`);
 
   const seconds = { kubernetes: 0, etcd: 0, kwok: 0 };
   seconds.kubernetes = await timed(() => buildKubernetes(ge, join(srcDir, 'kubernetes'), outDir, versions.kubernetes, log));

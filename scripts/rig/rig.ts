@@ -23,10 +23,12 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { PROJECT_ROOT } from '../setup/helm.ts';
 import { ensureRigBinaries, type RigBinaries, type RigBinary } from './build.ts';
 import { withLock } from './lock.ts';
 import { createPki, pemData, type Pki } from './pki.ts';
+
+/** Root of this checkout (two levels above scripts/rig). */
+const PROJECT_ROOT = resolve(import.meta.dirname, '..', '..');
 
 /** The namespace the restricted kubeconfig may use, and nothing outside it. */
 export const RESTRICTED_NAMESPACE = 'rig-tenant';

@@ -113,6 +113,57 @@ describe('the rig', () => {
     expect(pod.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('CrashLoopBackOff');
     expect(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
   });
+
+  it('reads the fault from a pod label too: a "never-ready" pod runs and stays unready', async () => {
+    const ns = await newNamespace('label');
+    const create = (name: string, labels: Record<string, string>) =>
+      admin.core.createNamespacedPod({ namespace: ns, body: { metadata: { name, labels }, spec: { containers: [{ name: 'c', image: 'registry.invalid/c:1' }] } } });
+    await create('healthy', {});
+    await create('stuck', { 'mmo.dev/rig-fault': 'never-ready' });
+    const ready = (p: k8s.V1Pod) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    await eventually('the healthy pod to be ready', async () =>
+      ready(await admin.core.readNamespacedPod({ namespace: ns, name: 'healthy' })) === 'True' ? true : undefined,
+    );
+    const stuck = await eventually('the stuck pod to run', async () => {
+      const p = await admin.core.readNamespacedPod({ namespace: ns, name: 'stuck' });
+      return p.status?.phase === 'Running' ? p : undefined;
+    });
+    expect(ready(stuck)).toBe('False');
+    expect(stuck.status?.containerStatuses?.[0]?.ready).toBe(false);
+  });
+
+  it('fails a Job whose pod is marked "fail" and completes one that is not', async () => {
+    const ns = await newNamespace('jobs');
+    const job = (name: string, annotations: Record<string, string>): k8s.V1Job => ({
+      metadata: { name },
+      spec: {
+        backoffLimit: 0,
+        template: { metadata: { annotations }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'registry.invalid/c:1' }] } },
+      },
+    });
+    await admin.batch.createNamespacedJob({ namespace: ns, body: job('good', {}) });
+    await admin.batch.createNamespacedJob({ namespace: ns, body: job('bad', { 'mmo.dev/rig-fault': 'fail' }) });
+    const condition = async (name: string) =>
+      (await admin.batch.readNamespacedJob({ namespace: ns, name })).status?.conditions?.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True')?.type;
+    expect(await eventually('the good Job to finish', () => condition('good'))).toBe('Complete');
+    expect(await eventually('the bad Job to finish', () => condition('bad'))).toBe('Failed');
+  });
+
+  it('gives LoadBalancer Services an address unless marked "no-address"', async () => {
+    const ns = await newNamespace('lb');
+    const svc = (name: string, annotations: Record<string, string>): k8s.V1Service => ({
+      metadata: { name, annotations },
+      spec: { type: 'LoadBalancer', selector: { app: name }, ports: [{ port: 80 }] },
+    });
+    await admin.core.createNamespacedService({ namespace: ns, body: svc('public', {}) });
+    await admin.core.createNamespacedService({ namespace: ns, body: svc('pending', { 'mmo.dev/rig-fault': 'no-address' }) });
+    const ip = await eventually('an ingress address', async () =>
+      (await admin.core.readNamespacedService({ namespace: ns, name: 'public' })).status?.loadBalancer?.ingress?.[0]?.ip,
+    );
+    expect(ip).toMatch(/^198\.51\.100\.\d+$/);
+    const pending = await admin.core.readNamespacedService({ namespace: ns, name: 'pending' });
+    expect(pending.status?.loadBalancer?.ingress ?? []).toEqual([]);
+  });
 });
 
 describe.each(HELM_MAJORS)('helm %i on the rig', (major) => {
