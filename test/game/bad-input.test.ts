@@ -257,4 +257,29 @@ describe('bad input', () => {
     await late.next('ack', 5000, (a) => a.seq === seq);
     for (const c of [goodTcp, goodUdp, late]) c.close();
   });
+
+  it('a burst of WebRTC connects abandoned half-way does not take the server down', { timeout: 120_000 }, async () => {
+    // Clients that give up while the data channel is still opening make geckos.io touch a closed
+    // channel from a native callback, which used to abort the process.
+    const timeouts = [30, 60, 100, 150, 200, 250, 300];
+    for (let wave = 0; wave < 2; wave++) {
+      await Promise.all(
+        Array.from({ length: 300 }, async (_, i) => {
+          try {
+            const t = await connectUdp(server.url, timeouts[i % timeouts.length]!);
+            setTimeout(() => t.close(), 50);
+          } catch {
+            /* expected for most: that is the point */
+          }
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 5000)); // late native callbacks
+    }
+    expect(server.proc.exitCode).toBeNull();
+    expect(server.proc.signalCode).toBeNull();
+    const c = await GameClient.connect({ url: server.url, token: await server.token(), transport: 'udp', connectTimeoutMs: 8000 });
+    const seq = c.move(2, 2);
+    await c.next('ack', 5000, (a) => a.seq === seq);
+    c.close();
+  });
 });

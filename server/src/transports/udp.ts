@@ -5,6 +5,8 @@
  */
 import type { Server } from 'node:http';
 import geckos, { type ServerChannel } from '@geckos.io/server';
+// The channel class itself (the package index exports only its type); see guardClosedChannels.
+import GeckosChannel from '@geckos.io/server/lib/geckos/channel.js';
 import type { Logger } from '../log.ts';
 import type { Gateway } from './gateway.ts';
 
@@ -34,7 +36,46 @@ interface ConnectionsManager {
   getConnection(id: string): { additionalCandidates?: Array<{ candidate: string }> } | undefined;
 }
 
+/**
+ * geckos.io 3.1.0 sets `channel.dataChannel = null` when a connection closes, but callbacks that
+ * libdatachannel runs later (the channel opening after a client gave up, the peer connection
+ * reaching "connected") still call methods on it; a TypeError thrown inside a native callback
+ * aborts the whole process (seen with bursts of UDP connects that time out). Closed channels get
+ * an inert stand-in instead of null, so those late callbacks do nothing.
+ */
+const CLOSED_DATA_CHANNEL = Object.freeze({
+  onOpen: () => {},
+  onMessage: () => {},
+  onClosed: () => {},
+  onError: () => {},
+  onBufferedAmountLow: () => {},
+  close: () => {},
+  isOpen: () => false,
+  maxMessageSize: () => 0,
+  bufferedAmount: () => 0,
+  sendMessage: () => false,
+  sendMessageBinary: () => false,
+  getLabel: () => '',
+});
+let channelGuardInstalled = false;
+function guardClosedChannels(): void {
+  if (channelGuardInstalled) return;
+  channelGuardInstalled = true;
+  const real = new WeakMap<object, unknown>();
+  Object.defineProperty(GeckosChannel.prototype, 'dataChannel', {
+    configurable: true,
+    get(this: object) {
+      return real.get(this) ?? CLOSED_DATA_CHANNEL;
+    },
+    set(this: object, value: unknown) {
+      if (value) real.set(this, value);
+      else real.delete(this);
+    },
+  });
+}
+
 export function attachUdp(server: Server, gateway: Gateway, options: UdpOptions, log: Logger): UdpTransport {
+  guardClosedChannels();
   const io = geckos({
     ...(options.port > 0 ? { portRange: { min: options.port, max: options.port } } : {}),
     iceServers: options.iceServers as RTCIceServer[],
