@@ -53,7 +53,10 @@ export interface Connection {
   readonly transport: TransportName;
   /** For logs: remote address or channel id. */
   readonly remote: string;
-  /** Sends one frame (the gateway never touches it again). */
+  /**
+   * Sends one frame. The bytes are only valid during the call (they are the session's reusable
+   * buffer): a transport that sends later must copy them.
+   */
   send(frame: Uint8Array): void;
   /** Closes the connection; the transport then calls `Session.closed`. */
   close(): void;
@@ -194,7 +197,7 @@ export class Gateway {
         continue;
       }
       try {
-        s.conn.send(out.copy());
+        s.conn.send(out.written());
         if (s.conn.bufferedAmount() > SLOW_CLOSE_BYTES) {
           this.o.log.warn('closing a connection that does not read', { transport: s.conn.transport, remote: s.conn.remote });
           s.conn.close();

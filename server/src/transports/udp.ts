@@ -108,7 +108,8 @@ export function attachUdp(server: Server, gateway: Gateway, options: UdpOptions,
     const session = gateway.open({
       transport: 'udp',
       remote: channel.id ?? '?',
-      send: (frame) => channel.raw.emit(frame),
+      // geckos sends on a later microtask: hand it a copy.
+      send: (frame) => channel.raw.emit(Buffer.from(frame)),
       // geckos sends on a later microtask and closing drops whatever is still queued: give the
       // last frame (a kick's error, a reconnect notice) time to leave first.
       close: () => {

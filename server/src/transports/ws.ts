@@ -11,6 +11,7 @@ import type { Gateway } from './gateway.ts';
 
 /** Largest frame the WebSocket layer reads before closing; the codec's own limit is far lower. */
 const MAX_PAYLOAD = 64 * 1024;
+const SEND_OPTIONS = { binary: true, compress: false, fin: true } as const;
 
 export interface WebSocketTransport {
   /** Closes every player connection and stops accepting upgrades. */
@@ -35,7 +36,9 @@ export function attachWebSocket(server: Server, gateway: Gateway): WebSocketTran
     const session = gateway.open({
       transport: 'ws',
       remote: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`,
-      send: (frame) => ws.send(frame),
+      // ws may queue the bytes: copy them (Buffer.from uses Node's pool for small frames, cheaper
+      // than a fresh zeroed array).
+      send: (frame) => ws.send(Buffer.from(frame), SEND_OPTIONS),
       close: () => ws.close(),
       bufferedAmount: () => ws.bufferedAmount,
     });
