@@ -15,6 +15,7 @@
  * - `up`, `down` and `status` of one checkout are serialized by a lock; different checkouts run freely.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readlink, rename, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -64,6 +65,8 @@ interface StateFile {
   readonly processes: ProcessRecord[];
   readonly versions: RigBinaries['manifest']['versions'];
   readonly startedAt: string;
+  /** Hash of what decides the rig's behaviour (this file, kwok.yaml, binary versions): see rigRecipe(). */
+  readonly recipe: string;
   ready?: { readonly atMs: number };
 }
 
@@ -135,10 +138,14 @@ export async function up(opts: RigOptions = {}): Promise<RigInfo> {
   const bins = await ensureRigBinaries({ log });
   return withLock(lockFile(stateDir), { purpose: `rig up in ${stateDir}`, onWait: (h) => log(`waiting for ${h}`) }, async () => {
     const existing = await readState(stateDir);
+    const recipe = rigRecipe(bins);
     if (existing) {
       const st = await collectStatus(stateDir, existing);
-      if (st.state === 'running' && st.nodesReady === RIG_NODES.length) return info(stateDir, existing, true, 0);
-      log(`the rig in ${stateDir} is not healthy (${describe(st)}); restarting it`);
+      const healthy = st.state === 'running' && st.nodesReady === RIG_NODES.length;
+      if (healthy && existing.recipe === recipe) return info(stateDir, existing, true, 0);
+      log(healthy
+        ? `the running rig in ${stateDir} was started with other flags, Stages or binaries; restarting it`
+        : `the rig in ${stateDir} is not healthy (${describe(st)}); restarting it`);
       await stop(stateDir, existing);
     } else if (existsSync(stateDir)) {
       await rm(stateDir, { recursive: true, force: true });
@@ -194,6 +201,16 @@ async function readState(stateDir: string): Promise<StateFile | undefined> {
 async function writeState(stateDir: string, state: StateFile): Promise<void> {
   await writeFile(join(stateDir, 'state.json.tmp'), JSON.stringify(state, null, 2));
   await rename(join(stateDir, 'state.json.tmp'), join(stateDir, 'state.json'));
+}
+
+/**
+ * A rig kept running between test runs must not outlive a change to how it is started: `up`
+ * restarts it when this hash differs (this module's source holds every flag; kwok.yaml the Stages).
+ */
+function rigRecipe(bins: RigBinaries): string {
+  const h = createHash('sha256');
+  h.update(readFileSync(import.meta.filename)).update(readFileSync(join(import.meta.dirname, 'kwok.yaml'))).update(JSON.stringify(bins.manifest.versions));
+  return h.digest('hex').slice(0, 16);
 }
 
 function info(stateDir: string, state: StateFile, reused: boolean, upMs: number): RigInfo {
@@ -416,7 +433,9 @@ async function start(stateDir: string, bins: RigBinaries, log: (l: string) => vo
     certKubeconfig(join(kcDir, 'kwok'), server, pki, 'kwok'),
   ]);
 
-  const state: StateFile = { format: 1, server, ports, processes: [], versions: bins.manifest.versions, startedAt: new Date().toISOString() };
+  const state: StateFile = {
+    format: 1, server, ports, processes: [], versions: bins.manifest.versions, startedAt: new Date().toISOString(), recipe: rigRecipe(bins),
+  };
   const watched: Started[] = [];
   const launch = async (name: Component, args: string[]): Promise<void> => {
     const s = await startProcess(name, bins.paths[name], args, logDir);
