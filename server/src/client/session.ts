@@ -20,8 +20,10 @@ export type ConnectReason = 'initial' | ReconnectReason | 'transfer' | 'lost';
 export interface ConnectedInfo {
   readonly reason: ConnectReason;
   readonly url: string;
-  /** Milliseconds from losing the previous connection (or the server's notice) to the new welcome. */
+  /** Milliseconds from the previous connection's close to the new welcome (the reconnect itself). */
   readonly ms: number;
+  /** Milliseconds from the server's `reconnect` or `transfer` notice to the new welcome, if there was one. */
+  readonly sinceNoticeMs?: number;
   /** Failed connects before this one. */
   readonly failures: number;
 }
@@ -63,7 +65,7 @@ export class PlayerSession {
   /** Connects to the first address that welcomes the player; rejects like GameClient.connect. */
   static async start(options: PlayerSessionOptions): Promise<PlayerSession> {
     const s = new PlayerSession(options);
-    const client = await s.#connectLoop(undefined, 'initial', performance.now());
+    const client = await s.#connectLoop(undefined, 'initial', performance.now(), undefined);
     if (!client) throw new GameClientError('connect_failed', `no server welcomed the player: ${s.stopped ?? 'unknown'}`);
     return s;
   }
@@ -101,13 +103,13 @@ export class PlayerSession {
       if (replaced) return this.#stop('replaced by another login (or the token was refused)');
       const reason = notice?.reason ?? 'lost';
       if (reason === 'lost') this.#next++;
-      void this.#connectLoop(notice?.url, reason, notice?.at ?? performance.now());
+      void this.#connectLoop(notice?.url, reason, performance.now(), notice?.at);
     });
     this.#o.onClient?.(client, info);
   }
 
   /** Connects (first to `preferred`, then round the list) with backoff; undefined when it gave up. */
-  async #connectLoop(preferred: string | undefined, reason: ConnectReason, since: number): Promise<GameClient | undefined> {
+  async #connectLoop(preferred: string | undefined, reason: ConnectReason, since: number, noticeAt: number | undefined): Promise<GameClient | undefined> {
     if (this.#reconnecting) return undefined;
     this.#reconnecting = true;
     try {
@@ -129,7 +131,8 @@ export class PlayerSession {
             this.#stop('closed');
             return undefined;
           }
-          this.#attach(client, { reason, url: target, ms: performance.now() - since, failures });
+          const now = performance.now();
+          this.#attach(client, { reason, url: target, ms: now - since, ...(noticeAt === undefined ? {} : { sinceNoticeMs: now - noticeAt }), failures });
           return client;
         } catch (error) {
           if (error instanceof GameClientTransfer) {

@@ -120,10 +120,12 @@ export class Gateway {
   }
 
   /** Handles a message from the bus: chat for the world; kicks, whispers and transfers for sessions here. */
-  async receive(message: BusMessage): Promise<void> {
+  receive(message: BusMessage): void {
     switch (message.kind) {
       case 'kick':
-        return this.kicked(message.accountId, message.sessionId, message.reason, message.replyTo);
+        // Not awaited: the answer waits for this session's pickups, and the next message must not.
+        void this.kicked(message.accountId, message.sessionId, message.reason, message.replyTo);
+        return;
       case 'released':
         this.handover.released(message.accountId, message.sessionId, message.state);
         return;
@@ -132,12 +134,13 @@ export class Gateway {
         if (s?.player) s.whispered(message.fromName, message.text);
         return;
       }
-      case 'transfer': {
+      case 'transfer':
         // Take the handoff now, so it is ours even if the player is slow; exactly one taker wins.
-        const handoff = await this.o.presence.takeHandoff(message.characterId).catch(() => undefined);
-        if (handoff) this.handover.expect(handoff);
+        void this.o.presence.takeHandoff(message.characterId).then(
+          (handoff) => handoff && this.handover.expect(handoff),
+          () => {},
+        );
         return;
-      }
       default:
         this.o.world.receive(message);
     }
