@@ -220,6 +220,9 @@ export async function startServer(config: Config, deps: Dependencies, log: Logge
   every(1000, reportPlayers);
   // Online counts, zone ownership and this process's address, refreshed well within their TTL. A
   // draining process stops claiming its zones, so peers stop sending players here.
+  // After an outage Presence may have lost everything (Redis without persistence): the sessions of
+  // players still here are claimed again, so one-session-per-account holds for them too.
+  let reclaim = false;
   const reportPresence = async (): Promise<void> => {
     const byZone: Record<string, number> = {};
     for (const [zone, members] of world.zoneCounts()) byZone[String(zone)] = members.length;
@@ -228,7 +231,12 @@ export async function startServer(config: Config, deps: Dependencies, log: Logge
       await presence.reportOnline(config.serverId, byZone, ttl);
       await presence.advertise(config.serverId, publicUrl, ttl);
       if (!draining) await presence.claimZones(config.serverId, config.zones, ttl);
+      if (reclaim) {
+        reclaim = false;
+        log.info('presence is back: sessions claimed again', { sessions: await gateway.reclaimSessions() });
+      }
     } catch (err) {
+      reclaim = true;
       // An outage is reported once by the health probes; this job just tries again next time.
       if (dependencyUp('presence')) log.warn('presence report failed', { error: err });
     }

@@ -40,7 +40,7 @@ export interface DependencyConfig {
 }
 
 export type DependencyName = 'store' | 'presence' | 'bus';
-export type LogFn = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
 export interface ConnectOptions {
   /** Where connection events go (reconnects, outages). Default: JSON lines on stdout. */
@@ -116,10 +116,15 @@ export async function connectDependencies(config: DependencyConfig, options: Con
   }
   if (authSecretError) throw authSecretError;
 
+  // A client noticing a lost connection re-probes at once, so readiness drops within moments
+  // instead of at the next periodic probe; the health's change is then the one line an operator
+  // reads (the clients' own connection events are debug detail).
+  let health: DependencyHealth | undefined;
+  const lost = () => void health?.check().catch(() => {});
   const results = await Promise.allSettled([
-    connectStore(config, options, timeout, log),
-    connectPresence(config, timeout, log),
-    connectBus(config, timeout, log),
+    connectStore(config, options, timeout, log, lost),
+    connectPresence(config, timeout, log, lost),
+    connectBus(config, timeout, log, lost),
   ]);
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
   if (failures.length > 0) {
@@ -141,7 +146,7 @@ export async function connectDependencies(config: DependencyConfig, options: Con
     presence: config.redisUrl ? 'redis' : 'local',
     bus: config.amqpUrl ? 'rabbitmq' : 'local',
   } as const;
-  const health = new DependencyHealth(
+  health = new DependencyHealth(
     { store: () => store.ping(), presence: () => presence.ping(), bus: () => bus.ping() },
     {
       onChange: (name, up, error) =>
@@ -167,7 +172,7 @@ export async function connectDependencies(config: DependencyConfig, options: Con
   };
 }
 
-async function connectStore(config: DependencyConfig, options: ConnectOptions, timeout: number, log: LogFn): Promise<Store> {
+async function connectStore(config: DependencyConfig, options: ConnectOptions, timeout: number, log: LogFn, lost: () => void): Promise<Store> {
   if (!config.databaseUrl) {
     if (options.memoryStore) return new MemoryStore();
     try {
@@ -183,7 +188,10 @@ async function connectStore(config: DependencyConfig, options: ConnectOptions, t
     store = await openPostgresStore(config.databaseUrl, {
       connectTimeoutMs: timeout,
       verify: options.migrations !== 'apply',
-      onConnectionError: (error) => log('warn', 'database connection lost', { database: where, error: error.message }),
+      onConnectionError: (error) => {
+        log('debug', 'database connection lost', { database: where, error: error.message });
+        lost();
+      },
     });
     await store.ping();
     return store;
@@ -199,12 +207,12 @@ async function connectStore(config: DependencyConfig, options: ConnectOptions, t
   }
 }
 
-async function connectPresence(config: DependencyConfig, timeout: number, log: LogFn): Promise<Presence> {
+async function connectPresence(config: DependencyConfig, timeout: number, log: LogFn, lost: () => void): Promise<Presence> {
   if (!config.redisUrl) return new LocalPresence();
   try {
     return await RedisPresence.connect(config.redisUrl, {
       connectTimeoutMs: timeout,
-      onEvent: rateLimitedLog(log, 'presence', describeRedisUrl(config.redisUrl)),
+      onEvent: rateLimitedLog(log, 'presence', describeRedisUrl(config.redisUrl), lost),
     });
   } catch (error) {
     throw new DependencyError(
@@ -215,12 +223,12 @@ async function connectPresence(config: DependencyConfig, timeout: number, log: L
   }
 }
 
-async function connectBus(config: DependencyConfig, timeout: number, log: LogFn): Promise<Bus> {
+async function connectBus(config: DependencyConfig, timeout: number, log: LogFn, lost: () => void): Promise<Bus> {
   if (!config.amqpUrl) return new LocalBus({ onHandlerError: (error) => log('error', 'bus handler failed', { error: String(error) }) });
   try {
     return await RabbitBus.connect(config.amqpUrl, {
       connectTimeoutMs: timeout,
-      onEvent: rateLimitedLog(log, 'bus', describeAmqpUrl(config.amqpUrl)),
+      onEvent: rateLimitedLog(log, 'bus', describeAmqpUrl(config.amqpUrl), lost),
     });
   } catch (error) {
     throw new DependencyError(
@@ -231,14 +239,19 @@ async function connectBus(config: DependencyConfig, timeout: number, log: LogFn)
   }
 }
 
-/** Logs connection events, at most one line per kind every 10 s (a reconnect loop is not a log flood). */
-function rateLimitedLog(log: LogFn, dependency: DependencyName, address: string) {
+/**
+ * Connection events of a client, as debug detail (at most one line per kind every 10 s): the
+ * operator's line is the health's "dependency X is down/up", which each event makes happen at once
+ * by re-probing. A failing bus handler is a bug and logs an error.
+ */
+function rateLimitedLog(log: LogFn, dependency: DependencyName, address: string, changed: () => void) {
   const last = new Map<string, number>();
   return (event: string, detail?: unknown) => {
+    if (event !== 'handler_error') changed();
     const now = Date.now();
     if (event !== 'connected' && event !== 'ready' && now - (last.get(event) ?? 0) < 10_000) return;
     last.set(event, now);
-    const level = event === 'connected' || event === 'ready' ? 'info' : event === 'handler_error' ? 'error' : 'warn';
+    const level = event === 'handler_error' ? 'error' : 'debug';
     log(level, `${dependency} ${event.replace('_', ' ')}`, { dependency, address, ...(detail ? { error: detail instanceof Error ? detail.message : String(detail) } : {}) });
   };
 }

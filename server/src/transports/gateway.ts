@@ -98,6 +98,8 @@ export class Gateway {
   private readonly byAccount = new Map<string, Session>();
   private readonly byName = new Map<string, Session>();
   readonly handover = new Handover();
+  /** Handoffs being taken for announced transfers: a hello of that character waits for them. */
+  readonly taking = new Map<string, Promise<void>>();
   private dirty: Session[] = [];
   private flushScheduled = false;
   private pendingHellos = 0;
@@ -134,13 +136,19 @@ export class Gateway {
         if (s?.player) s.whispered(message.fromName, message.text);
         return;
       }
-      case 'transfer':
+      case 'transfer': {
         // Take the handoff now, so it is ours even if the player is slow; exactly one taker wins.
-        void this.o.presence.takeHandoff(message.characterId).then(
-          (handoff) => handoff && this.handover.expect(handoff),
+        const id = message.characterId;
+        const taking = this.o.presence.takeHandoff(id).then(
+          (handoff) => {
+            if (handoff) this.handover.expect(handoff);
+          },
           () => {},
         );
+        this.taking.set(id, taking);
+        void taking.finally(() => this.taking.get(id) === taking && this.taking.delete(id));
         return;
+      }
       default:
         this.o.world.receive(message);
     }
@@ -226,6 +234,24 @@ export class Gateway {
     this.sessions.delete(s);
     if (s.accountId && this.byAccount.get(s.accountId) === s) this.byAccount.delete(s.accountId);
     if (s.player && this.byName.get(s.player.name) === s) this.byName.delete(s.player.name);
+  }
+
+  /**
+   * Claims every playing session again in Presence (after Redis lost its data in an outage). A
+   * session claimed meanwhile by a newer login elsewhere wins: ours is closed.
+   */
+  async reclaimSessions(): Promise<number> {
+    const { presence, serverId } = this.o;
+    let claimed = 0;
+    for (const s of [...this.sessions]) {
+      if (!s.player || !s.accountId || !s.sessionId) continue;
+      const replaced = await presence.claimSession({ accountId: s.accountId, sessionId: s.sessionId, serverId });
+      if (replaced) {
+        await presence.claimSession(replaced);
+        s.kick('session_replaced', 'logged in elsewhere');
+      } else claimed++;
+    }
+    return claimed;
   }
 
   /** Makes a playing session findable by its character's name (whispers). */
@@ -568,6 +594,7 @@ export class Session implements PlayerSink {
         level: 1,
         xp: 0,
       });
+      await this.gw.taking.get(stored.id);
       const handoff = this.gw.handover.arrive(stored.id) ?? (await presence.takeHandoff(stored.id).catch(() => undefined));
       if (handoff) {
         metrics.zoneTransfers.labels({ direction: 'in' }).inc();
