@@ -170,13 +170,13 @@ const machine = `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)}
 const rows = results.map((l) => {
   const r = l.report;
   const f = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : String(v));
-  return `| ${l.transport} | ${l.players} | ${f(r?.ccu.atEnd)} | ${f(r?.rtt.p50Ms)} | ${f(r?.rtt.p95Ms)} | ${f(r?.rtt.p99Ms)} | ${f(r?.server?.tickP99Ms)} | ${f(r?.server?.cpuPercent)} | ${f(r?.messages.inPerS)} | ${f(r?.generator.cpuPercent)} | ${f(r?.generator.lagP99Ms)} | ${l.loadBefore.join(' ')} | ${l.passed ? 'pass' : l.why.join('; ')} |`;
+  return `| ${l.transport} | ${l.players} | ${f(r?.ccu.atEnd)} | ${f(r?.rtt.p50Ms)} | ${f(r?.rtt.p95Ms)} | ${f(r?.rtt.p99Ms)} | ${f(r?.server?.tickP99Ms)} | ${f(r?.server?.cpuPercent)} / ${f(r?.server?.waitPercent)} | ${f(r?.messages.inPerS)} | ${f(r?.generator.cpuPercent)} / ${f(r?.generator.waitPercent)} | ${f(r?.generator.lagP99Ms)} | ${l.loadBefore.join(' ')} | ${l.passed ? 'pass' : l.why.join('; ')} |`;
 });
 const table = [
   `Machine: ${machine}`,
   `Run: ${new Date().toISOString()}, window ${duration} s per level; results in ${outDir}`,
   '',
-  '| transport | bots | joined | move→ack p50 ms | p95 ms | p99 ms | tick p99 ms | server CPU % | msgs in/s (bots) | generator CPU % | generator lag p99 ms | loadavg before | verdict |',
+  '| transport | bots | joined | move→ack p50 ms | p95 ms | p99 ms | tick p99 ms | server CPU / CPU wait % | msgs in/s (bots) | generator CPU / CPU wait % | generator lag p99 ms | loadavg before | verdict |',
   '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...rows,
   '',

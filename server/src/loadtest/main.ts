@@ -9,7 +9,7 @@
  * Exit codes (contract/exit-codes.ts): 0 done (and --check passed), 2 bad flags, 3 --check failed,
  * 1 unexpected error.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -86,10 +86,29 @@ async function processCpuSeconds(pid: number): Promise<number | undefined> {
   }
 }
 
+/**
+ * Seconds the threads of a local process spent runnable but waiting for a CPU (Linux schedstat,
+ * summed over threads); undefined when unreadable. High values mean the machine, not the process,
+ * set the pace.
+ */
+async function runQueueSeconds(pid: number): Promise<number | undefined> {
+  try {
+    const tasks = await readdir(`/proc/${pid}/task`);
+    let ns = 0;
+    for (const t of tasks) {
+      const stat = await readFile(`/proc/${pid}/task/${t}/schedstat`, 'utf8').catch(() => '');
+      ns += Number(stat.split(' ')[1] ?? 0) || 0;
+    }
+    return ns / 1e9;
+  } catch {
+    return undefined;
+  }
+}
+
 /** USER_HZ: 100 on every Linux this runs on. */
 const CLOCK_TICKS = 100;
 
-function serverSide(before: Sample[], after: Sample[]): Omit<ServerSide, 'cpuPercent'> {
+function serverSide(before: Sample[], after: Sample[]): Omit<ServerSide, 'cpuPercent' | 'waitPercent'> {
   const name = METRICS.tickDuration.name;
   const end = histogramBuckets(after, name);
   const tick = end ? bucketsDelta(end, histogramBuckets(before, name)) : undefined;
@@ -196,6 +215,8 @@ export async function runLoadTest(o: LoadOptions, log: (line: string) => void = 
     }
     await flushAll(OPEN);
     const serverCpuStart = o.serverPid === undefined ? undefined : await processCpuSeconds(o.serverPid);
+    const serverWaitStart = o.serverPid === undefined ? undefined : await runQueueSeconds(o.serverPid);
+    const ownWaitStart = await runQueueSeconds(process.pid);
     windowOpen = true;
     minJoined = joinedNow();
     const cpuStart = process.cpuUsage();
@@ -212,7 +233,11 @@ export async function runLoadTest(o: LoadOptions, log: (line: string) => void = 
     }
     await flushAll(CLOSE);
     const serverCpuEnd = o.serverPid === undefined ? undefined : await processCpuSeconds(o.serverPid);
+    const serverWaitEnd = o.serverPid === undefined ? undefined : await runQueueSeconds(o.serverPid);
+    const ownWaitEnd = await runQueueSeconds(process.pid);
     const windowS = (performance.now() - w0) / 1000;
+    const pct = (a: number | undefined, b: number | undefined): number | null =>
+      a !== undefined && b !== undefined ? Math.round(((b - a) / windowS) * 1000) / 10 : null;
     windowOpen = false;
     const joinedAtEnd = joinedNow();
     const acked = levels.reduce((a, l) => a + l.acked, 0);
@@ -223,9 +248,7 @@ export async function runLoadTest(o: LoadOptions, log: (line: string) => void = 
 
     let server: ServerSide | null = null;
     if (after) {
-      const cpu =
-        serverCpuStart !== undefined && serverCpuEnd !== undefined ? Math.round(((serverCpuEnd - serverCpuStart) / windowS) * 1000) / 10 : null;
-      server = { ...serverSide(before, after), cpuPercent: cpu };
+      server = { ...serverSide(before, after), cpuPercent: pct(serverCpuStart, serverCpuEnd), waitPercent: pct(serverWaitStart, serverWaitEnd) };
       if (server.ticks === 0 && server.tickP99Ms === null) serverError = `no ${METRICS.tickDuration.name} in ${o.metricsUrl}`;
     } else if (!o.metricsUrl) serverError = 'not read (--metrics-url none)';
     return buildReport({
@@ -240,6 +263,7 @@ export async function runLoadTest(o: LoadOptions, log: (line: string) => void = 
       server,
       serverError,
       cpuMicros: cpu.user + cpu.system,
+      waitPercent: pct(ownWaitStart, ownWaitEnd),
     });
   } finally {
     if (progress) clearInterval(progress);

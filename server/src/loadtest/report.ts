@@ -24,6 +24,11 @@ export interface ServerSide {
   readonly rejected: number | null;
   /** CPU the server process used over the window, % of one core (only with --server-pid). */
   readonly cpuPercent: number | null;
+  /**
+   * Time its threads were runnable but waiting for a CPU, % of the window (Linux, --server-pid):
+   * above a few % the machine, not the server, limited it.
+   */
+  readonly waitPercent: number | null;
 }
 
 export interface LoadReport {
@@ -87,6 +92,8 @@ export interface LoadReport {
     readonly lagP99Ms: number;
     readonly lagMaxMs: number;
     readonly skippedSlots: number;
+    /** Time the generator's threads waited for a CPU, % of the window (Linux); null elsewhere. */
+    readonly waitPercent: number | null;
     readonly keptUp: boolean;
   };
   readonly check: { readonly passed: boolean; readonly failures: readonly string[] };
@@ -109,6 +116,8 @@ export interface ReportInput {
   readonly serverError: string | null;
   /** Process CPU over the window, µs. */
   readonly cpuMicros: number;
+  /** Run-queue wait of the generator's threads over the window, % of it; null when unknown. */
+  readonly waitPercent?: number | null;
 }
 
 /** Builds the report and decides the --check verdict. */
@@ -173,6 +182,7 @@ export function buildReport(i: ReportInput): LoadReport {
       lagP99Ms,
       lagMaxMs: round(w.lag.max / 1000),
       skippedSlots: w.skippedSlots,
+      waitPercent: i.waitPercent ?? null,
       // A generator that runs its slots more than 20 ms late, or skips any, under-sends.
       keptUp: w.skippedSlots === 0 && lagP99Ms <= 20,
     },
@@ -205,10 +215,12 @@ export function formatTable(r: LoadReport): string {
       s ? `${fmt(s.tickP50Ms)} / ${fmt(s.tickP99Ms)} ms (${s.ticks} ticks, ${fmt(s.ticksWithin25ms === null ? null : s.ticksWithin25ms * 100)} % ≤ 25 ms)` : `n/a (${r.serverError ?? 'not read'})`,
     ],
     ['server active players', s ? fmt(s.activePlayers) : 'n/a'],
-    ...(s?.cpuPercent != null ? [['server CPU', `${fmt(s.cpuPercent)} % of one core`] as [string, string]] : []),
+    ...(s?.cpuPercent != null
+      ? [['server CPU', `${fmt(s.cpuPercent)} % of one core, waited for a CPU ${fmt(s.waitPercent)} % of the time`] as [string, string]]
+      : []),
     [
       'generator',
-      `${fmt(r.generator.cpuPercent)} % CPU, lag p99 ${fmt(r.generator.lagP99Ms)} ms, ${r.generator.skippedSlots} skipped${r.generator.keptUp ? '' : ' — OVERLOADED: numbers understate the server'}`,
+      `${fmt(r.generator.cpuPercent)} % CPU (waited ${fmt(r.generator.waitPercent)} %), lag p99 ${fmt(r.generator.lagP99Ms)} ms, ${r.generator.skippedSlots} skipped${r.generator.keptUp ? '' : ' — OVERLOADED: numbers understate the server'}`,
     ],
     ['check', r.check.passed ? 'passed' : `FAILED: ${r.check.failures.join('; ')}`],
   ];
