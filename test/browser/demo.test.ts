@@ -133,7 +133,8 @@ describe('demo page in Chromium', () => {
     cleanups.push(() => server.stop());
     const { page, logs } = await openDemo(server);
     await playAndCheck(server, page, 'udp', logs);
-    expect((await status(page)).connectLog).toEqual([]);
+    // A retried UDP attempt is allowed (bursts lose a few handshakes); a TCP attempt is not.
+    expect((await status(page)).connectLog.filter((l) => l.startsWith('TCP'))).toEqual([]);
   });
 
   it('falls back to TCP when UDP is disabled, and plays the same', async () => {
