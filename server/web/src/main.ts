@@ -6,7 +6,7 @@
  * `window.mmo` exposes the page's state (read-only by convention) so people and browser tests can
  * see what the page sees. `?transport=ws|udp|auto` picks the transport (default auto).
  */
-import { GameClient, GameClientError } from '../../src/client/game-client.ts';
+import { GameClient, GameClientError, GameClientTransfer } from '../../src/client/game-client.ts';
 import type { TransportKind } from '../../src/client/transport.ts';
 import type { PlayerChatChannel } from '../../src/protocol/codec.ts';
 import { GameModel } from './game.ts';
@@ -79,6 +79,8 @@ const status: PageStatus = {
 
 let client: GameClient | undefined;
 let token: string | undefined;
+/** The process serving this player; a zone transfer points it at another one. */
+let serverUrl = location.origin;
 /** Positions we sent, by sequence number (low bits), to compare with acks. */
 const sent = new Float64Array(64 * 2);
 const keys = new Set<string>();
@@ -119,7 +121,7 @@ async function connect(): Promise<void> {
     }
     setState('connecting', preference === 'ws' ? 'connecting over TCP…' : 'connecting (UDP first)…');
     const c = await GameClient.connect({
-      url: location.origin,
+      url: serverUrl,
       token,
       transport: preference,
       connectTimeoutMs: 4000,
@@ -132,6 +134,11 @@ async function connect(): Promise<void> {
     });
     attach(c);
   } catch (err) {
+    if (err instanceof GameClientTransfer) {
+      system(`zone ${err.zone} is served at ${err.url}: moving there`);
+      serverUrl = err.url;
+      return connect();
+    }
     const message = err instanceof Error ? err.message : String(err);
     status.lastError = message;
     setState('error', err instanceof GameClientError && err.code !== 'connect_failed' ? `refused: ${err.code}` : 'could not connect');
@@ -171,7 +178,7 @@ function attach(c: GameClient): void {
     li.className = m.channel;
     const from = document.createElement('span');
     from.className = 'from';
-    from.textContent = `${m.channel === 'global' ? '[global] ' : ''}${m.fromName}: `;
+    from.textContent = `${m.channel === 'global' ? '[global] ' : m.channel === 'whisper' ? '[whisper] ' : ''}${m.fromName}: `;
     li.append(from, document.createTextNode(m.text));
     appendChat(li);
   });
@@ -179,6 +186,16 @@ function attach(c: GameClient): void {
     status.lastError = `${m.name ?? m.code}: ${m.message}`;
     // Cooldowns and out-of-range attacks are part of play; show them quietly.
     if (m.name !== 'cooldown' && m.name !== 'invalid_target') system(`server: ${m.name ?? m.code} ${m.message}`);
+  });
+  c.on('transfer', (m) => {
+    system(`entering zone ${m.zone}, served at ${m.url}`);
+    setState('reconnecting', 'changing server…');
+    serverUrl = m.url;
+    c.close();
+    void connect();
+  });
+  c.on('inventory', (m) => {
+    if (m.items.length > 0) system(`inventory: ${m.items.map((i) => `${i.quantity} × ${i.item}`).join(', ')}`);
   });
   c.on('reconnect', (m) => {
     system(`server asks to reconnect (${m.reason}) in ${m.afterMs} ms`);
