@@ -579,9 +579,11 @@ export class Session implements PlayerSink {
       const replaced = await presence.claimSession({ accountId, sessionId, serverId });
       if (replaced && replaced.serverId !== serverId) {
         // Held by another process: ask it to let go and wait (briefly) for its final state.
+        const waitStarted = performance.now();
         const released = this.gw.handover.awaitRelease(accountId, replaced.sessionId, this.gw.o.releaseTimeoutMs ?? 2000);
         await bus.send(replaced.serverId, { kind: 'kick', accountId, sessionId: replaced.sessionId, reason: 'logged in elsewhere', replyTo: serverId });
         carried = newest(carried, await released);
+        log.debug('took over a session from another process', { ms: Math.round(performance.now() - waitStarted), from: replaced.serverId, carried: carried !== undefined });
       }
       const account = guest ? undefined : await store.getAccount(accountId);
       const spawn = world.spawnPoint();
