@@ -222,6 +222,28 @@ describe.each(HELM_MAJORS)('helm %i on the rig', (major) => {
     });
   });
 
+  it('rolls an upgrade whose pods never become ready back to the ready release', async () => {
+    const rollbackFlag = major === 3 ? '--atomic' : '--rollback-on-failure';
+    const before = await admin.apps.readNamespacedDeployment({ namespace: ns, name: `${release}-web` });
+    const revisionBefore = before.spec?.template.metadata?.annotations?.['smoke/revision'];
+    const res = await run([
+      'upgrade', release, CHART, '-n', ns, '--reuse-values', rollbackFlag, '--wait', '--timeout', '10s',
+      '--set', 'revision=broken', '--set', 'podAnnotations.mmo\\.dev/rig-fault=never-ready',
+    ]);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/roll(ed)? ?back|rollback/i);
+    const history = await run(['history', release, '-n', ns, '-o', 'json']);
+    const last = (JSON.parse(history.stdout) as { status: string; description: string }[]).at(-1);
+    expect(last?.status).toBe('deployed');
+    expect(last?.description).toMatch(/Rollback/i);
+    const after = await eventually('the Deployment back on the previous template, all ready', async () => {
+      const d = await admin.apps.readNamespacedDeployment({ namespace: ns, name: `${release}-web` });
+      const sameTemplate = d.spec?.template.metadata?.annotations?.['smoke/revision'] === revisionBefore;
+      return sameTemplate && d.status?.readyReplicas === 2 && d.status.updatedReplicas === 2 ? d : undefined;
+    });
+    expect(after.spec?.template.metadata?.annotations?.['mmo.dev/rig-fault']).toBeUndefined();
+  });
+
   it('fails `helm install --wait` within its timeout when pods never become ready', async () => {
     const timeoutS = 10;
     const res = await run([
