@@ -28,6 +28,7 @@ describe('configuration', () => {
     [{ AMQP_URL: 'amqp://u:p@h' }, 'MMO_AUTH_SECRET: required when REDIS_URL or AMQP_URL is set (every process must verify the same tokens)'],
     [{ MMO_AUTH_SECRET: 'short' }, 'MMO_AUTH_SECRET: expected at least 32 characters, got 5'],
     [{ MMO_ADMIN_TOKEN: 'short' }, 'MMO_ADMIN_TOKEN: expected at least 16 characters, got 5'],
+    [{ MMO_PUBLIC_URL: 'ws://game.example.org' }, 'MMO_PUBLIC_URL: expected a URL starting with http:// or https://, got ws://…'],
     [{ MMO_ICE_SERVERS: '[{"urls":"http://x"}]' }, 'MMO_ICE_SERVERS: [0].urls: expected a stun:/turn: URL or a list of them'],
     [{ MMO_ICE_SERVERS: 'stun:x' }, 'MMO_ICE_SERVERS: expected a JSON array like [{"urls":"stun:stun.example.org:3478"}], got text that is not JSON'],
     [{ MMO_UDP_ANNOUNCE_FILE: '/nope' }, 'MMO_UDP_ANNOUNCE_FILE: cannot read /nope: ENOENT: /nope'],
