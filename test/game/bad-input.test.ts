@@ -69,8 +69,7 @@ function badMessage(authed: boolean): Uint8Array | string {
     case 10:
       return authed ? encodeClientMessage({ type: 'hello', version: PROTOCOL_VERSION, token: 'again' }) : encodeClientMessage({ type: 'ping', nonce: 1, clientTime: 1 });
     default:
-      // A text frame (not JSON: geckos would take JSON text as one of its own events).
-      return `not binary ${int(1000)}`;
+      return int(2) === 0 ? `not binary ${int(1000)}` : `{"disconnect":"closed"}`; // text frames
   }
 }
 

@@ -31,6 +31,14 @@ export function announceCandidates(text: string, address: string): string {
   return text.replace(HOST_CANDIDATE, (_m, before: string, _addr: string, after: string) => `${before}${address}${after}`);
 }
 
+/** The part of node-datachannel's DataChannel the transport uses. */
+interface NativeDataChannel {
+  isOpen(): boolean;
+  sendMessageBinary(buffer: Uint8Array): boolean;
+  bufferedAmount(): number;
+  onMessage(cb: (msg: string | Buffer | ArrayBuffer) => void): void;
+}
+
 interface ConnectionsManager {
   createConnection(...args: unknown[]): Promise<{ status: number; connection?: { localDescription?: { sdp?: string } } }>;
   getConnection(id: string): { additionalCandidates?: Array<{ candidate: string }> } | undefined;
@@ -104,31 +112,41 @@ export function attachUdp(server: Server, gateway: Gateway, options: UdpOptions,
   const channels = new Set<ServerChannel>();
   io.onConnection((channel) => {
     channels.add(channel);
-    const dc = (channel as unknown as { dataChannel?: { bufferedAmount?: () => number } }).dataChannel;
+    // The libdatachannel channel itself. Frames go to and come from it directly: geckos' own path
+    // adds a promise and a copy per message on the way out and, on the way in, treats JSON text
+    // as its own events (a client could fake a "disconnect" that way).
+    // Looked up on every use: once geckos closes the connection this is the inert stand-in, and the
+    // native channel must not be touched any more (doing so can crash the process).
+    const native = channel as unknown as { dataChannel: NativeDataChannel };
     const session = gateway.open({
       transport: 'udp',
       remote: channel.id ?? '?',
-      // geckos sends on a later microtask: hand it a copy.
-      send: (frame) => channel.raw.emit(Buffer.from(frame)),
-      // geckos sends on a later microtask and closing drops whatever is still queued: give the
-      // last frame (a kick's error, a reconnect notice) time to leave first.
+      // libdatachannel copies the bytes before returning.
+      send: (frame) => {
+        try {
+          const dc = native.dataChannel;
+          if (dc.isOpen()) dc.sendMessageBinary(frame);
+        } catch {
+          /* closing underneath us: the disconnect callback reports it */
+        }
+      },
+      // Closing drops whatever libdatachannel still queues: give the last frame (a kick's error,
+      // a reconnect notice) time to leave first.
       close: () => {
         setTimeout(() => void channel.close().catch(() => {}), 200).unref();
       },
       bufferedAmount: () => {
         try {
-          return dc?.bufferedAmount?.() ?? 0;
+          return native.dataChannel.bufferedAmount();
         } catch {
           return 0;
         }
       },
     });
-    channel.onRaw((data) => {
+    native.dataChannel.onMessage((data) => {
       if (typeof data === 'string') return session.onFrame(data);
-      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      session.onFrame(bytes);
+      session.onFrame(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
     });
-    // Also fires when a client sends the JSON event "disconnect": closing again is harmless.
     channel.onDisconnect(() => {
       channels.delete(channel);
       session.closed('udp disconnect');
