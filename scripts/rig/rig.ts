@@ -142,7 +142,13 @@ export async function up(opts: RigOptions = {}): Promise<RigInfo> {
     if (existing) {
       const st = await collectStatus(stateDir, existing);
       const healthy = st.state === 'running' && st.nodesReady === RIG_NODES.length;
-      if (healthy && existing.recipe === recipe) return info(stateDir, existing, true, 0);
+      if (healthy && existing.recipe === recipe) {
+        // A kept rig may outlive the restricted token (7 days): hand out a fresh one on every reuse.
+        const kc = new k8s.KubeConfig();
+        kc.loadFromFile(join(stateDir, 'admin.kubeconfig'));
+        await writeRestrictedKubeconfig(kc, join(stateDir, 'restricted.kubeconfig'), existing.server, await pemData(join(stateDir, 'pki', 'ca.crt')));
+        return info(stateDir, existing, true, 0);
+      }
       log(healthy
         ? `the running rig in ${stateDir} was started with other flags, Stages or binaries; restarting it`
         : `the rig in ${stateDir} is not healthy (${describe(st)}); restarting it`);
