@@ -42,6 +42,10 @@ const CASES: BadCase[] = [
   { name: 'patch rate above tick rate', values: { gameServer: { config: { tickRate: 10, patchRate: 30 } } }, mentions: ['gameServer.config.patchRate (30)'] },
   { name: 'canary without its own image', values: { canary: { enabled: true } }, mentions: ['canary.image.tag', '--set canary.image.tag='] },
   { name: 'relay mode without a TURN server', values: { udp: { mode: 'relay' } }, mentions: ['udp.iceServers', 'udp.mode is relay'] },
+  { name: 'public URL that is not http(s)', values: { gameServer: { publicUrl: 'ws://game.example.com' } }, mentions: ['gameServer.publicUrl'] },
+  { name: 'public URL with a path', values: { gameServer: { publicUrl: 'https://game.example.com/play' } }, mentions: ['gameServer.publicUrl'] },
+  { name: 'partition without a public address', values: { gameServer: { config: { zones: '0-1' } } }, mentions: ['gameServer.publicUrl is empty', 'zones is "0-1"', '--set gameServer.publicUrl=https://'] },
+  { name: 'admin token Secret with a bad name', values: { gameServer: { admin: { existingSecret: 'Admin_Token' } } }, mentions: ['gameServer.admin.existingSecret'] },
   { name: 'ingress without hosts', values: { ingress: { enabled: true } }, mentions: ['ingress.hosts'] },
 ];
 

@@ -24,7 +24,7 @@ export const CASES: readonly ValuesCase[] = [
   { name: 'udp disabled', values: [{ udp: { mode: 'disabled' } }] },
   { name: 'external services', values: [external] },
   { name: 'external services on production', presets: ['production'], values: [external] },
-  { name: 'existing secrets', values: [{ gameServer: { auth: { existingSecret: 'mmo-auth' } }, postgres: { auth: { existingSecret: 'pg' } }, redis: { auth: { existingSecret: 'rd' } }, rabbitmq: { auth: { existingSecret: 'mq' } } }] },
+  { name: 'existing secrets', values: [{ gameServer: { auth: { existingSecret: 'mmo-auth' }, admin: { existingSecret: 'mmo-admin', existingSecretKey: 'token' } }, postgres: { auth: { existingSecret: 'pg' } }, redis: { auth: { existingSecret: 'rd' } }, rabbitmq: { auth: { existingSecret: 'mq' } } }] },
   { name: 'monitoring on', values: [{ monitoring: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true }, dashboard: { enabled: true } } }] },
   { name: 'monitoring off on production', presets: ['production'], values: [{ monitoring: { serviceMonitor: { enabled: false }, prometheusRule: { enabled: false }, dashboard: { enabled: false } } }] },
   { name: 'canary on', values: [{ canary: { enabled: true, replicas: 1, image: { tag: '0.2.0' } } }] },
@@ -36,6 +36,7 @@ export const CASES: readonly ValuesCase[] = [
   { name: 'pdb minAvailable', values: [{ gameServer: { replicas: 3, pdb: { minAvailable: 2 } } }] },
   { name: 'ingress and load balancer', values: [{ ingress: { enabled: true, className: 'nginx', hosts: ['game.example.com'], tls: [{ secretName: 'game-tls', hosts: ['game.example.com'] }] }, service: { type: 'LoadBalancer', loadBalancerSourceRanges: ['203.0.113.0/24'] } }] },
   { name: 'node port service', values: [{ service: { type: 'NodePort', nodePort: 30080 } }] },
+  { name: 'partitioned zones with a public URL', values: [{ gameServer: { publicUrl: 'https://zones-a.game.example.com', config: { zones: '0-1' } } }] },
   { name: 'network policies off', values: [{ networkPolicy: { enabled: false } }] },
   { name: 'digest-pinned images', values: [{ image: { digest: `sha256:${'a'.repeat(64)}` }, postgres: { image: { digest: `sha256:${'b'.repeat(64)}` } } }] },
 ];

@@ -2,14 +2,17 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { ENV } from '../../contract/env.ts';
+import { ENV, type EnvKey } from '../../contract/env.ts';
+import { loadConfig } from '../../server/src/config.ts';
 import { COMPONENTS, LABELS, TRACKS } from '../../contract/labels.ts';
 import { PATHS } from '../../contract/ports.ts';
 import type { HelmMajor } from '../../scripts/setup/helm.ts';
 import { CHART_DIR, PRESETS, PRESETS_DIR, podSpecs, render, type PodSpec } from '../support/chart.ts';
 import { manifestProblems, type Manifest } from '../support/k8s-strict.ts';
 import { resourceViolations, restrictedViolations, selects, writableRootViolations } from '../support/policy.ts';
+import { envValues, resolveContainerEnv, type ObjectData } from '../support/pod-env.ts';
 import { CASES, mergedValues, type ValuesCase } from './cases.ts';
+import { WIRING, userSecrets } from './env-wiring.ts';
 
 const majors: HelmMajor[] = [3, 4];
 const rendered = new Map<string, Manifest[]>();
@@ -142,17 +145,49 @@ describe.each(table)('$label', ({ major, c }) => {
     }
   });
 
-  it('sets exactly the contract environment variables on the game server, credentials from Secrets', () => {
+  it('wires exactly contract/env.ts into the game server: each variable set as decided or left to its default, credentials only from Secrets, and the server accepts the result', () => {
     const manifests = out(major, c);
-    const contractNames = new Set<string>(Object.values(ENV).map((s) => s.name));
-    for (const { spec, labels } of podSpecs(manifests).filter((p) => isGameServer(p.labels))) {
+    const v = valuesOf(c);
+    const byName = new Map<string, EnvKey>(Object.entries(ENV).map(([key, spec]) => [spec.name, key as EnvKey]));
+    const rendered = (kind: string, name: string) => manifests.find((m) => m.kind === kind && m.metadata.name === name) as { data?: Record<string, string> } | undefined;
+    const users = userSecrets(v);
+    const data: ObjectData = (kind, name) => {
+      const m = rendered(kind, name);
+      if (m) return kind === 'Secret' ? Object.fromEntries(Object.entries(m.data ?? {}).map(([k, b64]) => [k, Buffer.from(b64, 'base64').toString()])) : (m.data ?? {});
+      return kind === 'Secret' ? users[name] : undefined;
+    };
+    const gamePods = podSpecs(manifests).filter((p) => isGameServer(p.labels));
+    expect(gamePods.length).toBeGreaterThan(0);
+    for (const { spec, labels } of gamePods) {
+      const track = labels[LABELS.track];
       const server = spec.containers.find((x) => x.name === 'server')!;
-      const cmName = server.envFrom?.[0]?.configMapRef?.name;
-      const cm = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === cmName)!;
-      const names = [...Object.keys((cm as any).data), ...(server.env ?? []).map((e) => e.name)];
-      expect(names.filter((n) => !contractNames.has(n)), `unknown env on ${labels[LABELS.track]}`).toEqual([]);
-      expect(new Set(names).size).toBe(names.length);
-      for (const required of [ENV.databaseUrl, ENV.redisUrl, ENV.amqpUrl, ENV.authSecret, ENV.serverId]) expect(names).toContain(required.name);
+      const env = resolveContainerEnv(server, data, { 'metadata.name': `game-mmo-server-5d8f9c7b6-${track}` });
+      expect(Object.keys(env).filter((n) => !byName.has(n)), `variables outside the contract on ${track}`).toEqual([]);
+      const mismatches = Object.entries(ENV).flatMap(([key, s]) => {
+        const want = WIRING[key as EnvKey](v);
+        const got = env[s.name]?.source ?? 'unset';
+        return want === got ? [] : [`${s.name}: wanted ${want}, got ${got}`];
+      });
+      expect(mismatches, `wiring on ${track}`).toEqual([]);
+      for (const s of Object.values(ENV)) {
+        if ('secret' in s && s.secret && env[s.name]) expect(env[s.name]!.source, `${s.name} on ${track}`).toBe('secret');
+      }
+      // The server's own validation, on exactly what the kubelet would hand it.
+      const announce = env[ENV.udpAnnounceFile.name]?.value;
+      const config = loadConfig(envValues(env), (path) => {
+        if (path !== announce) throw new Error(`ENOENT: ${path}`);
+        return '203.0.113.11\n';
+      });
+      expect(config.maxPlayers).toBe(v.capacity.playersPerPod);
+      expect(config.publicUrl).toMatch(/^https?:\/\/[^/]+$/);
+      expect(config.udpEnabled).toBe(v.udp.mode !== 'disabled');
+    }
+  });
+
+  it('takes no credential the contract marks secret from anywhere but a Secret, in the contract table itself', () => {
+    const v = valuesOf(c);
+    for (const [key, s] of Object.entries(ENV)) {
+      if ('secret' in s && s.secret) expect(['secret', 'unset'], s.name).toContain(WIRING[key as EnvKey](v));
     }
   });
 

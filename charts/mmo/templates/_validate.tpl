@@ -83,6 +83,10 @@ mmo.validateResources: "requests ≤ limits" for one resources block. Appends to
 {{- $_ := set $state "errors" (append $state.errors "udp.iceServers is empty but udp.mode is relay: players need a TURN server to relay through. Fix: --set-json 'udp.iceServers=[{\"urls\":[\"turn:turn.example.com:3478\"]}]', or --set udp.iceServersSecret.name=<secret>") }}
 {{- end }}
 
+{{- if not (include "mmo.publicUrl" .) }}
+{{- $_ := set $state "errors" (append $state.errors (printf "gameServer.publicUrl is empty but gameServer.config.zones is %q: this release serves part of the world, and players transferred into its zones need its public address (MMO_PUBLIC_URL). Fix: --set gameServer.publicUrl=https://<this release's game address>, or --set ingress.enabled=true --set ingress.hosts[0]=<host>" $v.gameServer.config.zones)) }}
+{{- end }}
+
 {{- if and $v.ingress.enabled (not $v.ingress.hosts) }}
 {{- $_ := set $state "errors" (append $state.errors "ingress.hosts is empty but ingress.enabled is true. Fix: --set ingress.hosts[0]=game.example.com") }}
 {{- end }}
