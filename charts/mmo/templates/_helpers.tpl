@@ -181,6 +181,22 @@ Explicit (non-null) values always win; with targetPlayers 0 the defaults are 2 a
 {{- end }}
 
 {{/*
+mmo.autoscaledReplicas: spec.replicas of the stable Deployment when the autoscaler owns the count.
+Leaving it out would create the Deployment with 1 pod, so `helm install --wait` would call a release
+sized for minReplicas ready with one game server (and helm 3 would reset a scaled Deployment to 1 on
+upgrades). So: minReplicas on install; on upgrades the live count the autoscaler chose, kept within
+[minReplicas, maxReplicas]. Offline renders (helm template) see no live Deployment and give minReplicas.
+*/}}
+{{- define "mmo.autoscaledReplicas" -}}
+{{- $min := include "mmo.minReplicas" . | int }}
+{{- $max := include "mmo.maxReplicas" . | int }}
+{{- $live := lookup "apps/v1" "Deployment" .Release.Namespace (include "mmo.serverName" .) }}
+{{- $n := $min }}
+{{- if and $live $live.spec (hasKey $live.spec "replicas") }}{{ $n = int $live.spec.replicas }}{{ end }}
+{{- max $min (min $max $n) }}
+{{- end }}
+
+{{/*
 mmo.minStableReplicas: the fewest stable pods that can be running (HPA min, else replicas).
 */}}
 {{- define "mmo.minStableReplicas" -}}
