@@ -139,6 +139,24 @@ const panels: PanelSpec[] = [
     targets: [{ expr: `histogram_quantile(0.95, sum by (le, kind) (rate(${M.storeSaveDuration}_bucket{${SEL}}[5m])))`, legendFormat: '{{kind}}' }],
   },
   {
+    title: 'Store save failures',
+    type: 'timeseries',
+    unit: 'ops',
+    description: 'Character saves that failed, by kind. Failed batches are kept and retried, but while this is above 0 progress since the last good save would be lost with the pod.',
+    thresholds: [[0.001, 'red']],
+    targets: [{ expr: `sum by (kind) (rate(${M.storeSaveFailures}{${SEL}}[5m]))`, legendFormat: '{{kind}}' }],
+  },
+  {
+    title: 'Connections and zone transfers',
+    type: 'timeseries',
+    unit: 'ops',
+    description: 'Player connections accepted per second by transport, and players handed to (out) or received from (in) another process on a zone change; out well above in means transferred players do not arrive.',
+    targets: [
+      { expr: `sum by (transport) (rate(${M.connectionsTotal}{${SEL}}[5m]))`, legendFormat: 'connections {{transport}}' },
+      { expr: `sum by (direction) (rate(${M.zoneTransfers}{${SEL}}[5m]))`, legendFormat: 'transfers {{direction}}' },
+    ],
+  },
+  {
     title: 'Dependencies up',
     type: 'timeseries',
     description: '1 when the store, presence and bus answer, per pod.',

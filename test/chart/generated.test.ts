@@ -26,6 +26,11 @@ describe('files generated from the contract', () => {
     expect([...used].filter((name) => !known.has(name))).toEqual([]);
     expect(used.size).toBeGreaterThan(8);
   });
+
+  it('the dashboard shows every metric of the contract (a new metric needs a panel)', async () => {
+    const text = await readFile(DASHBOARD_PATH, 'utf8');
+    expect(Object.values(METRICS).map((m) => m.name).filter((name) => !text.includes(name))).toEqual([]);
+  });
 });
 
 describe('values reference (docs/values.md)', () => {
