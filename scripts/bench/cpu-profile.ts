@@ -23,13 +23,20 @@ function label(n: ProfileNode): string {
   return `${cf.functionName || '(anonymous)'}${file ? ` ${file}:${cf.lineNumber + 1}` : ''}`;
 }
 
-/** The top `n` functions by self time, with their inclusive time, as aligned text. */
-export function summarizeProfile(p: Profile, n = 30): string {
+/**
+ * The top `n` functions by self time, with their inclusive time, as aligned text. `window` keeps
+ * only the samples between `fromS` and `toS` seconds after the profile started (e.g. the measured
+ * window of a load test, without start-up and the connect ramp).
+ */
+export function summarizeProfile(p: Profile, n = 30, window?: { fromS: number; toS: number }): string {
   const byId = new Map(p.nodes.map((x) => [x.id, x]));
   const selfUs = new Map<number, number>();
   let total = 0;
+  let at = 0;
   for (let i = 0; i < p.samples.length; i++) {
     const dt = p.timeDeltas[i] ?? 0;
+    at += dt;
+    if (window && (at < window.fromS * 1e6 || at > window.toS * 1e6)) continue;
     selfUs.set(p.samples[i]!, (selfUs.get(p.samples[i]!) ?? 0) + dt);
     total += dt;
   }
@@ -62,9 +69,11 @@ export function summarizeProfile(p: Profile, n = 30): string {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const file = process.argv[2];
   if (!file) {
-    process.stderr.write('usage: node scripts/bench/cpu-profile.ts FILE.cpuprofile [N]\n');
+    process.stderr.write('usage: node scripts/bench/cpu-profile.ts FILE.cpuprofile [N] [FROM_S-TO_S]\n');
     process.exit(2);
   }
   const p = JSON.parse(await readFile(file, 'utf8')) as Profile;
-  process.stdout.write(`${summarizeProfile(p, Number(process.argv[3] ?? 30))}\n`);
+  const range = process.argv[4]?.split('-').map(Number);
+  const window = range && range.length === 2 && range.every(Number.isFinite) ? { fromS: range[0]!, toS: range[1]! } : undefined;
+  process.stdout.write(`${summarizeProfile(p, Number(process.argv[3] ?? 30), window)}\n`);
 }

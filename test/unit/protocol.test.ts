@@ -14,6 +14,7 @@ import {
   encodeServerFrame,
   isDecodeFailure,
   readSnapshotEntity,
+  serverMessageEnd,
   writeSnapshotEntity,
   type ClientMessage,
   type ServerMessage,
@@ -201,6 +202,33 @@ describe('server frames', () => {
       // A cut exactly at a message boundary is a valid shorter frame.
       if (!Array.isArray(r)) expect(r.code).toBe('bad_frame');
     }
+  });
+
+  it('can be walked message by message without decoding (serverMessageEnd)', () => {
+    const w = new FrameWriter();
+    beginSnapshot(w, 1, 2, 1000, 3);
+    for (let i = 0; i < 3; i++) writeSnapshotEntity(w, i + 1, i, i, 1000, 50, 0);
+    const messages = [...serverMessages];
+    const bytes = new Uint8Array([...encodeServerFrame(messages), ...w.copy()]);
+    const ends: number[] = [];
+    for (let at = 0; at < bytes.length; ) {
+      const end = serverMessageEnd(bytes, at);
+      expect(end).toBeGreaterThan(at);
+      ends.push(end);
+      at = end;
+    }
+    expect(ends).toHaveLength(messages.length + 1);
+    // Each boundary is where the real decoder says the message ends.
+    let at = 0;
+    for (const m of messages) {
+      const one = encodeServerFrame([m]);
+      expect(serverMessageEnd(bytes, at)).toBe(at + one.length);
+      at += one.length;
+    }
+    // Truncated anywhere inside the last message, or an unknown type: -1, never an overrun.
+    for (let cut = at + 1; cut < bytes.length; cut++) expect(serverMessageEnd(bytes.subarray(0, cut), at)).toBe(-1);
+    expect(serverMessageEnd(new Uint8Array([200, 0, 0]), 0)).toBe(-1);
+    expect(serverMessageEnd(bytes, bytes.length)).toBe(-1);
   });
 
   it('truncates over-long strings at a character boundary instead of corrupting the frame', () => {

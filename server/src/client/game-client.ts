@@ -42,6 +42,11 @@ export interface GameClientOptions {
   retryDelayMs?: number;
   /** WebSocket implementation; default the global one. */
   WebSocket?: WebSocketConstructor;
+  /**
+   * Opens the WebSocket transport instead of `connectWebSocket` (Node callers with many sockets
+   * pass `connectNodeWebSocket` from ./node.ts, which skips the DOM event layer).
+   */
+  openWebSocket?: (serverUrl: string, timeoutMs: number) => Promise<Transport>;
   iceServers?: RTCIceServer[];
   /** Clock for RTT measurement in ms; default performance.now. */
   now?: () => number;
@@ -139,7 +144,7 @@ export class GameClient {
         try {
           const transport =
             kind === 'ws'
-              ? await connectWebSocket(options.url, timeoutMs, options.WebSocket)
+              ? await (options.openWebSocket ? options.openWebSocket(options.url, timeoutMs) : connectWebSocket(options.url, timeoutMs, options.WebSocket))
               : await connectUdp(options.url, timeoutMs, options.iceServers ? { iceServers: options.iceServers } : {});
           const { welcome, backlog } = await hello(transport, options.token, timeoutMs);
           return new GameClient(transport, welcome, now, backlog);

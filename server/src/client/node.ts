@@ -5,7 +5,7 @@
  */
 import polyfill from 'node-datachannel/polyfill';
 import { WebSocket as NodeWebSocket } from 'ws';
-import type { WebSocketConstructor } from './transport.ts';
+import { ConnectError, webSocketUrl, type Transport, type WebSocketConstructor } from './transport.ts';
 
 /** Puts RTCPeerConnection, RTCSessionDescription and RTCIceCandidate on globalThis (idempotent). */
 export function installNodeWebRtc(): void {
@@ -17,3 +17,58 @@ export function installNodeWebRtc(): void {
 
 /** The `ws` package's WebSocket, typed as the DOM constructor GameClient accepts. */
 export const NodeWebSocketImpl = NodeWebSocket as unknown as WebSocketConstructor;
+
+/**
+ * Opens a WebSocket transport on the `ws` package directly (for GameClient's `openWebSocket`):
+ * frames arrive as Buffers without the DOM event layer's MessageEvent and ArrayBuffer copy, no
+ * compression is offered and incoming bytes are not UTF-8 checked (the protocol is binary). For
+ * Node processes holding thousands of sockets, such as the load generator.
+ */
+export function connectNodeWebSocket(serverUrl: string, timeoutMs: number): Promise<Transport> {
+  return new Promise((resolve, reject) => {
+    const socket = new NodeWebSocket(webSocketUrl(serverUrl), { perMessageDeflate: false, skipUTF8Validation: true });
+    socket.binaryType = 'nodebuffer';
+    let open = false;
+    let closed = false;
+    const timer = setTimeout(() => {
+      if (open) return;
+      socket.terminate();
+      reject(new ConnectError('ws', `WebSocket to ${serverUrl} did not open within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const transport: Transport = {
+      kind: 'ws',
+      send(frame) {
+        if (socket.readyState === NodeWebSocket.OPEN) socket.send(frame, { binary: true, compress: false, fin: true });
+      },
+      close() {
+        socket.close();
+      },
+      onFrame: () => {},
+      onClose: () => {},
+    };
+    socket.on('open', () => {
+      open = true;
+      clearTimeout(timer);
+      resolve(transport);
+    });
+    socket.on('message', (data, isBinary) => {
+      // Text frames are not part of the protocol: ignored. One binary frame is one Buffer here.
+      if (isBinary) transport.onFrame(data as Buffer);
+    });
+    socket.on('error', (err) => {
+      if (open) return; // 'close' follows
+      clearTimeout(timer);
+      reject(new ConnectError('ws', `WebSocket to ${serverUrl} failed to open: ${err.message}`, { cause: err }));
+    });
+    socket.on('close', (code, reason) => {
+      if (!open) {
+        clearTimeout(timer);
+        reject(new ConnectError('ws', `WebSocket to ${serverUrl} closed before opening (${code})`));
+        return;
+      }
+      if (closed) return;
+      closed = true;
+      transport.onClose(`ws closed ${code}${reason.length ? ` ${reason.toString()}` : ''}`);
+    });
+  });
+}

@@ -2,10 +2,17 @@
  * One simulated player: a GameClient plus the seed scenario's behaviour. It walks toward random
  * waypoints inside its zone, chats, and attacks the nearest entity it can see. Bots never own a
  * timer: the thread's Scheduler calls `act` on their turn.
+ *
+ * Once joined, a bot reads server frames itself instead of through GameClient's decoder: it walks
+ * each frame message by message (`serverMessageEnd`), reads the few fields it uses (ack times, its
+ * own combat events, the latest snapshot's position when it attacks) and only counts the rest, so
+ * thousands of bots per core do not spend their time building objects for names and chat lines
+ * nobody reads.
  */
 import { GameClient, GameClientError } from '../client/game-client.ts';
-import type { WebSocketConstructor } from '../client/transport.ts';
-import { ENTITY_FLAGS, readSnapshotEntity, type SnapshotEntity, type SnapshotMessage } from '../protocol/codec.ts';
+import type { Transport, WebSocketConstructor } from '../client/transport.ts';
+import { ENTITY_FLAGS, SERVER_TYPE, SNAPSHOT_ENTITY_BYTES, SNAPSHOT_HEADER_BYTES, serverMessageEnd } from '../protocol/codec.ts';
+import { errorCodeName } from '../protocol/errors.ts';
 import { ATTACK, CHAT } from './scheduler.ts';
 import type { BotStats } from './stats.ts';
 
@@ -21,6 +28,8 @@ export interface BotConfig {
   /** World units per move turn. Kept below the server's speed clamp. */
   readonly step: number;
   readonly WebSocket?: WebSocketConstructor;
+  /** Opens WebSocket transports (Node: `connectNodeWebSocket`); wins over `WebSocket`. */
+  readonly openWebSocket?: (serverUrl: string, timeoutMs: number) => Promise<Transport>;
   /** Gets a player token (POST /auth/guest). */
   readonly token: () => Promise<string>;
 }
@@ -30,7 +39,10 @@ export const DEFAULT_STEP = 2;
 
 export type BotState = 'idle' | 'connecting' | 'joined' | 'closed';
 
-const scratch: SnapshotEntity = { id: 0, x: 0, y: 0, hp: 0, flags: 0 };
+/** Message type byte → name, for the received counts. */
+const TYPE_NAMES: string[] = [];
+for (const [name, type] of Object.entries(SERVER_TYPE)) TYPE_NAMES[type] = name;
+const Q = 65535;
 
 export class Bot {
   readonly index: number;
@@ -45,7 +57,10 @@ export class Bot {
   private zoneSize = 0;
   private dead = false;
   private chats = 0;
-  private snapshot: SnapshotMessage | undefined;
+  /** The frame holding the latest snapshot, and where in it the snapshot starts. */
+  private snapFrame: Uint8Array | undefined;
+  private snapAt = 0;
+  private playerId = 0;
   private stopping = false;
   private readonly cfg: BotConfig;
   private readonly stats: BotStats;
@@ -78,6 +93,7 @@ export class Bot {
         connectTimeoutMs: this.cfg.connectTimeoutMs,
         attempts: this.cfg.connectRetries + 1,
         ...(this.cfg.WebSocket ? { WebSocket: this.cfg.WebSocket } : {}),
+        ...(this.cfg.openWebSocket ? { openWebSocket: this.cfg.openWebSocket } : {}),
       });
     } catch (err) {
       s.connecting--;
@@ -123,54 +139,14 @@ export class Bot {
   private attach(client: GameClient): void {
     const s = this.stats;
     const t = client.transport;
-    const onFrame = t.onFrame;
-    t.onFrame = (frame) => {
-      s.bytesIn += frame.length;
-      onFrame(frame);
-    };
+    this.playerId = client.welcome.playerId;
+    // From here on frames skip GameClient's decoder (see the file comment); only `close` is its.
+    t.onFrame = (frame) => this.read(client, frame);
     const send = t.send.bind(t);
     t.send = (frame) => {
       s.bytesOut += frame.length;
       send(frame);
     };
-    client.on('ack', (m) => {
-      s.countReceived('ack');
-      s.acks++;
-      s.rtt.record((performance.now() - m.clientTime) * 1000);
-      if (!this.acked) {
-        this.acked = true;
-        s.acked++;
-      }
-    });
-    client.on('snapshot', (m) => {
-      s.countReceived('snapshot');
-      this.snapshot = m;
-    });
-    client.on('joined', (m) => {
-      s.countReceived('joined');
-      this.zoneSize = m.zoneSize;
-      this.x = m.x;
-      this.y = m.y;
-      this.pickWaypoint();
-      this.becomeJoined();
-    });
-    client.on('combat', (m) => {
-      s.countReceived('combat');
-      if (m.target !== client.welcome.playerId) return;
-      if (m.kind === 'death') this.dead = true;
-      else if (m.kind === 'respawn') {
-        this.dead = false;
-        this.x = m.x;
-        this.y = m.y;
-        this.pickWaypoint();
-      }
-    });
-    client.on('error', (m) => {
-      s.countReceived('error');
-      s.countError(m.name ?? `code_${m.code}`);
-    });
-    for (const type of ['appear', 'chat', 'pong', 'welcome'] as const) client.on(type, () => s.countReceived(type));
-    client.on('reconnect', () => s.countReceived('reconnect'));
     client.on('close', () => {
       if (this.state === 'joined') {
         s.joined--;
@@ -182,6 +158,69 @@ export class Bot {
       this.state = 'closed';
       this.onGone(this);
     });
+  }
+
+  /** Walks one server frame, acting on the messages a bot needs and counting every one. */
+  private read(client: GameClient, frame: Uint8Array): void {
+    const s = this.stats;
+    s.bytesIn += frame.length;
+    const n = frame.length;
+    let view: DataView | undefined;
+    for (let at = 0; at < n; ) {
+      const end = serverMessageEnd(frame, at);
+      if (end < 0) {
+        s.countError('bad_frame');
+        return;
+      }
+      const type = frame[at]!;
+      s.countReceived(TYPE_NAMES[type] ?? `type_${type}`);
+      switch (type) {
+        case SERVER_TYPE.ack: {
+          view ??= new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+          const rtt = performance.now() - view.getFloat64(at + 13, true);
+          client.lastRttMs = rtt; // the next move reports it to the server
+          s.acks++;
+          s.rtt.record(rtt * 1000);
+          if (!this.acked) {
+            this.acked = true;
+            s.acked++;
+          }
+          break;
+        }
+        case SERVER_TYPE.snapshot:
+          this.snapFrame = frame;
+          this.snapAt = at;
+          break;
+        case SERVER_TYPE.combat: {
+          view ??= new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+          if (view.getUint32(at + 6, true) !== this.playerId) break;
+          const kind = frame[at + 1];
+          if (kind === 1) this.dead = true; // death
+          else if (kind === 2) {
+            // respawn: the target's position is the respawn point
+            this.dead = false;
+            this.x = view.getFloat32(at + 15, true);
+            this.y = view.getFloat32(at + 19, true);
+            this.pickWaypoint();
+          }
+          break;
+        }
+        case SERVER_TYPE.joined: {
+          view ??= new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+          this.zoneSize = view.getUint32(at + 3, true);
+          this.x = view.getFloat32(at + 7, true);
+          this.y = view.getFloat32(at + 11, true);
+          this.snapFrame = undefined;
+          this.pickWaypoint();
+          this.becomeJoined();
+          break;
+        }
+        case SERVER_TYPE.error:
+          s.countError(errorCodeName(frame[at + 1]!) ?? `code_${frame[at + 1]}`);
+          break;
+      }
+      at = end;
+    }
   }
 
   /** One scheduler turn: always a move, plus chat and/or attack on their turns. */
@@ -240,17 +279,22 @@ export class Bot {
 
   /** Id of the closest live entity within bolt range in the latest snapshot; 0 when none. */
   private nearestTarget(): number {
-    const snap = this.snapshot;
-    if (!snap) return 0;
+    const f = this.snapFrame;
+    if (!f) return 0;
+    const v = new DataView(f.buffer, f.byteOffset, f.byteLength);
+    const at = this.snapAt;
+    const scale = v.getUint32(at + 13, true) / Q;
+    const count = v.getUint16(at + 17, true);
     let best = 0;
     let bestD = 195 * 195;
-    for (let i = 0; i < snap.count; i++) {
-      const e = readSnapshotEntity(snap, i, scratch);
-      if (e.flags & (ENTITY_FLAGS.self | ENTITY_FLAGS.dead)) continue;
-      const d = (e.x - this.x) ** 2 + (e.y - this.y) ** 2;
+    for (let i = 0, r = at + SNAPSHOT_HEADER_BYTES; i < count; i++, r += SNAPSHOT_ENTITY_BYTES) {
+      if (f[r + 9]! & (ENTITY_FLAGS.self | ENTITY_FLAGS.dead)) continue;
+      const dx = v.getUint16(r + 4, true) * scale - this.x;
+      const dy = v.getUint16(r + 6, true) * scale - this.y;
+      const d = dx * dx + dy * dy;
       if (d < bestD) {
         bestD = d;
-        best = e.id;
+        best = v.getUint32(r, true);
       }
     }
     this.targetDistance = Math.sqrt(bestD);

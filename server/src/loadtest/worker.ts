@@ -59,13 +59,8 @@ export async function guestToken(serverUrl: string, timeoutMs: number): Promise<
  */
 export async function runBots(init: WorkerInit, send: (r: WorkerReport) => void): Promise<(c: WorkerCommand) => void> {
   const { options: o, worker, workers } = init;
-  let WebSocket: BotConfig['WebSocket'];
-  if (o.transport === 'udp') {
-    const node = await import('../client/node.ts');
-    node.installNodeWebRtc();
-  } else {
-    WebSocket = (await import('../client/node.ts')).NodeWebSocketImpl;
-  }
+  const node = await import('../client/node.ts');
+  if (o.transport === 'udp') node.installNodeWebRtc();
   const stats = new BotStats();
   const cfg: BotConfig = {
     serverUrl: o.serverUrl,
@@ -75,7 +70,7 @@ export async function runBots(init: WorkerInit, send: (r: WorkerReport) => void)
     connectTimeoutMs: o.connectTimeoutMs,
     connectRetries: o.connectRetries,
     step: DEFAULT_STEP,
-    ...(WebSocket ? { WebSocket } : {}),
+    openWebSocket: node.connectNodeWebSocket,
     token: () => guestToken(o.serverUrl, o.connectTimeoutMs),
   };
   const scheduler = new Scheduler<Bot>({ scenario: o.scenario, act: (bot, actions) => bot.act(actions) });

@@ -883,6 +883,60 @@ function readServerMessage(r: Reader): ServerMessage | DecodeFailure {
 }
 
 /**
+ * Where the server message starting at `at` ends (the offset of the next one), reading only the
+ * lengths it needs; -1 when the message is truncated or its type unknown. For clients that skip
+ * what they do not use (the load generator's bots) instead of decoding every message.
+ */
+export function serverMessageEnd(bytes: Uint8Array, at: number): number {
+  const n = bytes.length;
+  if (at >= n) return -1;
+  const type = bytes[at]!;
+  const fixed = FIXED_SERVER_SIZES[type];
+  let end: number;
+  if (fixed !== undefined) end = at + fixed;
+  else {
+    // Position of a length-prefixed string's end, from its u8 prefix at `p`.
+    const str8 = (p: number): number => (p < n ? p + 1 + bytes[p]! : n + 1);
+    switch (type) {
+      case SERVER_TYPE.snapshot:
+        if (at + SNAPSHOT_HEADER_BYTES > n) return -1;
+        end = at + SNAPSHOT_HEADER_BYTES + (bytes[at + 17]! | (bytes[at + 18]! << 8)) * SNAPSHOT_ENTITY_BYTES;
+        break;
+      case SERVER_TYPE.appear:
+        end = str8(at + 7);
+        break;
+      case SERVER_TYPE.chat: {
+        const p = str8(at + 6);
+        end = p + 2 <= n ? p + 2 + (bytes[p]! | (bytes[p + 1]! << 8)) : n + 1;
+        break;
+      }
+      case SERVER_TYPE.error:
+        end = str8(at + 6);
+        break;
+      case SERVER_TYPE.welcome:
+        end = str8(str8(at + 7)) + 24;
+        break;
+      case SERVER_TYPE.granted:
+        end = str8(at + 5) + 4;
+        break;
+      case SERVER_TYPE.transfer:
+        end = str8(at + 3);
+        break;
+      case SERVER_TYPE.inventory: {
+        if (at + 3 > n) return -1;
+        const count = bytes[at + 1]! | (bytes[at + 2]! << 8);
+        end = at + 3;
+        for (let i = 0; i < count && end <= n; i++) end = str8(end) + 4;
+        break;
+      }
+      default:
+        return -1;
+    }
+  }
+  return end <= n ? end : -1;
+}
+
+/**
  * Decodes a server frame into its messages, in order. A malformed frame yields a `DecodeFailure`
  * (messages before the fault are dropped with it); never throws.
  */
