@@ -57,8 +57,11 @@ export interface PlayerSink {
   readonly out: FrameWriter;
   /** Transport index (TRANSPORT_INDEX) for traffic counters. */
   readonly transport: number;
-  /** Asks the transport to flush `out` soon. */
-  markDirty(): void;
+  /**
+   * Asks the transport to flush `out` soon. With `canWait` the new messages (acks, combat events)
+   * may wait a few milliseconds for the next snapshot to share its frame (see Gateway's ackDelayMs).
+   */
+  markDirty(canWait?: boolean): void;
   /** True while the connection's send buffer is backed up: snapshots are skipped, not queued. */
   congested(): boolean;
 }
@@ -189,6 +192,11 @@ export class World {
     this.patchInterval = 1000 / Math.min(config.patchRate, config.tickRate);
   }
 
+  /** Milliseconds between snapshots (the patch interval). */
+  get patchIntervalMs(): number {
+    return this.patchInterval;
+  }
+
   /** Players currently in the world. */
   get population(): number {
     return this.count;
@@ -288,7 +296,7 @@ export class World {
     }
     writeAck(p.sink.out, seq, p.x, p.y, clientTime);
     this.traffic.out(p.sink.transport, SERVER_TYPE.ack);
-    p.sink.markDirty();
+    p.sink.markDirty(true);
   }
 
   /** Resolves an attack; returns the refusal code, or undefined when it landed. */
@@ -492,11 +500,11 @@ export class World {
   private combat(attacker: Player, target: Player, kind: 'hit' | 'death' | 'respawn', skill: Skill, damage: number): void {
     writeCombat(attacker.sink.out, kind, attacker.id, target.id, skill, damage, target.hp, target.x, target.y);
     this.traffic.out(attacker.sink.transport, SERVER_TYPE.combat);
-    attacker.sink.markDirty();
+    attacker.sink.markDirty(true);
     if (target !== attacker) {
       writeCombat(target.sink.out, kind, attacker.id, target.id, skill, damage, target.hp, target.x, target.y);
       this.traffic.out(target.sink.transport, SERVER_TYPE.combat);
-      target.sink.markDirty();
+      target.sink.markDirty(true);
     }
   }
 
