@@ -6,7 +6,10 @@
  * shared machine stretches wall time, not CPU time), and encoding only:
  * frames are written into per-player buffers and then dropped, as if sent.
  *
- *   npm run bench:world [-- --players 5000 --zones 4 --seconds 20 --tick 20 --patch 20]
+ *   npm run bench:world [-- --players 5000 --zones 4 --seconds 20 --tick 20 --patch 20 --chat say|zone|none]
+ *
+ * Chat is `say` by default, like the load generator's bots; `zone` lines beyond the zone's chat
+ * budget are refused, as the server does.
  *
  * Bounded: `seconds` of simulated time (default 20). Prints a table and writes
  * bench-results/world.json.
@@ -30,6 +33,8 @@ const TICK = arg('tick', 20);
 const PATCH = arg('patch', 20);
 const SIZE = arg('size', 1000);
 const RADIUS = arg('radius', 150);
+const CHAT = process.argv.includes('--chat') ? process.argv[process.argv.indexOf('--chat') + 1] : 'say';
+if (CHAT !== 'say' && CHAT !== 'zone' && CHAT !== 'none') throw new Error(`--chat: expected say, zone or none, got ${CHAT}`);
 
 let seed = 42;
 const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
@@ -97,7 +102,7 @@ for (let t = 0; t < simulated; t += interval) {
     }
     while (b.nextChat < t + interval) {
       b.nextChat += 5000;
-      world.chat(b.p, 'zone', 'hello from a bot');
+      if (CHAT !== 'none') world.chat(b.p, CHAT, 'hello from a bot');
     }
   }
   const i1 = cpuMs();
@@ -112,7 +117,7 @@ const wall = performance.now() - wallStart;
 tickMs.sort((a, b) => a - b);
 const pct = (q: number): number => tickMs[Math.min(tickMs.length - 1, Math.floor(q * tickMs.length))]!;
 const result = {
-  players: PLAYERS, zones: ZONES, zoneSize: SIZE, interestRadius: RADIUS, tickRate: TICK, patchRate: PATCH, simulatedSeconds: SECONDS,
+  players: PLAYERS, zones: ZONES, zoneSize: SIZE, interestRadius: RADIUS, tickRate: TICK, patchRate: PATCH, chat: CHAT, simulatedSeconds: SECONDS,
   tickMs: { p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), max: tickMs.at(-1)! },
   inputsCpuPerSecondMs: inputMs / SECONDS,
   ticksCpuPerSecondMs: tickMs.reduce((a, b) => a + b, 0) / SECONDS,
@@ -123,7 +128,7 @@ const result = {
   machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
 };
 const f = (n: number): string => n.toFixed(2);
-console.log(`world: ${PLAYERS} players in ${ZONES} zones of ${SIZE}² (radius ${RADIUS}), tick ${TICK} Hz, patch ${PATCH} Hz, ${SECONDS} s simulated`);
+console.log(`world: ${PLAYERS} players in ${ZONES} zones of ${SIZE}² (radius ${RADIUS}), tick ${TICK} Hz, patch ${PATCH} Hz, chat ${CHAT}, ${SECONDS} s simulated`);
 console.log(`tick CPU (simulate + snapshots)    p50 ${f(result.tickMs.p50)}  p95 ${f(result.tickMs.p95)}  p99 ${f(result.tickMs.p99)}  max ${f(result.tickMs.max)} ms`);
 console.log(`CPU per simulated second           ticks ${f(result.ticksCpuPerSecondMs)} ms, inputs (move/attack/chat) ${f(result.inputsCpuPerSecondMs)} ms`);
 console.log(`output                             ${f(result.framesPerSecond)} frames/s, ${f(result.kibOutPerSecond)} KiB/s`);

@@ -7,7 +7,7 @@ import { InterestGrid, SlotTable } from '../../server/src/world/grid.ts';
 import { MAX_HP, PLAYER_SPEED, RESPAWN_MS, SKILL_RULES, checkAttack, clampMove, levelFor } from '../../server/src/world/rules.ts';
 import { Ticker } from '../../server/src/world/tick.ts';
 import { Traffic } from '../../server/src/world/traffic.ts';
-import { World, type PlayerSink } from '../../server/src/world/world.ts';
+import { GLOBAL_CHAT_BUDGET, World, ZONE_CHAT_BUDGET, type PlayerSink } from '../../server/src/world/world.ts';
 
 describe('interest grid', () => {
   const brute = (pts: Array<[number, number]>, x: number, y: number, r: number): number[] =>
@@ -350,6 +350,36 @@ describe('world', () => {
       { type: 'chat', channel: 'global', fromId: a.p.id, fromName: 'hero-a', text: 'hello all' },
       { type: 'chat', channel: 'global', fromId: 0, fromName: 'remote', text: 'hi' },
     ]);
+  });
+
+  it('delivers say to the players within the interest radius of where it was said', () => {
+    const { world, add } = makeWorld();
+    const a = add(character('a', 100, 100, 0));
+    const near = add(character('near', 200, 150, 0)); // 112 units away: in view
+    const far = add(character('far', 400, 100, 0)); // 300 units away
+    const other = add(character('other', 100, 100, 1)); // same spot, other zone
+    expect(world.chat(a.p, 'say', 'hello there')).toBeUndefined();
+    world.step(1);
+    const line = { type: 'chat', channel: 'say', fromId: a.p.id, fromName: 'hero-a', text: 'hello there' };
+    const chats = (sink: TestSink) => sink.take().filter((m) => m.type === 'chat');
+    expect(chats(a.sink)).toEqual([line]); // the speaker hears itself, as in zone chat
+    expect(chats(near.sink)).toEqual([line]);
+    expect(chats(far.sink)).toEqual([]);
+    expect(chats(other.sink)).toEqual([]);
+  });
+
+  it('caps what a zone channel and the global channel carry, whoever speaks', () => {
+    const { world, add, published } = makeWorld({ maxPlayers: 40 });
+    const speakers = Array.from({ length: 30 }, (_, i) => add(character(`s${i}`, 10 * i, 10, 0)).p);
+    const [burst, perSecond] = ZONE_CHAT_BUDGET;
+    const refused = speakers.map((p) => world.chat(p, 'zone', 'hi')).filter((r) => r === 'rate_limited');
+    expect(refused).toHaveLength(30 - burst);
+    world.step(1000); // a second of world time refills the budget
+    expect(speakers.map((p) => world.chat(p, 'zone', 'again')).filter((r) => r === undefined)).toHaveLength(perSecond);
+    expect(speakers.every((p) => world.chat(p, 'say', 'nearby is not capped') === undefined)).toBe(true);
+    const globals = speakers.map((p) => world.chat(p, 'global', 'all'));
+    expect(globals.filter((r) => r === undefined)).toHaveLength(GLOBAL_CHAT_BUDGET[0]);
+    expect(published).toHaveLength(GLOBAL_CHAT_BUDGET[0]);
   });
 
   it('moves players between owned zones and refuses others', () => {

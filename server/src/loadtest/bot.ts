@@ -19,7 +19,7 @@ import type { BotStats } from './stats.ts';
 export interface BotConfig {
   readonly serverUrl: string;
   readonly transport: 'ws' | 'udp';
-  readonly chatChannel: 'zone' | 'global' | 'none';
+  readonly chatChannel: 'say' | 'zone' | 'global' | 'none';
   /** Zones bots join, round robin by bot index; undefined: every zone the server announces. */
   readonly zones: readonly number[] | undefined;
   readonly connectTimeoutMs: number;

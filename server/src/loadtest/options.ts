@@ -7,8 +7,12 @@ import { PATHS, PORTS } from '../../../contract/ports.ts';
 import { SEED_SCENARIO, turnsOf, type Scenario } from './scheduler.ts';
 
 export type Transport = 'ws' | 'udp';
-/** `none` leaves chat out of the scenario (to measure what chat fan-out costs). */
-export type ChatChannel = 'zone' | 'global' | 'none';
+/**
+ * `say` (the default: heard by the players in view, as most lines in a real game are), `zone` and
+ * `global` (rate-limited per player and per channel by the server, see docs/protocol.md), or
+ * `none` to leave chat out of the scenario (to measure what chat fan-out costs).
+ */
+export type ChatChannel = 'say' | 'zone' | 'global' | 'none';
 
 export interface LoadOptions {
   /** Base HTTP URL of the game server (`http://host:port`), whatever form --url had. */
@@ -60,7 +64,8 @@ then prints a table and optionally writes a JSON report.
   --check                exit 3 unless every bot joined and got move acks
   --metrics-url URL      server /metrics (default: http://<host>:${PORTS.metrics}${PATHS.metrics}; "none" to skip)
   --workers N            threads running bots (default 1)
-  --chat zone|global|none  chat channel bots use (default zone; none: bots do not chat)
+  --chat say|zone|global|none  chat channel bots use (default say: heard by the players in view;
+                         zone and global are rate-limited by the server; none: bots do not chat)
   --zones LIST           zones to join, e.g. "0,1" (default: all the server announces)
   --move-ms MS           move period (default ${SEED_SCENARIO.moveMs}); --chat-ms, --attack-ms likewise
   --connect-timeout MS   per attempt (default 5000); --connect-retries N (default 2)
@@ -146,9 +151,9 @@ export function parseOptions(argv: readonly string[]): LoadOptions & { help: boo
   if (transport !== 'ws' && transport !== 'udp') {
     throw new UsageError(`--transport: expected ws or udp, got ${JSON.stringify(transport)}`);
   }
-  const chat = v.chat ?? 'zone';
-  if (chat !== 'zone' && chat !== 'global' && chat !== 'none') {
-    throw new UsageError(`--chat: expected zone, global or none, got ${JSON.stringify(chat)}`);
+  const chat = v.chat ?? 'say';
+  if (chat !== 'say' && chat !== 'zone' && chat !== 'global' && chat !== 'none') {
+    throw new UsageError(`--chat: expected say, zone, global or none, got ${JSON.stringify(chat)}`);
   }
   let zones: number[] | undefined;
   if (v.zones !== undefined) {
@@ -214,7 +219,7 @@ function defaults(): LoadOptions {
     metricsUrl: undefined,
     workers: 1,
     scenario: SEED_SCENARIO,
-    chatChannel: 'zone',
+    chatChannel: 'say',
     zones: undefined,
     connectTimeoutMs: 5000,
     connectRetries: 2,

@@ -16,7 +16,7 @@
 import { ERROR_CODES, errorCodeName, type ErrorCode } from './errors.ts';
 
 /** Bumped whenever the meaning or layout of any message changes. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** Client → server message type bytes. */
 export const CLIENT_TYPE = { hello: 1, join: 2, move: 3, chat: 4, attack: 5, ping: 6, whisper: 7, pickup: 8 } as const;
@@ -65,8 +65,11 @@ export const LIMITS = {
 export const SKILLS = ['strike', 'bolt'] as const;
 export type Skill = (typeof SKILLS)[number];
 
-/** Chat channels of server chat events; players send `zone` and `global` with chat, whispers with whisper. */
-export const CHAT_CHANNELS = ['zone', 'global', 'whisper'] as const;
+/**
+ * Chat channels of server chat events; players send `say` (heard by players in view), `zone` and
+ * `global` with chat, whispers with whisper.
+ */
+export const CHAT_CHANNELS = ['zone', 'global', 'whisper', 'say'] as const;
 export type ChatChannel = (typeof CHAT_CHANNELS)[number];
 /** Channels a client's chat message may name. */
 export type PlayerChatChannel = Exclude<ChatChannel, 'whisper'>;

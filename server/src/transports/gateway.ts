@@ -455,10 +455,14 @@ export class Session implements PlayerSink {
         if (m.rtt && m.rtt > 0) metrics.inputAckLatency[this.conn.transport].observe(m.rtt / 1000);
         world.move(p, m.seq, m.x, m.y, m.clientTime);
         return;
-      case 'chat':
+      case 'chat': {
         if (!this.buckets.chat.take(now)) return this.violation('rate_limited', 'too many chat messages', 0, now);
-        world.chat(p, m.channel, m.text);
+        if (m.channel === 'zone' && !this.buckets.zoneChat.take(now)) return this.violation('rate_limited', 'zone chat: one line per 5 s', 0, now);
+        if (m.channel === 'global' && !this.buckets.globalChat.take(now)) return this.violation('rate_limited', 'global chat: one line per 30 s', 0, now);
+        const refusal = world.chat(p, m.channel, m.text);
+        if (refusal) this.reply(refusal, 0, `the ${m.channel} channel is busy; try again in a moment`);
         return;
+      }
       case 'attack': {
         if (!this.buckets.attack.take(now)) return this.violation('rate_limited', 'too many attacks', 0, now);
         const refusal = world.attack(p, m.target, m.skill);

@@ -40,7 +40,12 @@ export const CONNECTION_LIMITS = {
   /** Every frame, valid or not. */
   frames: [120, 60],
   move: [40, 30],
+  /** `say` lines and whispers. */
   chat: [5, 1],
+  /** Zone chat, on top of `chat`: one line per 5 s sustained (the zone's own budget caps the channel). */
+  zoneChat: [3, 0.2],
+  /** Global chat, on top of `chat`: one line per 30 s sustained. */
+  globalChat: [2, 1 / 30],
   attack: [10, 5],
   ping: [10, 5],
   join: [4, 1],

@@ -20,11 +20,12 @@ import {
   writeCombat,
   writeJoined,
   ENTITY_FLAGS,
-  type ChatChannel,
+  type PlayerChatChannel,
   type Skill,
 } from '../protocol/codec.ts';
 import type { ErrorCode } from '../protocol/errors.ts';
 import type { Character, CharacterState } from '../store/store.ts';
+import { TokenBucket } from '../transports/rate-limit.ts';
 import { InterestGrid, SlotTable } from './grid.ts';
 import {
   KILL_XP,
@@ -132,7 +133,30 @@ interface Zone {
   /** Chat lines for this zone since the last tick, delivered to every member as one block. */
   readonly chat: FrameWriter;
   chatLines: number;
+  /** `say` lines since the last tick, encoded back to back; `says` holds where each one starts and ends and where it was said. */
+  readonly sayBytes: FrameWriter;
+  readonly says: Say[];
+  /** Zone chat lines this zone may still carry (see ZONE_CHAT_BUDGET). */
+  readonly zoneBudget: TokenBucket;
 }
+
+interface Say {
+  readonly start: number;
+  readonly end: number;
+  readonly x: number;
+  readonly y: number;
+}
+
+/**
+ * Chat budgets, [burst, lines per second] in world time: what a zone's channel and this process's
+ * global channel carry at most, whoever speaks. Zone and global chat reach every player in the
+ * zone (or everywhere), so their cost grows with the square of the population; a channel moving
+ * faster than this is unreadable anyway. Lines beyond it are refused (`rate_limited`, not a
+ * strike: the player did nothing wrong). `say` has no shared budget: it reaches only the players
+ * in view, so its cost grows with the local crowd, like snapshots.
+ */
+export const ZONE_CHAT_BUDGET: readonly [number, number] = [20, 10];
+export const GLOBAL_CHAT_BUDGET: readonly [number, number] = [10, 5];
 
 /** Outcome of adding a player. */
 export type JoinResult = { readonly ok: true; readonly player: Player } | { readonly ok: false; readonly code: ErrorCode };
@@ -168,6 +192,9 @@ export class World {
   private readonly records16: Uint16Array;
   private readonly moveOut: MoveResult = { x: 0, y: 0, travelled: 0 };
   private readonly scratch = new FrameWriter(512);
+  /** Slots found by a `say` query. */
+  private readonly hearers: Int32Array;
+  private readonly globalBudget: TokenBucket;
 
   constructor(config: WorldConfig, options: { traffic: Traffic; publishGlobal: (message: BusMessage) => void; rng?: () => number }) {
     this.config = config;
@@ -184,9 +211,12 @@ export class World {
     this.records = new Uint8Array(capacity * RECORD_STRIDE);
     this.records32 = new Uint32Array(this.records.buffer);
     this.records16 = new Uint16Array(this.records.buffer);
+    this.hearers = new Int32Array(capacity);
+    this.globalBudget = new TokenBucket(GLOBAL_CHAT_BUDGET[0], GLOBAL_CHAT_BUDGET[1], 0);
     for (const id of config.zones) {
       this.zones.set(id, {
         id, grid: new InterestGrid(config.zoneSize, config.interestRadius, this.slots), members: [], chat: new FrameWriter(256), chatLines: 0,
+        sayBytes: new FrameWriter(256), says: [], zoneBudget: new TokenBucket(ZONE_CHAT_BUDGET[0], ZONE_CHAT_BUDGET[1], 0),
       });
     }
     this.patchInterval = 1000 / Math.min(config.patchRate, config.tickRate);
@@ -323,18 +353,30 @@ export class World {
   }
 
   /**
-   * Zone chat goes to everyone in the zone; global chat goes through the bus to every process.
-   * Lines are delivered with the next tick, batched per zone.
+   * `say` goes to the players within the interest radius of where it was said, zone chat to
+   * everyone in the zone, global chat through the bus to every process. Lines are delivered with
+   * the next tick, batched. Returns `rate_limited` when the zone's or this process's global
+   * channel is over its budget (the line is dropped).
    */
-  chat(p: Player, channel: ChatChannel, text: string): void {
+  chat(p: Player, channel: PlayerChatChannel, text: string): ErrorCode | undefined {
     if (channel === 'global') {
+      if (!this.globalBudget.take(this.now)) return 'rate_limited';
       this.publishGlobal({ kind: 'chat', from: p.characterId, fromName: p.name, text, sentAt: this.now });
-      return;
+      return undefined;
     }
     const zone = this.zones.get(p.zone);
-    if (!zone) return;
+    if (!zone) return undefined;
+    if (channel === 'say') {
+      const w = zone.sayBytes;
+      const start = w.length;
+      writeChat(w, 'say', p.id, p.name, text);
+      zone.says.push({ start, end: w.length, x: p.x, y: p.y });
+      return undefined;
+    }
+    if (!zone.zoneBudget.take(this.now)) return 'rate_limited';
     writeChat(zone.chat, 'zone', p.id, p.name, text);
     zone.chatLines++;
+    return undefined;
   }
 
   /** Delivers a bus message (global chat, admin broadcast) to every local player with the next tick. */
@@ -384,6 +426,7 @@ export class World {
         if (p.dead && this.now >= p.respawnAt) this.respawn(p);
       }
       if (zone.chatLines > 0) this.deliverChat(zone);
+      if (zone.says.length > 0) this.deliverSays(zone);
     }
     this.patchDue += elapsedMs;
     if (this.patchDue + 1e-9 < this.patchInterval) return false;
@@ -524,6 +567,30 @@ export class World {
     }
     zone.chat.reset();
     zone.chatLines = 0;
+  }
+
+  /** Copies each pending `say` line to the players within the interest radius of where it was said. */
+  private deliverSays(zone: Zone): void {
+    const bytes = zone.sayBytes.bytes;
+    const hearers = this.hearers;
+    const radius = this.config.interestRadius;
+    for (const say of zone.says) {
+      const n = zone.grid.query(say.x, say.y, radius, hearers);
+      const line = bytes.subarray(say.start, say.end);
+      const len = line.length;
+      for (let i = 0; i < n; i++) {
+        const p = this.bySlot[hearers[i]!];
+        if (!p) continue;
+        const w = p.sink.out;
+        w.ensure(len);
+        w.bytes.set(line, w.length);
+        w.length += len;
+        this.traffic.out(p.sink.transport, SERVER_TYPE.chat);
+        p.sink.markDirty();
+      }
+    }
+    zone.says.length = 0;
+    zone.sayBytes.reset();
   }
 
   private randomPoint(): { x: number; y: number } {

@@ -178,7 +178,7 @@ function attach(c: GameClient): void {
     li.className = m.channel;
     const from = document.createElement('span');
     from.className = 'from';
-    from.textContent = `${m.channel === 'global' ? '[global] ' : m.channel === 'whisper' ? '[whisper] ' : ''}${m.fromName}: `;
+    from.textContent = `${m.channel === 'global' ? '[global] ' : m.channel === 'whisper' ? '[whisper] ' : m.channel === 'say' ? '[nearby] ' : ''}${m.fromName}: `;
     li.append(from, document.createTextNode(m.text));
     appendChat(li);
   });

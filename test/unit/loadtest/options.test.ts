@@ -7,6 +7,9 @@ describe('load generator flags', () => {
     expect(o).toMatchObject({ serverUrl: 'http://mmo-game:8080', transport: 'ws', players: 1, durationS: 5, rampS: 0, check: true });
     expect(o.metricsUrl).toBe('http://mmo-game:9090/metrics');
     expect(o.scenario).toEqual({ moveMs: 100, chatMs: 5000, attackMs: 2000 });
+    expect(o.chatChannel).toBe('say'); // nearby chat unless asked otherwise
+    expect(parseOptions(['--url', 'ws://h/ws', '--chat', 'zone']).chatChannel).toBe('zone');
+    expect(() => parseOptions(['--url', 'ws://h/ws', '--chat', 'shout'])).toThrow(/--chat: expected say, zone, global or none/);
   });
 
   it('turn every URL form into the server base URL', () => {
