@@ -111,6 +111,13 @@ export function attachUdp(server: Server, gateway: Gateway, options: UdpOptions,
   }
   const channels = new Set<ServerChannel>();
   io.onConnection((channel) => {
+    // A channel that finished opening after its connection was closed (a client that gave up
+    // half-way) still reaches here, through the inert stand-in: nobody will ever speak on it and
+    // its disconnect has already been reported, so a session for it would only linger.
+    if (!(channel as unknown as { dataChannel: NativeDataChannel }).dataChannel.isOpen()) {
+      log.debug('ignoring a WebRTC channel that opened after its connection closed', { id: channel.id ?? '?' });
+      return;
+    }
     channels.add(channel);
     // The libdatachannel channel itself. Frames go to and come from it directly: geckos' own path
     // adds a promise and a copy per message on the way out and, on the way in, treats JSON text
