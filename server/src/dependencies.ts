@@ -19,7 +19,7 @@ import { LocalPresence } from './presence/local.ts';
 import type { Presence } from './presence/presence.ts';
 import { describeRedisUrl, RedisPresence } from './presence/redis.ts';
 import { MemoryStore } from './store/memory.ts';
-import { openPgliteStore } from './store/pglite.ts';
+import { openWorkerStore } from './store/worker.ts';
 import { describeUrl, migratePostgres, openPostgresStore } from './store/postgres.ts';
 import type { Store } from './store/store.ts';
 
@@ -176,7 +176,8 @@ async function connectStore(config: DependencyConfig, options: ConnectOptions, t
   if (!config.databaseUrl) {
     if (options.memoryStore) return new MemoryStore();
     try {
-      return await openPgliteStore(config.dataDir);
+      // PGlite computes in the thread that calls it: a worker keeps it off the game loop.
+      return await openWorkerStore({ module: new URL('./store/pglite.ts', import.meta.url).href, factory: 'openPgliteStore', args: [config.dataDir] });
     } catch (error) {
       throw new DependencyError(ENV.dataDir.name, `${(error as Error).message}`, { cause: error });
     }

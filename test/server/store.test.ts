@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { migratePostgres, openPostgresStore } from '../../server/src/store/postgres.ts';
 import { openPgliteStore } from '../../server/src/store/pglite.ts';
+import { openWorkerStore } from '../../server/src/store/worker.ts';
 import { describeStore } from '../conformance/store.ts';
 import { createDatabase } from './helpers.ts';
 
@@ -27,3 +28,12 @@ describeStore('PGlite (on disk)', {
 });
 
 describeStore('PGlite (memory://)', { durable: false, open: () => openPgliteStore('memory://') });
+
+// What `npm start` runs: PGlite in a worker thread behind the same interface.
+const pglite = new URL('../../server/src/store/pglite.ts', import.meta.url).href;
+const workerDir = join(import.meta.dirname, '../../.tmp', `pglite-worker-${randomUUID()}`);
+describeStore('PGlite in a worker thread (on disk)', {
+  durable: true,
+  open: () => openWorkerStore({ module: pglite, factory: 'openPgliteStore', args: [workerDir] }),
+  dispose: async () => rmSync(workerDir, { recursive: true, force: true }),
+});
