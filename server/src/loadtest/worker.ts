@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Bot, DEFAULT_STEP, type BotConfig } from './bot.ts';
 import type { LoadOptions } from './options.ts';
 import { Scheduler } from './scheduler.ts';
+import { connectRawWebSocket } from './ws-client.ts';
 import { BotStats, type StatsDelta } from './stats.ts';
 
 export interface WorkerInit {
@@ -70,7 +71,8 @@ export async function runBots(init: WorkerInit, send: (r: WorkerReport) => void)
     connectTimeoutMs: o.connectTimeoutMs,
     connectRetries: o.connectRetries,
     step: DEFAULT_STEP,
-    openWebSocket: node.connectNodeWebSocket,
+    // Plain ws:// through the generator's own lean client; wss:// through the ws package.
+    openWebSocket: o.serverUrl.startsWith('http:') ? connectRawWebSocket : node.connectNodeWebSocket,
     token: () => guestToken(o.serverUrl, o.connectTimeoutMs),
   };
   const scheduler = new Scheduler<Bot>({ scenario: o.scenario, act: (bot, actions) => bot.act(actions) });
