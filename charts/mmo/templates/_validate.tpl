@@ -87,6 +87,21 @@ mmo.validateResources: "requests ≤ limits" for one resources block. Appends to
 {{- $_ := set $state "errors" (append $state.errors (printf "gameServer.publicUrl is empty but gameServer.config.zones is %q: this release serves part of the world, and players transferred into its zones need its public address (MMO_PUBLIC_URL). Fix: --set gameServer.publicUrl=https://<this release's game address>, or --set ingress.enabled=true --set ingress.hosts[0]=<host>" $v.gameServer.config.zones)) }}
 {{- end }}
 
+{{- /*
+The host UDP modes need a namespace whose Pod Security level allows host ports and the host network
+("privileged"): baseline and restricted forbid both, the API server would refuse every game server
+pod, and `helm install --wait` would only time out. These modes create cluster-scoped RBAC, so whoever
+installs them may read the namespace too. Offline renders see no namespace and skip the check; the
+API server's admission stays the backstop (cluster-wide defaults carry no label).
+*/}}
+{{- if has $v.udp.mode (list "hostPort" "hostNetwork") }}
+{{- $ns := lookup "v1" "Namespace" "" .Release.Namespace | default dict }}
+{{- $level := dig "metadata" "labels" "pod-security.kubernetes.io/enforce" "" $ns }}
+{{- if has $level (list "baseline" "restricted") }}
+{{- $_ := set $state "errors" (append $state.errors (printf "udp.mode is %s but namespace %s enforces Pod Security %q (label pod-security.kubernetes.io/enforce), which forbids %s: the API server would refuse every game server pod. Fix: --set udp.mode=nodePort (passes restricted), or kubectl label namespace %s pod-security.kubernetes.io/enforce=privileged --overwrite (see docs/networking.md)" $v.udp.mode .Release.Namespace $level (ternary "host ports" "the host network" (eq $v.udp.mode "hostPort")) .Release.Namespace)) }}
+{{- end }}
+{{- end }}
+
 {{- if and $v.ingress.enabled (not $v.ingress.hosts) }}
 {{- $_ := set $state "errors" (append $state.errors "ingress.hosts is empty but ingress.enabled is true. Fix: --set ingress.hosts[0]=game.example.com") }}
 {{- end }}
