@@ -72,6 +72,11 @@ export default defineConfig({
           globalSetup: ['test/cluster/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          // Files mostly wait on the rig (rollouts, helm timeouts), not on this process's CPU: two at a
+          // time halve the suite. Each file uses its own namespaces, free node ports and releases.
+          // A project with its own maxWorkers needs its own group (vitest refuses to mix them).
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
