@@ -137,10 +137,7 @@ export async function startServer(config: Config, deps: Dependencies, log: Logge
     },
     log,
   );
-  // Acks wait at most half a patch interval (25 ms at most) for the snapshot frame: at 20 Hz about
-  // half of them share its socket write, and the wait stays far inside the 50 ms ack budget.
-  const ackDelayMs = Math.min(25, world.patchIntervalMs / 2);
-  const gateway = new Gateway({ world, auth, store, presence, bus, metrics, log, serverId: config.serverId, saves, now: () => performance.now(), ackDelayMs });
+  const gateway = new Gateway({ world, auth, store, presence, bus, metrics, log, serverId: config.serverId, saves, now: () => performance.now() });
   await bus.subscribe(config.serverId, (m) => gateway.receive(m));
 
   // Readiness: world loaded, every dependency answering, not draining. Each dependency going down
@@ -190,9 +187,7 @@ export async function startServer(config: Config, deps: Dependencies, log: Logge
   const interval = 1000 / config.tickRate;
   const ticker = new Ticker({
     intervalMs: interval,
-    step: (dt) => {
-      if (world.step(dt)) gateway.patched(world.patchIntervalMs);
-    },
+    step: (dt) => world.step(dt),
     now: () => performance.now(),
     onTick: (ms) => {
       metrics.tickDuration.observe(ms / 1000);

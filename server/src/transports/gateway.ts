@@ -81,11 +81,6 @@ export interface GatewayOptions {
   readonly helloTimeoutMs?: number;
   /** How long a login waits for a replaced session on another process to answer. Default 2000. */
   readonly releaseTimeoutMs?: number;
-  /**
-   * How long an ack (or combat event) may wait for the next snapshot so both leave in one frame;
-   * 0 sends every ack at once. Default 0; the server passes half the patch interval (at most 25 ms).
-   */
-  readonly ackDelayMs?: number;
 }
 
 /** A handoff waits this long in Presence for the receiving process. */
@@ -107,46 +102,11 @@ export class Gateway {
   readonly taking = new Map<string, Promise<void>>();
   private dirty: Session[] = [];
   private flushScheduled = false;
-  /** Sessions whose pending messages wait for the next snapshot (see ackDelayMs). */
-  private waiting: Session[] = [];
-  /** When the next snapshot is expected (monotonic ms); 0 until the first one. */
-  private nextPatchAt = 0;
-  private readonly ackDelayMs: number;
   private pendingHellos = 0;
   draining = false;
 
   constructor(options: GatewayOptions) {
     this.o = options;
-    this.ackDelayMs = options.ackDelayMs ?? 0;
-  }
-
-  /**
-   * Queues a session whose new messages may wait for the next snapshot: when that is due within
-   * ackDelayMs they ride in its frame (one socket write instead of two), otherwise they go now.
-   */
-  soon(s: Session): void {
-    if (s.dirty || s.waiting) return;
-    const wait = this.nextPatchAt - this.o.now();
-    if (wait >= 0 && wait <= this.ackDelayMs) {
-      s.waiting = true;
-      this.waiting.push(s);
-    } else s.markDirty();
-  }
-
-  /**
-   * The world just wrote a snapshot round; the next is due in `intervalMs`. Sessions still waiting
-   * (no snapshot this round, e.g. congested) are flushed now, so nothing waits past one round.
-   */
-  patched(intervalMs: number): void {
-    this.nextPatchAt = this.o.now() + intervalMs;
-    const list = this.waiting;
-    if (list.length === 0) return;
-    this.waiting = [];
-    for (let i = 0; i < list.length; i++) {
-      const s = list[i]!;
-      s.waiting = false;
-      if (s.out.length > 0) s.markDirty();
-    }
   }
 
   /** Registers a new connection; the transport feeds it frames and reports its close. */
@@ -319,8 +279,6 @@ export class Session implements PlayerSink {
   readonly transport: number;
   out = new FrameWriter(512);
   dirty = false;
-  /** Queued to ride with the next snapshot (Gateway.soon). */
-  waiting = false;
   player: Player | undefined;
   accountId: string | undefined;
   sessionId: string | undefined;
@@ -355,9 +313,8 @@ export class Session implements PlayerSink {
     return this.state === 'closed';
   }
 
-  markDirty(canWait?: boolean): void {
+  markDirty(): void {
     if (this.dirty) return;
-    if (canWait) return this.gw.soon(this);
     this.dirty = true;
     this.gw.schedule(this);
   }

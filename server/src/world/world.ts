@@ -59,10 +59,10 @@ export interface PlayerSink {
   /** Transport index (TRANSPORT_INDEX) for traffic counters. */
   readonly transport: number;
   /**
-   * Asks the transport to flush `out` soon. With `canWait` the new messages (acks, combat events)
-   * may wait a few milliseconds for the next snapshot to share its frame (see Gateway's ackDelayMs).
+   * Asks the transport to flush `out` soon (after the current turn of the event loop, so what else
+   * this turn writes, such as a tick's snapshot, shares the frame).
    */
-  markDirty(canWait?: boolean): void;
+  markDirty(): void;
   /** True while the connection's send buffer is backed up: snapshots are skipped, not queued. */
   congested(): boolean;
 }
@@ -222,11 +222,6 @@ export class World {
     this.patchInterval = 1000 / Math.min(config.patchRate, config.tickRate);
   }
 
-  /** Milliseconds between snapshots (the patch interval). */
-  get patchIntervalMs(): number {
-    return this.patchInterval;
-  }
-
   /** Players currently in the world. */
   get population(): number {
     return this.count;
@@ -326,7 +321,7 @@ export class World {
     }
     writeAck(p.sink.out, seq, p.x, p.y, clientTime);
     this.traffic.out(p.sink.transport, SERVER_TYPE.ack);
-    p.sink.markDirty(true);
+    p.sink.markDirty();
   }
 
   /** Resolves an attack; returns the refusal code, or undefined when it landed. */
@@ -543,11 +538,11 @@ export class World {
   private combat(attacker: Player, target: Player, kind: 'hit' | 'death' | 'respawn', skill: Skill, damage: number): void {
     writeCombat(attacker.sink.out, kind, attacker.id, target.id, skill, damage, target.hp, target.x, target.y);
     this.traffic.out(attacker.sink.transport, SERVER_TYPE.combat);
-    attacker.sink.markDirty(true);
+    attacker.sink.markDirty();
     if (target !== attacker) {
       writeCombat(target.sink.out, kind, attacker.id, target.id, skill, damage, target.hp, target.x, target.y);
       this.traffic.out(target.sink.transport, SERVER_TYPE.combat);
-      target.sink.markDirty(true);
+      target.sink.markDirty();
     }
   }
 
