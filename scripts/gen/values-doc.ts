@@ -103,9 +103,9 @@ with the \`--set\` that fixes it.
 
 ## Sizing
 
-\`capacity.playersPerPod\` (an assumption of **{{perPod}}** players per pod until the per-pod benchmark in
-docs/benchmarks.md replaces it) and \`capacity.targetPlayers\` decide the game server count when the
-replica values are left \`null\`:
+\`capacity.playersPerPod\` (**{{perPod}}** players per pod by default: one core measured ~2,000 WebSocket or
+~500 UDP players at p95 < 50 ms, see docs/benchmarks.md) and \`capacity.targetPlayers\` decide the game
+server count when the replica values are left \`null\`:
 
 - needed = ceil(targetPlayers / playersPerPod)
 - \`gameServer.replicas\` and \`gameServer.autoscaling.minReplicas\` = needed + \`capacity.spareReplicas\`
