@@ -126,11 +126,12 @@ async function runLevel(transport: 'ws' | 'udp', players: number, profile = fals
   const level: Level = { transport, players, passed: why.length === 0, why, report, loadBefore };
   process.stderr.write(`-> ${level.passed ? 'PASS' : `FAIL: ${why.join('; ')}`}\n`);
   if (profile) {
-    const files = (await readdir(profDir).catch(() => [])).filter((f) => f.endsWith('.cpuprofile'));
-    if (files[0]) {
-      const top = summarizeProfile(JSON.parse(await readFile(join(profDir, files[0]), 'utf8')), 25);
-      await writeFile(join(outDir, `profile-${transport}-${players}.txt`), top);
-      process.stderr.write(`server CPU profile (${files[0]}):\n${top}\n`);
+    // One profile per thread: the main thread's first, then the embedded store's worker.
+    const files = (await readdir(profDir).catch(() => [])).filter((f) => f.endsWith('.cpuprofile')).sort();
+    for (const [i, file] of files.entries()) {
+      const top = summarizeProfile(JSON.parse(await readFile(join(profDir, file), 'utf8')), 25);
+      await writeFile(join(outDir, `profile-${transport}-${players}${i === 0 ? '' : `-thread${i}`}.txt`), top);
+      process.stderr.write(`server CPU profile, ${i === 0 ? 'main thread' : `thread ${i}`} (${file}):\n${top}\n`);
     }
   }
   return level;
