@@ -47,6 +47,8 @@ export interface GameClientOptions {
    * pass `connectNodeWebSocket` from ./node.ts, which skips the DOM event layer).
    */
   openWebSocket?: (serverUrl: string, timeoutMs: number) => Promise<Transport>;
+  /** Opens the UDP transport instead of `connectUdp` (the load generator passes its own lean client). */
+  openUdp?: (serverUrl: string, timeoutMs: number) => Promise<Transport>;
   iceServers?: RTCIceServer[];
   /** Clock for RTT measurement in ms; default performance.now. */
   now?: () => number;
@@ -145,7 +147,9 @@ export class GameClient {
           const transport =
             kind === 'ws'
               ? await (options.openWebSocket ? options.openWebSocket(options.url, timeoutMs) : connectWebSocket(options.url, timeoutMs, options.WebSocket))
-              : await connectUdp(options.url, timeoutMs, options.iceServers ? { iceServers: options.iceServers } : {});
+              : options.openUdp
+                ? await options.openUdp(options.url, timeoutMs)
+                : await connectUdp(options.url, timeoutMs, options.iceServers ? { iceServers: options.iceServers } : {});
           const { welcome, backlog } = await hello(transport, options.token, timeoutMs);
           return new GameClient(transport, welcome, now, backlog);
         } catch (err) {

@@ -30,6 +30,8 @@ export interface BotConfig {
   readonly WebSocket?: WebSocketConstructor;
   /** Opens WebSocket transports (Node: `connectNodeWebSocket`); wins over `WebSocket`. */
   readonly openWebSocket?: (serverUrl: string, timeoutMs: number) => Promise<Transport>;
+  /** Opens UDP transports instead of geckos' client. */
+  readonly openUdp?: (serverUrl: string, timeoutMs: number) => Promise<Transport>;
   /** Gets a player token (POST /auth/guest). */
   readonly token: () => Promise<string>;
 }
@@ -94,6 +96,7 @@ export class Bot {
         attempts: this.cfg.connectRetries + 1,
         ...(this.cfg.WebSocket ? { WebSocket: this.cfg.WebSocket } : {}),
         ...(this.cfg.openWebSocket ? { openWebSocket: this.cfg.openWebSocket } : {}),
+        ...(this.cfg.openUdp ? { openUdp: this.cfg.openUdp } : {}),
       });
     } catch (err) {
       s.connecting--;

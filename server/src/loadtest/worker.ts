@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Bot, DEFAULT_STEP, type BotConfig } from './bot.ts';
 import type { LoadOptions } from './options.ts';
 import { Scheduler } from './scheduler.ts';
+import { connectRawUdp } from './udp-client.ts';
 import { connectRawWebSocket } from './ws-client.ts';
 import { BotStats, type StatsDelta } from './stats.ts';
 
@@ -61,7 +62,6 @@ export async function guestToken(serverUrl: string, timeoutMs: number): Promise<
 export async function runBots(init: WorkerInit, send: (r: WorkerReport) => void): Promise<(c: WorkerCommand) => void> {
   const { options: o, worker, workers } = init;
   const node = await import('../client/node.ts');
-  if (o.transport === 'udp') node.installNodeWebRtc();
   const stats = new BotStats();
   const cfg: BotConfig = {
     serverUrl: o.serverUrl,
@@ -73,6 +73,8 @@ export async function runBots(init: WorkerInit, send: (r: WorkerReport) => void)
     step: DEFAULT_STEP,
     // Plain ws:// through the generator's own lean client; wss:// through the ws package.
     openWebSocket: o.serverUrl.startsWith('http:') ? connectRawWebSocket : node.connectNodeWebSocket,
+    // Straight to node-datachannel, without the browser-API polyfill and geckos' client.
+    openUdp: connectRawUdp,
     token: () => guestToken(o.serverUrl, o.connectTimeoutMs),
   };
   const scheduler = new Scheduler<Bot>({ scenario: o.scenario, act: (bot, actions) => bot.act(actions) });
