@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GameClient, GameClientError } from '../../server/src/client/game-client.ts';
 import { installNodeWebRtc, NodeWebSocketImpl } from '../../server/src/client/node.ts';
-import { PROTOCOL_VERSION, readSnapshotEntity, type SnapshotMessage } from '../../server/src/protocol/codec.ts';
+import { PROTOCOL_VERSION, encodeClientMessage, readSnapshotEntity, type SnapshotMessage } from '../../server/src/protocol/codec.ts';
 import { METRICS } from '../../contract/metrics.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
 
@@ -113,6 +113,19 @@ describe('players over WebSocket and UDP', () => {
       expect(rtt).toBeGreaterThan(0);
       expect(rtt).toBeLessThan(5000);
     }
+  });
+
+  it('answers the same hello repeated on a connection with the welcome again, and refuses another', async () => {
+    // UDP clients resend their hello until welcomed (the first can be lost on the unreliable channel).
+    const token = await server.token();
+    const c = await GameClient.connect({ url: server.url, token, transport: 'ws', WebSocket: NodeWebSocketImpl, connectTimeoutMs: 8000 });
+    clients.push(c);
+    const again = c.next('welcome', 5000);
+    c.sendRaw(encodeClientMessage({ type: 'hello', version: PROTOCOL_VERSION, token }));
+    expect((await again).playerId).toBe(c.welcome.playerId);
+    const refused = c.next('error', 5000);
+    c.sendRaw(encodeClientMessage({ type: 'hello', version: PROTOCOL_VERSION, token: await server.token() }));
+    expect((await refused).name).toBe('already_authenticated');
   });
 
   it('refuses a bad token with a stable error code', async () => {

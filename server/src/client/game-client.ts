@@ -326,8 +326,18 @@ function hello(transport: Transport, token: string, timeoutMs: number): Promise<
         if (m.type === 'transfer') return finish(new GameClientTransfer(m.zone, m.url));
       }
     };
-    transport.send(encodeClientMessage({ type: 'hello', version: PROTOCOL_VERSION, token }));
+    const frame = encodeClientMessage({ type: 'hello', version: PROTOCOL_VERSION, token });
+    transport.send(frame);
+    // The UDP channel is unreliable, and a hello sent the moment this side opened can arrive before
+    // the server's side is open and be dropped: resend it until welcomed (the server answers a
+    // repeated hello with the welcome again).
+    if (transport.kind === 'udp') {
+      const resend = setInterval(() => (done ? clearInterval(resend) : transport.send(frame)), HELLO_RESEND_MS);
+    }
   });
 }
+
+/** How often a UDP client resends its hello while no welcome has come. */
+const HELLO_RESEND_MS = 250;
 
 export { ConnectError };

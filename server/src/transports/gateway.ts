@@ -290,6 +290,8 @@ export class Session implements PlayerSink {
   private transferred = false;
   private transferring = false;
   private state: State = 'new';
+  /** The token of the hello that started this session (a repeat of it is answered, not refused). */
+  private helloToken: string | undefined;
   private readonly gw: Gateway;
   private readonly buckets: Record<LimitedKind, TokenBucket>;
   private helloTimer: NodeJS.Timeout | undefined;
@@ -397,8 +399,10 @@ export class Session implements PlayerSink {
   private handle(m: ClientMessage, now: number): void {
     if (this.state !== 'playing') {
       if (m.type !== 'hello') return this.violation('not_authenticated', 'say hello first', 0, now);
-      if (this.state !== 'new') return this.violation('already_authenticated', 'hello already received', 0, now);
+      // A repeated hello while the first is being answered: UDP clients resend it (see below).
+      if (this.state !== 'new') return m.token === this.helloToken ? undefined : this.violation('already_authenticated', 'hello already received', 0, now);
       this.state = 'hello';
+      this.helloToken = m.token;
       void this.hello(m.token);
       return;
     }
@@ -452,7 +456,14 @@ export class Session implements PlayerSink {
         this.pickup(m.seq, m.item);
         return;
       case 'hello':
-        return this.violation('already_authenticated', 'hello already received', 0, now);
+        // On UDP a hello sent the moment the client's side of the channel opened can be lost, and
+        // so can the welcome: clients resend hello until welcomed, and the same hello repeated on
+        // this connection is answered with the welcome again (as often as pings are allowed).
+        // Anything else is a second hello: a violation.
+        if (m.token !== this.helloToken) return this.violation('already_authenticated', 'hello already received', 0, now);
+        if (!this.buckets.ping.take(now)) return this.violation('rate_limited', 'too many hellos', 0, now);
+        this.welcome();
+        return;
     }
   }
 
@@ -627,17 +638,8 @@ export class Session implements PlayerSink {
       this.state = 'playing';
       this.gw.named(this, p.name);
       clearTimeout(this.helloTimer);
-      const c = world.config;
-      writeWelcome(this.out, {
-        version: PROTOCOL_VERSION, playerId: p.id, name: p.name, serverId, zone: p.zone, zoneCount: c.zoneCount,
-        zoneSize: c.zoneSize, x: p.x, y: p.y, hp: p.hp, maxHp: p.maxHp, tickRate: c.tickRate, patchRate: c.patchRate,
-        interestRadius: c.interestRadius,
-      });
-      writeInventory(this.out, this.inventory.map((i) => ({ item: i.itemId, quantity: i.quantity })));
-      world.traffic.out(this.transport, SERVER_TYPE.welcome);
-      world.traffic.out(this.transport, SERVER_TYPE.inventory);
+      this.welcome();
       metrics.connectionsTotal.labels({ transport: this.conn.transport }).inc();
-      this.markDirty();
     } catch (err) {
       if (carried) this.gw.handover.rememberFinal(accountId, this.sessionId ?? '', carried);
       log.error('hello failed', { error: err, transport: this.conn.transport });
@@ -645,6 +647,23 @@ export class Session implements PlayerSink {
     } finally {
       this.gw.helloEnded();
     }
+  }
+
+  /** Writes the welcome (the player's state now and the world settings) and the inventory. */
+  private welcome(): void {
+    const { world, serverId } = this.gw.o;
+    const p = this.player;
+    if (!p) return;
+    const c = world.config;
+    writeWelcome(this.out, {
+      version: PROTOCOL_VERSION, playerId: p.id, name: p.name, serverId, zone: p.zone, zoneCount: c.zoneCount,
+      zoneSize: c.zoneSize, x: p.x, y: p.y, hp: p.hp, maxHp: p.maxHp, tickRate: c.tickRate, patchRate: c.patchRate,
+      interestRadius: c.interestRadius,
+    });
+    writeInventory(this.out, this.inventory.map((i) => ({ item: i.itemId, quantity: i.quantity })));
+    world.traffic.out(this.transport, SERVER_TYPE.welcome);
+    world.traffic.out(this.transport, SERVER_TYPE.inventory);
+    this.markDirty();
   }
 
   /**
