@@ -46,23 +46,30 @@ function add(into: CountTable, from: CountTable): void {
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 }
 
-/** Counts kept by the bots of one thread. */
-export class BotStats {
-  joined = 0;
-  connecting = 0;
-  acked = 0;
+/** The counters a worker reports as deltas and the main thread sums. */
+class Counts {
   connectAttempts = 0;
   connectFailures = 0;
   disconnects = 0;
   movesSent = 0;
   acks = 0;
-  sent: CountTable = {};
-  received: CountTable = {};
   bytesIn = 0;
   bytesOut = 0;
+  sent: CountTable = {};
+  received: CountTable = {};
   errors: CountTable = {};
   readonly rtt = new Histogram();
   readonly connectTime = new Histogram();
+}
+
+const NUMBERS = ['connectAttempts', 'connectFailures', 'disconnects', 'movesSent', 'acks', 'bytesIn', 'bytesOut'] as const;
+const TABLES = ['sent', 'received', 'errors'] as const;
+
+/** Counts kept by the bots of one thread. */
+export class BotStats extends Counts {
+  joined = 0;
+  connecting = 0;
+  acked = 0;
 
   /** Counts one sent message of `type` (frame bytes are counted where frames are sent). */
   countSent(type: string): void {
@@ -105,16 +112,8 @@ export class BotStats {
       cpuMicros: extra.cpuMicros,
       wallMs: extra.wallMs,
     };
-    this.connectAttempts = 0;
-    this.connectFailures = 0;
-    this.disconnects = 0;
-    this.movesSent = 0;
-    this.acks = 0;
-    this.sent = {};
-    this.received = {};
-    this.bytesIn = 0;
-    this.bytesOut = 0;
-    this.errors = {};
+    for (const k of NUMBERS) this[k] = 0;
+    for (const k of TABLES) this[k] = {};
     this.rtt.reset();
     this.connectTime.reset();
     return d;
@@ -122,35 +121,15 @@ export class BotStats {
 }
 
 /** Sums of deltas over a span of time (the whole run, or the measurement window). */
-export class StatsTotals {
-  connectAttempts = 0;
-  connectFailures = 0;
-  disconnects = 0;
-  movesSent = 0;
-  acks = 0;
-  sent: CountTable = {};
-  received: CountTable = {};
-  bytesIn = 0;
-  bytesOut = 0;
-  errors: CountTable = {};
-  readonly rtt = new Histogram();
-  readonly connectTime = new Histogram();
+export class StatsTotals extends Counts {
   readonly lag = new Histogram();
   skippedSlots = 0;
   cpuMicros = 0;
 
   /** Adds one worker's delta. */
   add(d: StatsDelta): void {
-    this.connectAttempts += d.connectAttempts;
-    this.connectFailures += d.connectFailures;
-    this.disconnects += d.disconnects;
-    this.movesSent += d.movesSent;
-    this.acks += d.acks;
-    add(this.sent, d.sent);
-    add(this.received, d.received);
-    this.bytesIn += d.bytesIn;
-    this.bytesOut += d.bytesOut;
-    add(this.errors, d.errors);
+    for (const k of NUMBERS) this[k] += d[k];
+    for (const k of TABLES) add(this[k], d[k]);
     this.rtt.merge(d.rtt);
     this.connectTime.merge(d.connectTime);
     this.lag.merge(d.lag);
