@@ -10,24 +10,11 @@ import type { Page } from 'playwright-core';
 import { ENV } from '../../contract/env.ts';
 import { METRICS } from '../../contract/metrics.ts';
 import { GameClient } from '../../server/src/client/game-client.ts';
+import type { PageStatus } from '../../server/web/src/main.ts';
 import { NodeWebSocketImpl } from '../../server/src/client/node.ts';
 import { guestToken } from '../../server/src/loadtest/worker.ts';
 import { ROOT, metricValue, startGameServer, type GameServer } from '../support/game-server.ts';
 import { launch, type Browser } from './chromium.ts';
-
-interface PageStatus {
-  state: string;
-  transport: 'ws' | 'udp' | undefined;
-  rttMs: number;
-  playerId: number;
-  zone: number;
-  x: number;
-  y: number;
-  acks: number;
-  snapshots: number;
-  lastError: string | undefined;
-  connectLog: string[];
-}
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
