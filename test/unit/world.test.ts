@@ -7,7 +7,7 @@ import { InterestGrid, SlotTable } from '../../server/src/world/grid.ts';
 import { MAX_HP, PLAYER_SPEED, RESPAWN_MS, SKILL_RULES, checkAttack, clampMove, levelFor } from '../../server/src/world/rules.ts';
 import { Ticker } from '../../server/src/world/tick.ts';
 import { Traffic } from '../../server/src/world/traffic.ts';
-import { GLOBAL_CHAT_BUDGET, World, ZONE_CHAT_BUDGET, type PlayerSink } from '../../server/src/world/world.ts';
+import { GLOBAL_CHAT_BUDGET, TOWN_CAPACITY, World, ZONE_CHAT_BUDGET, type PlayerSink } from '../../server/src/world/world.ts';
 
 describe('interest grid', () => {
   const brute = (pts: Array<[number, number]>, x: number, y: number, r: number): number[] =>
@@ -390,6 +390,38 @@ describe('world', () => {
     expect(a.sink.take()).toEqual([{ type: 'joined', zone: 1, zoneSize: 1000, x: 500, y: 500 }]);
     expect(world.zoneCounts().get(1)).toHaveLength(1);
     expect(world.zoneCounts().get(0)).toHaveLength(0);
+  });
+
+  it('starts new characters in the town, where all see each other, until it is full', () => {
+    let seed = 3;
+    const rng = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const world = new World(
+      { zoneCount: 4, zoneSize: 1000, zones: [2, 3], interestRadius: 150, tickRate: 20, patchRate: 20, maxPlayers: 100 },
+      { traffic: new Traffic(), publishGlobal: () => {}, rng },
+    );
+    const sinks: TestSink[] = [];
+    const spawnAt = () => {
+      const s = world.spawnPoint();
+      const sink = new TestSink();
+      const r = world.addPlayer(character(`c${sinks.length}`, s.x, s.y, s.zone), sink);
+      if (!r.ok) throw new Error(r.code);
+      sinks.push(sink);
+      return s;
+    };
+    const town = Array.from({ length: TOWN_CAPACITY }, spawnAt);
+    for (const s of town) {
+      expect(s.zone).toBe(2);
+      expect(Math.max(Math.abs(s.x - 500), Math.abs(s.y - 500))).toBeLessThanOrEqual(50);
+    }
+    world.step(50);
+    for (const sink of sinks) {
+      const seen = sink.take().filter((m) => m.type === 'snapshot').flatMap(entities);
+      expect(new Set(seen.map((e) => e.id)).size).toBe(TOWN_CAPACITY);
+    }
+    const later = Array.from({ length: 40 }, spawnAt);
+    const outside = later.filter((s) => s.zone !== 2 || Math.hypot(s.x - 500, s.y - 500) > 75);
+    expect(outside.length).toBeGreaterThan(30);
+    expect(new Set(later.map((s) => s.zone))).toEqual(new Set([2, 3]));
   });
 
   it('places characters from unowned zones at a spawn point and refuses players beyond the limit', () => {

@@ -158,6 +158,14 @@ interface Say {
 export const ZONE_CHAT_BUDGET: readonly [number, number] = [20, 10];
 export const GLOBAL_CHAT_BUDGET: readonly [number, number] = [10, 5];
 
+/**
+ * New characters start in a town: a square at the centre of this process's first zone, small
+ * enough (half-width a third of the interest radius) that everyone in it sees everyone else, so
+ * the first players on a server meet at once. Once this many players stand in it, new characters
+ * start at a random point in a random owned zone instead, which spreads a crowd (or a load test).
+ */
+export const TOWN_CAPACITY = 32;
+
 /** Outcome of adding a player. */
 export type JoinResult = { readonly ok: true; readonly player: Player } | { readonly ok: false; readonly code: ErrorCode };
 
@@ -192,7 +200,7 @@ export class World {
   private readonly records16: Uint16Array;
   private readonly moveOut: MoveResult = { x: 0, y: 0, travelled: 0 };
   private readonly scratch = new FrameWriter(512);
-  /** Slots found by a `say` query. */
+  /** Scratch for grid queries (`say` hearers, the town head count). */
   private readonly hearers: Int32Array;
   private readonly globalBudget: TokenBucket;
 
@@ -232,10 +240,18 @@ export class World {
     return this.zones.has(zone);
   }
 
-  /** The zone a new character starts in, and a random point in it. */
+  /** Where a new character starts: in the town while it has room (see TOWN_CAPACITY), else anywhere. */
   spawnPoint(): { zone: number; x: number; y: number } {
     const ids = this.config.zones;
-    const zone = ids[Math.floor(this.rng() * ids.length)] ?? ids[0]!;
+    const town = ids[0]!;
+    const centre = this.config.zoneSize / 2;
+    const half = this.config.interestRadius / 3;
+    // The circle around the square's corners: a few players just outside may count, which only
+    // sends a newcomer out of town a little early.
+    if (this.zones.get(town)!.grid.query(centre, centre, half * Math.SQRT2, this.hearers) < TOWN_CAPACITY) {
+      return { zone: town, x: centre + (this.rng() * 2 - 1) * half, y: centre + (this.rng() * 2 - 1) * half };
+    }
+    const zone = ids[Math.floor(this.rng() * ids.length)] ?? town;
     return { zone, ...this.randomPoint() };
   }
 
