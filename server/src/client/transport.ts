@@ -118,8 +118,8 @@ export interface UdpOptions {
 
 /**
  * Opens a geckos.io data channel signalled over `serverUrl` (same host and port as the game HTTP
- * server); rejects with ConnectError after `timeoutMs`. About 1–2 % of connects in a burst never
- * complete, so callers retry (GameClient does).
+ * server); rejects with ConnectError after `timeoutMs`. A connect can fail on a path that drops
+ * UDP or a lost handshake packet, so callers retry (GameClient does) and fall back to WebSocket.
  */
 export function connectUdp(serverUrl: string, timeoutMs: number, options: UdpOptions = {}): Promise<Transport> {
   if (typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection !== 'function') {
