@@ -66,6 +66,17 @@ describe.each(HELM_MAJORS.flatMap((major) => FLAVOURS.map((f) => ({ major, ...f 
     const upgrade = (extra: string[], flags: string[] = ['--wait', '--timeout', '90s']) =>
       run(['upgrade', RELEASE, CHART_DIR, '-n', ns, ...base, ...extra, ...flags]);
     const deployment = (name: string) => admin.apps.readNamespacedDeployment({ namespace: ns, name });
+    /**
+     * The stable Deployment once its rollout has settled. `helm --wait` returns when the new pods are
+     * ready, while the old ones may still be counted for a moment.
+     */
+    const settled = (what: string) =>
+      eventually(what, async () => {
+        const d = await deployment(STABLE);
+        const s = d.status;
+        const done = s?.observedGeneration === d.metadata?.generation && s?.updatedReplicas === gameServers;
+        return done && s?.readyReplicas === gameServers && s.replicas === gameServers ? d : undefined;
+      }, 30_000);
 
     beforeAll(async () => {
       ns = await podSecurityNamespace(admin, uniqueName(`mmo-${preset}-h${major}`), 'restricted');
@@ -135,10 +146,8 @@ describe.each(HELM_MAJORS.flatMap((major) => FLAVOURS.map((f) => ({ major, ...f 
       const migrate = jobs.get('game-mmo-migrate');
       expect(migrate, `Jobs seen: ${[...jobs.keys()].join(', ')}`).toBeDefined();
       expect(jobFinished(migrate!)).toBe('Complete');
-      const after = await deployment(STABLE);
+      const after = await settled('the game servers rolled: every pod updated and ready');
       expect(after.metadata?.generation).toBeGreaterThan(before.metadata!.generation!);
-      expect(after.status?.updatedReplicas).toBe(gameServers);
-      expect(after.status?.readyReplicas).toBe(gameServers);
       const secrets = await secretsOf(admin, ns);
       for (const name of GENERATED_SECRETS) expect(secrets[name], name).toEqual(secretsAtInstall[name]);
       expect((await liveServerConfig(admin, ns, STABLE)).config.logLevel).toBe('warn');
@@ -169,9 +178,8 @@ describe.each(HELM_MAJORS.flatMap((major) => FLAVOURS.map((f) => ({ major, ...f 
         const podsGone = (await admin.core.listNamespacedPod({ namespace: ns, labelSelector: `${LABELS.track}=canary` })).items.length === 0;
         return gone && podsGone ? true : undefined;
       }, 30_000);
-      const stable = await deployment(STABLE);
+      const stable = await settled('the promoted image on every stable pod, each ready');
       expect(stable.spec?.template.spec?.containers[0]?.image).toMatch(/:0\.2\.0$/);
-      expect(stable.status?.readyReplicas).toBe(gameServers);
     });
 
     // Once per helm major, on the preset where a stuck rollout matters most (one game server per node).
@@ -188,11 +196,7 @@ describe.each(HELM_MAJORS.flatMap((major) => FLAVOURS.map((f) => ({ major, ...f 
       expect(Math.min(...samples), 'ready game servers during the failed upgrade').toBe(gameServers);
       const history = JSON.parse((await run(['history', RELEASE, '-n', ns, '-o', 'json'])).stdout) as { status: string; description: string }[];
       expect(history.at(-1)).toMatchObject({ status: 'deployed', description: expect.stringMatching(/Rollback/i) });
-      const restored = await eventually('the previous pod template, every pod updated and ready', async () => {
-        const d = await deployment(STABLE);
-        const s = d.status;
-        return s?.updatedReplicas === gameServers && s.readyReplicas === gameServers && s.replicas === gameServers ? d : undefined;
-      }, 30_000);
+      const restored = await settled('the previous pod template, every pod updated and ready');
       expect(restored.spec?.template.metadata?.annotations).toEqual(templateBefore);
       expect(await secretsOf(admin, ns)).toEqual(secretsBefore);
     });

@@ -20,10 +20,14 @@ describe('rig lock (shared by checkouts)', () => {
     const order: string[] = [];
     const waits: string[] = [];
     const first = await acquireLock(file, { purpose: 'first build' });
-    const second = withLock(file, { purpose: 'second build', onWait: (h) => waits.push(h), waitNoticeMs: 100 }, async () => {
+    let told: () => void = () => {};
+    const notified = new Promise<void>((resolve) => (told = resolve));
+    const second = withLock(file, { purpose: 'second build', onWait: (h) => (waits.push(h), told()), waitNoticeMs: 100 }, async () => {
       order.push('second');
     });
-    await sleep(1500);
+    // Hold the lock until the waiter has been told who holds it (the first notice comes after 1 s),
+    // or 10 s on a very busy machine; the assertions below then say which.
+    await Promise.race([notified, sleep(10_000)]);
     order.push('first done');
     await first.release();
     await second;
