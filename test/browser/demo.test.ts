@@ -80,6 +80,9 @@ async function playAndCheck(server: GameServer, page: Page, transport: 'udp' | '
   await expect.poll(() => metricValue(server, METRICS.activePlayers.name, { transport }), { timeout: 5000 }).toBe(1);
 
   const watcher = await observer(server, s.zone);
+  // New characters start in the town, in view of each other: the page shows the second player.
+  await expect.poll(() => status(page).then((st) => st.visible), { timeout: 5000 }).toBe(2);
+  await expect.poll(() => page.textContent('#visible')).toBe('1');
   const movesBefore = await metricValue(server, METRICS.messagesIn.name, { type: 'move', transport });
 
   // Walk right with the keyboard for a second.
