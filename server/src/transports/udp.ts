@@ -5,7 +5,7 @@
  */
 import type { Server } from 'node:http';
 import geckos, { type ServerChannel } from '@geckos.io/server';
-// The channel class itself (the package index exports only its type); see guardClosedChannels.
+// The channel class itself (the package index exports only its type); see patchGeckosChannels.
 import GeckosChannel from '@geckos.io/server/lib/geckos/channel.js';
 import type { Logger } from '../log.ts';
 import type { Gateway } from './gateway.ts';
@@ -65,25 +65,60 @@ const CLOSED_DATA_CHANNEL = Object.freeze({
   sendMessageBinary: () => false,
   getLabel: () => '',
 });
-let channelGuardInstalled = false;
-function guardClosedChannels(): void {
-  if (channelGuardInstalled) return;
-  channelGuardInstalled = true;
-  const real = new WeakMap<object, unknown>();
+
+/** The native channel behind each geckos channel while its connection is open. */
+const natives = new WeakMap<object, NativeDataChannel>();
+
+/** The libdatachannel channel of a geckos channel; the inert stand-in once its connection closed. */
+function nativeOf(channel: object): NativeDataChannel {
+  return natives.get(channel) ?? CLOSED_DATA_CHANNEL;
+}
+
+/**
+ * What geckos itself gets as its channel's `dataChannel`: the native channel without `onMessage`.
+ * geckos subscribes to messages when the channel opens, just before it reports the connection,
+ * and the transport subscribes again right after. libdatachannel keeps the messages that arrive
+ * before anyone subscribed (a client's hello sent the moment its side opened often does) and hands
+ * them to the first subscriber, but node-datachannel drops what it had queued for a callback that
+ * is replaced: such a hello was lost, and the client waited for its resend (a quarter of a second,
+ * in about two connects out of five on loopback). With geckos never subscribed, the transport's
+ * callback is the first and gets them. (geckos would also parse JSON text as its own events.)
+ */
+const geckosViews = new WeakMap<object, object>();
+function geckosView(native: NativeDataChannel): object {
+  let view = geckosViews.get(native);
+  if (!view) {
+    view = new Proxy(native, {
+      get(target, key) {
+        if (key === 'onMessage') return () => {};
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    geckosViews.set(native, view);
+  }
+  return view;
+}
+
+let channelPatchInstalled = false;
+function patchGeckosChannels(): void {
+  if (channelPatchInstalled) return;
+  channelPatchInstalled = true;
   Object.defineProperty(GeckosChannel.prototype, 'dataChannel', {
     configurable: true,
     get(this: object) {
-      return real.get(this) ?? CLOSED_DATA_CHANNEL;
+      const native = natives.get(this);
+      return native ? geckosView(native) : CLOSED_DATA_CHANNEL;
     },
-    set(this: object, value: unknown) {
-      if (value) real.set(this, value);
-      else real.delete(this);
+    set(this: object, value: NativeDataChannel | null) {
+      if (value) natives.set(this, value);
+      else natives.delete(this);
     },
   });
 }
 
 export function attachUdp(server: Server, gateway: Gateway, options: UdpOptions, log: Logger): UdpTransport {
-  guardClosedChannels();
+  patchGeckosChannels();
   const io = geckos({
     ...(options.port > 0 ? { portRange: { min: options.port, max: options.port } } : {}),
     iceServers: options.iceServers as RTCIceServer[],
@@ -114,7 +149,7 @@ export function attachUdp(server: Server, gateway: Gateway, options: UdpOptions,
     // A channel that finished opening after its connection was closed (a client that gave up
     // half-way) still reaches here, through the inert stand-in: nobody will ever speak on it and
     // its disconnect has already been reported, so a session for it would only linger.
-    if (!(channel as unknown as { dataChannel: NativeDataChannel }).dataChannel.isOpen()) {
+    if (!nativeOf(channel).isOpen()) {
       log.debug('ignoring a WebRTC channel that opened after its connection closed', { id: channel.id ?? '?' });
       return;
     }
@@ -124,14 +159,13 @@ export function attachUdp(server: Server, gateway: Gateway, options: UdpOptions,
     // as its own events (a client could fake a "disconnect" that way).
     // Looked up on every use: once geckos closes the connection this is the inert stand-in, and the
     // native channel must not be touched any more (doing so can crash the process).
-    const native = channel as unknown as { dataChannel: NativeDataChannel };
     const session = gateway.open({
       transport: 'udp',
       remote: channel.id ?? '?',
       // libdatachannel copies the bytes before returning.
       send: (frame) => {
         try {
-          const dc = native.dataChannel;
+          const dc = nativeOf(channel);
           if (dc.isOpen()) dc.sendMessageBinary(frame);
         } catch {
           /* closing underneath us: the disconnect callback reports it */
@@ -144,13 +178,14 @@ export function attachUdp(server: Server, gateway: Gateway, options: UdpOptions,
       },
       bufferedAmount: () => {
         try {
-          return native.dataChannel.bufferedAmount();
+          return nativeOf(channel).bufferedAmount();
         } catch {
           return 0;
         }
       },
     });
-    native.dataChannel.onMessage((data) => {
+    // The first subscriber (see geckosView): messages that arrived before now are delivered here.
+    nativeOf(channel).onMessage((data) => {
       if (typeof data === 'string') return session.onFrame(data);
       session.onFrame(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
     });
