@@ -34,7 +34,7 @@ describe('rig lock (shared by checkouts)', () => {
     expect(order).toEqual(['first done', 'second']);
     expect(waits.length).toBeGreaterThan(0);
     expect(waits[0]).toContain('first build');
-  });
+  }, 20_000);
 
   it('is released when the process holding it is killed', async () => {
     const file = join(dir, 'crash.lock');
@@ -52,7 +52,7 @@ describe('rig lock (shared by checkouts)', () => {
     holder.kill('SIGKILL'); // no release() runs: only the kernel can let go of the lock
     const lock = await waiting;
     await lock.release();
-  });
+  }, 20_000);
 
   it('gives up with a clear error after its timeout', async () => {
     const file = join(dir, 'busy.lock');
