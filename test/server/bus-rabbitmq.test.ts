@@ -5,7 +5,7 @@ import { Services } from '../../scripts/services/services.ts';
 import type { BusMessage } from '../../server/src/bus/bus.ts';
 import { RabbitBus } from '../../server/src/bus/rabbitmq.ts';
 import { describeBus } from '../conformance/bus.ts';
-import { waitFor } from '../conformance/wait.ts';
+import { waitFor } from '../support/wait.ts';
 
 async function deleteTopology(url: string, prefix: string, servers: string[]): Promise<void> {
   const connection = await amqp.connect(url);

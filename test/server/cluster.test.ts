@@ -6,7 +6,7 @@ import { GameClient, GameClientTransfer } from '../../server/src/client/game-cli
 import { NodeWebSocketImpl } from '../../server/src/client/node.ts';
 import type { InventoryMessage } from '../../server/src/protocol/codec.ts';
 import type { ServerProcess } from '../game/server-process.ts';
-import { waitFor } from '../conformance/wait.ts';
+import { waitFor } from '../support/wait.ts';
 import { clusterEnv, startReady, type ClusterEnv } from './game-cluster.ts';
 
 const ADMIN = 'cluster-admin-token-0123456789';

@@ -3,7 +3,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import { freePort, Services } from '../../scripts/services/services.ts';
 import { connectDependencies, type Dependencies, DependencyError } from '../../server/src/dependencies.ts';
-import { waitFor } from '../conformance/wait.ts';
+import { waitFor } from '../support/wait.ts';
 import { createDatabase } from './helpers.ts';
 
 const SECRET = 'server-suite-secret-0123456789-abcdefghij';

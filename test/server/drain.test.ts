@@ -7,7 +7,7 @@ import { GameClient } from '../../server/src/client/game-client.ts';
 import { NodeWebSocketImpl } from '../../server/src/client/node.ts';
 import type { InventoryMessage } from '../../server/src/protocol/codec.ts';
 import type { ServerProcess } from '../game/server-process.ts';
-import { waitFor } from '../conformance/wait.ts';
+import { waitFor } from '../support/wait.ts';
 import { Bot, quantile, Swarm } from '../support/swarm.ts';
 import { clusterEnv, startReady, terminate, type ClusterEnv } from './game-cluster.ts';
 

@@ -4,7 +4,7 @@
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { migratePostgres } from '../../server/src/store/postgres.ts';
-import { waitFor } from '../conformance/wait.ts';
+import { waitFor } from '../support/wait.ts';
 import { startServerProcess, type ServerProcess } from '../game/server-process.ts';
 import { createDatabase } from './helpers.ts';
 

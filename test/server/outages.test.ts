@@ -7,7 +7,7 @@ import { Services, type ServiceName } from '../../scripts/services/services.ts';
 import { GameClient } from '../../server/src/client/game-client.ts';
 import { NodeWebSocketImpl } from '../../server/src/client/node.ts';
 import type { ServerProcess } from '../game/server-process.ts';
-import { waitFor } from '../conformance/wait.ts';
+import { waitFor } from '../support/wait.ts';
 import { clusterEnv, isReady, startReady, type ClusterEnv } from './game-cluster.ts';
 
 const OUTAGES: Array<[ServiceName, 'presence' | 'bus' | 'store']> = [

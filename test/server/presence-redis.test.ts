@@ -4,7 +4,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { Services } from '../../scripts/services/services.ts';
 import { RedisPresence } from '../../server/src/presence/redis.ts';
 import { describePresence } from '../conformance/presence.ts';
-import { waitFor } from '../conformance/wait.ts';
+import { waitFor } from '../support/wait.ts';
 
 async function deleteKeys(url: string, prefix: string): Promise<void> {
   const admin = new Redis(url);
