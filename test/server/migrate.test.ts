@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Services, freePort } from '../../scripts/services/services.ts';
 import { MigrationError, loadMigrations, migrate, verifySchema } from '../../server/src/store/migrations.ts';
 import { clientDriver } from '../../server/src/store/postgres.ts';
+import { waitFor } from '../support/wait.ts';
 import { createDatabase } from './helpers.ts';
 
 const script = join(import.meta.dirname, '../../server/src/migrate.ts');
@@ -17,12 +18,18 @@ interface Run {
   stderr: string;
 }
 
-function runMigrate(env: Record<string, string>, args: string[] = []): Promise<Run> {
+/** Runs the command to its end; `onStdout` sees the output so far each time more arrives. */
+function runMigrate(env: Record<string, string>, args: string[] = [], onStdout?: (soFar: string) => void): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [script, ...args], { env: { PATH: process.env.PATH, ...env }, timeout: 90_000 }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [script, ...args], { env: { PATH: process.env.PATH, ...env }, timeout: 90_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       const lines = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Run['lines'][number]);
       resolve({ code, lines, stdout, stderr });
+    });
+    let soFar = '';
+    child.stdout?.on('data', (chunk: Buffer | string) => {
+      soFar += String(chunk);
+      onStdout?.(soFar);
     });
   });
 }
@@ -91,8 +98,20 @@ describe('migrate command', () => {
     const services = new Services();
     await services.stop('postgres');
     try {
-      const running = runMigrate({ DATABASE_URL: url }, ['--wait', '60']);
-      await new Promise((r) => setTimeout(r, 2_000));
+      // Start PostgreSQL only once the command has said it is waiting, however slowly it got there.
+      let output = '';
+      let finished: Run | undefined;
+      const running = runMigrate({ DATABASE_URL: url }, ['--wait', '60'], (soFar) => (output = soFar));
+      void running.then((run) => (finished = run));
+      await waitFor(
+        "migrate to log 'waiting for the database'",
+        () => {
+          if (output.includes('"msg":"waiting for the database"')) return true;
+          if (finished) throw new Error(`migrate exited (code ${finished.code}) before waiting for the database:\n${finished.stdout}${finished.stderr}`);
+          return false;
+        },
+        20_000,
+      );
       await services.start('postgres');
       const run = await running;
       expect(run.code, run.stdout + run.stderr).toBe(0);
