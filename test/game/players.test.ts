@@ -4,6 +4,7 @@ import { installNodeWebRtc, NodeWebSocketImpl } from '../../server/src/client/no
 import { PROTOCOL_VERSION, encodeClientMessage, readSnapshotEntity, type SnapshotMessage } from '../../server/src/protocol/codec.ts';
 import { METRICS } from '../../contract/metrics.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
+import { waitFor } from '../support/wait.ts';
 
 installNodeWebRtc();
 
@@ -148,8 +149,17 @@ describe('players over WebSocket and UDP', () => {
   });
 
   it('reports players, messages and ticks on /metrics with the contract names only', async () => {
-    await new Promise((r) => setTimeout(r, 1200)); // active players are sampled every second
-    const text = await (await fetch(`http://127.0.0.1:${server.ports.metrics}/metrics`)).text();
+    // Active players are sampled every second: wait (bounded) until a sample counts the players of
+    // both transports connected above, rather than hoping one has been taken after a fixed time.
+    let text = '';
+    await waitFor(
+      () => `active players on both transports in /metrics:\n${text.split('\n').filter((l) => l.startsWith('game_server_active_players')).join('\n')}`,
+      async () => {
+        text = await (await fetch(`http://127.0.0.1:${server.ports.metrics}/metrics`)).text();
+        return /game_server_active_players\{zone="0",transport="ws"\} [1-9]/.test(text) && /game_server_active_players\{zone="0",transport="udp"\} [1-9]/.test(text);
+      },
+      10_000,
+    );
     const names = new Set(text.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]));
     expect(names).toEqual(new Set(Object.values(METRICS).map((m) => m.name)));
     expect(text).toMatch(/game_server_active_players\{zone="0",transport="ws"\} [1-9]/);

@@ -16,6 +16,9 @@ const connect = async (url: string, token: string) => {
   clients.push(c);
   return c;
 };
+/** How many of this file's clients are still connected to `serverId` in `zone`. */
+const openOn = (serverId: string, zone: number) =>
+  clients.filter((c) => c.closedReason === undefined && c.welcome.serverId === serverId && c.welcome.zone === zone).length;
 const inventoryOf = (c: GameClient) => new Promise<InventoryMessage>((resolve) => c.on('inventory', resolve));
 
 async function register(server: ServerProcess, username: string): Promise<string> {
@@ -86,9 +89,17 @@ describe('two processes sharing PostgreSQL, Redis and RabbitMQ', () => {
     await player.next('ack');
     const outBefore = await metric(a, 'game_server_zone_transfers_total', 'direction="out"');
     const inBefore = await metric(b, 'game_server_zone_transfers_total', 'direction="in"');
-    await new Promise((r) => setTimeout(r, 1100)); // the players gauges now count the traveller
-    const onA = await metric(a, 'game_server_active_players', 'zone="0"');
-    const onB = await metric(b, 'game_server_active_players', 'zone="1"');
+    // The players gauges are sampled every second: wait until they count everyone this file holds
+    // open there, the traveller included, before taking them as the baseline.
+    const gauges = async () => [await metric(a, 'game_server_active_players', 'zone="0"'), await metric(b, 'game_server_active_players', 'zone="1"')];
+    const open = () => [openOn('cluster-a', 0), openOn('cluster-b', 1)];
+    let seen: number[] = [];
+    await waitFor(
+      () => `the players gauges to count the open clients (A zone 0, B zone 1: ${seen.join(', ')}; expected ${open().join(', ')})`,
+      async () => (seen = await gauges()).join() === open().join(),
+      10_000,
+    );
+    const [onA, onB] = seen as [number, number];
 
     const transfer = player.next('transfer', 5000);
     player.join(1);
@@ -109,7 +120,7 @@ describe('two processes sharing PostgreSQL, Redis and RabbitMQ', () => {
     await redis.quit();
     // The players gauges (refreshed every second): one player less on A, one more on B.
     await waitFor('A and B to count the move', async () =>
-      (await metric(a, 'game_server_active_players', 'zone="0"')) === onA - 1 && (await metric(b, 'game_server_active_players', 'zone="1"')) === onB + 1, 5000);
+      (await metric(a, 'game_server_active_players', 'zone="0"')) === onA - 1 && (await metric(b, 'game_server_active_players', 'zone="1"')) === onB + 1, 10_000);
 
     // A second connection to A is sent back to B instead of duplicating the character there.
     there.close();
