@@ -3,8 +3,10 @@
  * over RedisPresence; a backend gives every test an empty namespace that several clients (standing
  * for several server processes) share.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Handoff, Presence, SessionRef } from '../../server/src/presence/presence.ts';
+import { waitFor } from '../support/wait.ts';
 
 export interface PresenceBackend {
   /** A new client of this backend, as another server process would hold. */
@@ -14,6 +16,18 @@ export interface PresenceBackend {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * TTL of the entries a test lets expire. They must outlive the few round trips the test makes
+ * while checking they are there, even on a loaded machine; expiry is then awaited by polling.
+ */
+const SHORT_TTL = 2_000;
+
+/** Polls `read` until it gives `expected` (an entry expiring); fails after 10 s with the last value. */
+async function eventuallyEqual<T>(what: string, read: () => Promise<T>, expected: T): Promise<void> {
+  let last: T | undefined;
+  await waitFor(() => `${what} (last read ${JSON.stringify(last)})`, async () => isDeepStrictEqual((last = await read()), expected), 10_000);
+}
 
 export function describePresence(name: string, newBackend: () => Promise<PresenceBackend>): void {
   describe(`Presence conformance: ${name}`, () => {
@@ -69,12 +83,11 @@ export function describePresence(name: string, newBackend: () => Promise<Presenc
     it('adds up online counts of every live process and forgets a process that stops reporting', async () => {
       const [a, b] = [await connect(), await connect()];
       await a.reportOnline('server-a', { '0': 3, '1': 2 }, 60_000);
-      await b.reportOnline('server-b', { '1': 4 }, 300);
+      await b.reportOnline('server-b', { '1': 4 }, SHORT_TTL);
       expect(await a.online()).toEqual({ total: 9, byZone: { '0': 3, '1': 6 } });
       await a.reportOnline('server-a', { '0': 1 }, 60_000); // a report replaces the previous one
       expect(await b.online()).toEqual({ total: 5, byZone: { '0': 1, '1': 4 } });
-      await sleep(600);
-      expect(await a.online()).toEqual({ total: 1, byZone: { '0': 1 } });
+      await eventuallyEqual("server-b's counts to expire", () => a.online(), { total: 1, byZone: { '0': 1 } });
     });
 
     it('reports no players when nobody is online', async () => {
@@ -85,27 +98,25 @@ export function describePresence(name: string, newBackend: () => Promise<Presenc
     it('tells which live process owns a zone', async () => {
       const [a, b] = [await connect(), await connect()];
       await a.claimZones('server-a', [0, 1], 60_000);
-      await b.claimZones('server-b', [2], 300);
+      await b.claimZones('server-b', [2], SHORT_TTL);
       expect(await b.zoneOwner(0)).toBe('server-a');
       expect(await a.zoneOwner(1)).toBe('server-a');
       expect(await a.zoneOwner(2)).toBe('server-b');
       expect(await a.zoneOwner(3)).toBeUndefined();
-      await sleep(600);
-      expect(await a.zoneOwner(2)).toBeUndefined();
+      await eventuallyEqual("server-b's claim on zone 2 to expire", () => a.zoneOwner(2), undefined);
       expect(await a.zoneOwner(0)).toBe('server-a');
     });
 
     it('tells where a live process can be reached, and forgets a process that stops advertising', async () => {
       const [a, b] = [await connect(), await connect()];
       await a.advertise('server-a', 'http://10.0.0.1:8080', 60_000);
-      await b.advertise('server-b', 'https://zone-b.example.org', 300);
+      await b.advertise('server-b', 'https://zone-b.example.org', SHORT_TTL);
       expect(await b.serverUrl('server-a')).toBe('http://10.0.0.1:8080');
       expect(await a.serverUrl('server-b')).toBe('https://zone-b.example.org');
       expect(await a.serverUrl('server-c')).toBeUndefined();
       await a.advertise('server-a', 'http://10.0.0.2:8080', 60_000);
       expect(await b.serverUrl('server-a')).toBe('http://10.0.0.2:8080');
-      await sleep(600);
-      expect(await a.serverUrl('server-b')).toBeUndefined();
+      await eventuallyEqual("server-b's address to expire", () => a.serverUrl('server-b'), undefined);
     });
 
     it('hands a character over exactly once, whoever races for it', async () => {
@@ -135,6 +146,8 @@ export function describePresence(name: string, newBackend: () => Promise<Presenc
     it('drops a handoff nobody takes in time', async () => {
       const a = await connect();
       await a.putHandoff({ characterId: 'char-1', fromServerId: 'server-a', toZone: 1, state: { hp: 1 } }, 300);
+      // A fixed wait on purpose: taking is destructive, so expiry cannot be polled, and nothing needs
+      // the entry alive first; a machine slower than planned only makes the wait longer than the TTL.
       await sleep(600);
       expect(await a.takeHandoff('char-1')).toBeUndefined();
     });
