@@ -18,15 +18,15 @@ describe('shutdown', () => {
 
       const signalled = performance.now();
       server.proc.kill('SIGTERM');
-      // Readiness drops at once (the first answer after the signal is already 503).
+      // Readiness drops as soon as the process handles the signal, first thing in the drain.
+      // A probe that reached the process before the signal was handled may still be answered 200, so
+      // the bound is a count of probes (each needs a turn of the server's event loop), not a clock.
       let status = 0;
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; i < 20 && status !== 503; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 10));
         status = (await fetch(ready)).status;
-        if (status === 503) break;
-        await new Promise((r) => setTimeout(r, 10));
       }
       expect(status).toBe(503);
-      expect(performance.now() - signalled).toBeLessThan(1000);
       const body = (await (await fetch(ready)).json()) as { reasons: string[] };
       expect(body.reasons).toContain('draining');
 
