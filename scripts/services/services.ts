@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, c
 import { createConnection, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { acquireLock } from '../rig/lock.ts';
 
 export const SERVICE_NAMES = ['postgres', 'redis', 'rabbitmq'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -53,7 +54,7 @@ export class Services {
   /** Starts every service that is not running; resolves with their URLs once each accepts clients. */
   async up(): Promise<ServiceUrls> {
     this.checkInstalled();
-    return this.#locked(async () => {
+    return this.#locked('services up', async () => {
       await this.#assignPorts();
       await Promise.all(SERVICE_NAMES.map((name) => this.#start(name)));
       return this.urls();
@@ -62,14 +63,14 @@ export class Services {
 
   /** Stops every running service; data stays for the next `up`. */
   async down(): Promise<void> {
-    await this.#locked(async () => {
+    await this.#locked('services down', async () => {
       await Promise.all(SERVICE_NAMES.map((name) => this.#stop(name)));
     });
   }
 
   /** Starts one service (after `up` has set it up once). */
   async start(name: ServiceName): Promise<void> {
-    await this.#locked(async () => {
+    await this.#locked(`services start ${name}`, async () => {
       await this.#assignPorts();
       await this.#start(name);
     });
@@ -77,7 +78,7 @@ export class Services {
 
   /** Stops one service (the outage tests use this), keeping its port and data. */
   async stop(name: ServiceName): Promise<void> {
-    await this.#locked(() => this.#stop(name));
+    await this.#locked(`services stop ${name}`, () => this.#stop(name));
   }
 
   /** Whether each service accepts connections now. */
@@ -270,30 +271,18 @@ export class Services {
     writeFileSync(this.#stateFile, `${JSON.stringify(state, null, 2)}\n`);
   }
 
-  /** One command at a time per checkout (vitest workers and a shell may race). */
-  async #locked<T>(fn: () => Promise<T>): Promise<T> {
-    mkdirSync(this.dir, { recursive: true });
-    const lock = join(this.dir, 'lock');
-    const deadline = Date.now() + 180_000;
-    for (;;) {
-      try {
-        mkdirSync(lock);
-        writeFileSync(join(lock, 'pid'), String(process.pid));
-        break;
-      } catch {
-        const holder = readPid(join(lock, 'pid'));
-        if (holder !== undefined && !alive(holder)) {
-          rmSync(lock, { recursive: true, force: true });
-          continue;
-        }
-        if (Date.now() > deadline) throw new ServiceError(`${lock} is held by process ${holder}; remove it if that process is gone`);
-        await sleep(200);
-      }
-    }
+  /**
+   * One command at a time per checkout (vitest workers and a shell may race). The kernel holds the
+   * lock (flock), so a holder that dies releases it: there is no stale lock to break or clean up.
+   */
+  async #locked<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
+    const lock = await acquireLock(join(this.dir, 'services.lock'), { purpose, timeoutMs: 180_000 }).catch((error: unknown) => {
+      throw new ServiceError((error as Error).message, { cause: error });
+    });
     try {
       return await fn();
     } finally {
-      rmSync(lock, { recursive: true, force: true });
+      await lock.release();
     }
   }
 }
