@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../server/src/app.ts';
 import { AccountAuth } from '../../server/src/auth/accounts.ts';
 import { createAuthHttpHandler } from '../../server/src/auth/http.ts';
+import type { Bus, BusMessage } from '../../server/src/bus/bus.ts';
 import { LocalBus, LocalBusHub } from '../../server/src/bus/local.ts';
 import { GameClient, GameClientTransfer } from '../../server/src/client/game-client.ts';
 import { NodeWebSocketImpl } from '../../server/src/client/node.ts';
@@ -38,7 +39,8 @@ function newCluster(store: Store = new MemoryStore()): Cluster {
   return cluster;
 }
 
-async function addServer(c: Cluster, id: string, env: Record<string, string> = {}): Promise<RunningServer> {
+/** Starts a server on the cluster's services; `own` replaces this process's view of store or bus. */
+async function addServer(c: Cluster, id: string, env: Record<string, string> = {}, own: { store?: Store; bus?: Bus } = {}): Promise<RunningServer> {
   const config = loadConfig({
     MMO_HOST: '127.0.0.1', MMO_GAME_PORT: '0', MMO_HEALTH_PORT: '0', MMO_METRICS_PORT: '0', MMO_UDP_ENABLED: 'false',
     MMO_SERVER_ID: id, MMO_ZONE_COUNT: '2', MMO_ZONE_SIZE: '200', MMO_ADMIN_TOKEN: ADMIN, MMO_LOG_LEVEL: 'error', ...env,
@@ -46,7 +48,7 @@ async function addServer(c: Cluster, id: string, env: Record<string, string> = {
   const server = await startServer(
     config,
     {
-      store: c.store, auth: c.auth, presence: new LocalPresence({ state: c.presence }), bus: new LocalBus({ hub: c.hub }),
+      store: own.store ?? c.store, auth: c.auth, presence: new LocalPresence({ state: c.presence }), bus: own.bus ?? new LocalBus({ hub: c.hub }),
       routes: createAuthHttpHandler(c.auth),
     },
     createLogger('error'),
@@ -217,6 +219,64 @@ describe('across processes', () => {
     there.close();
     await there.closed;
     await expect(GameClient.connect({ url: url(a), token, transport: 'ws', WebSocket: NodeWebSocketImpl, attempts: 1 })).rejects.toBeInstanceOf(GameClientTransfer);
+    expect(a.world.population).toBe(0);
+  });
+
+  it('a login elsewhere while a zone transfer is saving waits for that save and lands in the new zone', async () => {
+    const c = newCluster();
+    const events: string[] = [];
+    // Process a's saves wait for a gate once armed; the gate opens (a macrotask later) when the
+    // kick for the replaced session reaches a, and a's `released` answer is recorded in order.
+    let armed = false;
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let saving!: () => void;
+    const transferSaving = new Promise<void>((r) => (saving = r));
+    const store = new Proxy(c.store, {
+      get(target, prop, receiver) {
+        if (prop === 'saveCharacters') {
+          return async (...args: Parameters<Store['saveCharacters']>) => {
+            if (!armed) return target.saveCharacters(...args);
+            saving();
+            await gate;
+            await target.saveCharacters(...args);
+            events.push(`saved zone ${args[0].map((s) => s.zone).join(',')}`);
+          };
+        }
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const local = new LocalBus({ hub: c.hub });
+    const bus: Bus = {
+      ping: () => local.ping(),
+      publish: (m) => local.publish(m),
+      close: () => local.close(),
+      send: (to: string, m: BusMessage) => {
+        if (m.kind === 'released') events.push('released');
+        return local.send(to, m);
+      },
+      subscribe: (id, handler) =>
+        local.subscribe(id, (m) => {
+          const handled = handler(m);
+          if (m.kind === 'kick') setImmediate(open);
+          return handled;
+        }),
+    };
+    const a = await addServer(c, 'a', { MMO_ZONES: '0', MMO_SAVE_INTERVAL_SECONDS: '3600' }, { store, bus });
+    const b = await addServer(c, 'b', { MMO_ZONES: '1', MMO_SAVE_INTERVAL_SECONDS: '3600' });
+    const { token } = await c.auth.guest();
+    const first = await connect(a, token);
+    armed = true;
+    const kicked = first.next('error', 5000);
+    first.join(1);
+    await transferSaving;
+    // The transfer's save (zone 1) is in flight: a login on b now replaces the session on a.
+    const second = await connect(b, token);
+    expect(await kicked).toMatchObject({ name: 'session_replaced' });
+    expect(events.slice(0, 2)).toEqual(['saved zone 1', 'released']);
+    expect(second.welcome).toMatchObject({ serverId: 'b', zone: 1 });
+    expect(b.world.population).toBe(1);
     expect(a.world.population).toBe(0);
   });
 

@@ -282,7 +282,7 @@ export class Session implements PlayerSink {
   player: Player | undefined;
   accountId: string | undefined;
   sessionId: string | undefined;
-  /** Pickups waiting for their commit. */
+  /** Saves a replacing login must wait for: pickups and a zone transfer, until they commit or fail. */
   readonly actions = new Set<Promise<unknown>>();
   private inventory: readonly InventoryItem[] = [];
   private readonly pickups: TokenBucket;
@@ -539,8 +539,16 @@ export class Session implements PlayerSink {
     const size = world.config.zoneSize;
     const current = world.stateFor(p);
     const target: CharacterState = { ...current, zone, x: Math.random() * size, y: Math.random() * size, version: current.version + 1 };
+    // Tracked like a pickup: a kick for this session answers `released` only after this save has
+    // committed (or failed), so a login elsewhere never resumes from the pre-transfer state.
+    const saved = saves.save([target], 'transfer');
+    this.actions.add(saved);
+    void saved.then(
+      () => this.actions.delete(saved),
+      () => this.actions.delete(saved),
+    );
     try {
-      await saves.save([target], 'transfer');
+      await saved;
     } catch {
       p.version = target.version; // what we keep playing must outrank the row that may have landed
       p.changed = true;
