@@ -188,6 +188,21 @@ describe('across processes', () => {
     expect(((await bad.json()) as { message: string }).message).toMatch(/^text: expected/);
   });
 
+  it('a whisper finds its player whatever the case of the name typed, here and on another process', async () => {
+    const c = newCluster();
+    const a = await addServer(c, 'a');
+    const b = await addServer(c, 'b');
+    const onA = await connect(a, (await c.auth.register('Ann', 'password-ann')).token);
+    const neighbour = await connect(a, (await c.auth.register('cid', 'password-cid')).token);
+    const elsewhere = await connect(b, (await c.auth.register('bob', 'password-bob')).token);
+    const here = neighbour.next('chat', 3000, (m) => m.channel === 'whisper');
+    onA.whisper('Cid', 'same process');
+    expect(await here).toMatchObject({ fromName: 'ann', text: 'same process' });
+    const there = elsewhere.next('chat', 3000, (m) => m.channel === 'whisper');
+    onA.whisper('BOB', 'other process');
+    expect(await there).toMatchObject({ fromName: 'ann', text: 'other process' });
+  });
+
   it('a zone transfer moves the character to the owning process exactly once, with its state', async () => {
     const c = newCluster();
     const a = await addServer(c, 'a', { MMO_ZONES: '0' });

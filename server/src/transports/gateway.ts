@@ -497,11 +497,13 @@ export class Session implements PlayerSink {
   private async whisper(to: string, text: string): Promise<void> {
     const { store, presence, bus, serverId, log } = this.gw.o;
     const me = this.player!;
-    const local = this.gw.sessionNamed(to);
+    // Usernames (and so character names) are stored lowercased; guests' names are lowercase too.
+    const name = to.toLowerCase();
+    const local = this.gw.sessionNamed(name);
     if (local?.player) return local.whispered(me.name, text);
     try {
       // Registered accounts are found by name anywhere; guests only in the process they play on.
-      const account = await store.findAccountByUsername(to);
+      const account = await store.findAccountByUsername(name);
       const session = account && (await presence.getSession(account.id));
       if (!account || !session || session.serverId === serverId) return this.reply('not_online', 0, `${to} is not online`);
       await bus.send(session.serverId, { kind: 'whisper', from: me.characterId, fromName: me.name, toAccountId: account.id, text, sentAt: Date.now() });
