@@ -212,6 +212,11 @@ export class Gateway {
         if (s.conn.bufferedAmount() > SLOW_CLOSE_BYTES) {
           this.o.log.warn('closing a connection that does not read', { transport: s.conn.transport, remote: s.conn.remote });
           s.conn.close();
+          // The session ends now, not when the transport reports the close: a WebSocket close
+          // handshake with a peer that reads nothing can take 30 s, and meanwhile the player would
+          // stay in the world with its inputs still applied. `closed` runs once; the transport's
+          // later report is a no-op.
+          s.closed('slow reader');
         }
       } catch (err) {
         this.o.log.debug('send failed', { error: err, transport: s.conn.transport });

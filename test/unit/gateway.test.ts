@@ -1,0 +1,91 @@
+// The gateway driven through a fake connection (the transport boundary): what it does to a
+// connection that stops reading, and how a hello that fails on a dependency is answered.
+import { describe, expect, it } from 'vitest';
+import { AccountAuth } from '../../server/src/auth/accounts.ts';
+import { LocalBus } from '../../server/src/bus/local.ts';
+import { createLogger } from '../../server/src/log.ts';
+import { createMetrics } from '../../server/src/ops/metrics.ts';
+import { LocalPresence } from '../../server/src/presence/local.ts';
+import type { Presence } from '../../server/src/presence/presence.ts';
+import { decodeServerFrame, encodeClientMessage, PROTOCOL_VERSION, type ServerMessage } from '../../server/src/protocol/codec.ts';
+import { CharacterSaves } from '../../server/src/saves.ts';
+import { MemoryStore } from '../../server/src/store/memory.ts';
+import type { Store } from '../../server/src/store/store.ts';
+import { Gateway, type Connection } from '../../server/src/transports/gateway.ts';
+import { Traffic } from '../../server/src/world/traffic.ts';
+import { World } from '../../server/src/world/world.ts';
+import { waitFor } from '../support/wait.ts';
+
+const SECRET = 'unit-gateway-secret-0123456789-abcdefgh';
+
+/** A connection whose queued byte count the test sets; records frames and close calls. */
+class FakeConnection implements Connection {
+  readonly transport = 'ws' as const;
+  readonly remote = 'test';
+  readonly received: ServerMessage[] = [];
+  buffered = 0;
+  closes = 0;
+  send(frame: Uint8Array): void {
+    const decoded = decodeServerFrame(frame);
+    if (!Array.isArray(decoded)) throw new Error(`the server sent an undecodable frame: ${decoded.detail}`);
+    this.received.push(...decoded);
+  }
+  close(): void {
+    this.closes++;
+  }
+  bufferedAmount(): number {
+    return this.buffered;
+  }
+}
+
+function newGateway(parts: { store?: Store; presence?: Presence } = {}) {
+  const store = parts.store ?? new MemoryStore();
+  const traffic = new Traffic();
+  const metrics = createMetrics(traffic);
+  const log = createLogger('error', () => {});
+  const world = new World(
+    { zoneCount: 1, zoneSize: 200, zones: [0], interestRadius: 50, tickRate: 20, patchRate: 10, maxPlayers: 10 },
+    { traffic, publishGlobal: () => {} },
+  );
+  const auth = new AccountAuth(store, { secret: SECRET, passwordCost: 10 });
+  const saves = new CharacterSaves(store, { observe: () => {}, failed: () => {} }, log);
+  const gateway = new Gateway({
+    world, auth, store, presence: parts.presence ?? new LocalPresence(), bus: new LocalBus(), metrics, log, serverId: 'unit', saves,
+    now: () => performance.now(),
+  });
+  return { gateway, world, auth, saves };
+}
+
+async function hello(gateway: Gateway, token: string): Promise<FakeConnection> {
+  const conn = new FakeConnection();
+  const session = gateway.open(conn);
+  session.onFrame(encodeClientMessage({ type: 'hello', version: PROTOCOL_VERSION, token }));
+  await waitFor('the hello to be answered', async () => conn.received.some((m) => m.type === 'welcome' || m.type === 'error'), 3000);
+  return conn;
+}
+
+describe('a connection that stops reading', () => {
+  it('ends its session at once: out of the world, no further input applied, closed once', async () => {
+    const { gateway, world, auth } = newGateway();
+    const conn = await hello(gateway, (await auth.guest()).token);
+    expect(conn.received.map((m) => m.type)).toContain('welcome');
+    const [session] = gateway.sessions;
+    expect(world.population).toBe(1);
+
+    conn.buffered = 5 * 1024 * 1024; // the peer reads nothing: megabytes queued
+    session!.onFrame(encodeClientMessage({ type: 'ping', nonce: 1, clientTime: 0 }));
+    gateway.flush();
+    expect(conn.closes).toBe(1);
+    expect(session!.isClosed).toBe(true);
+    expect(world.population).toBe(0);
+    expect(gateway.sessions.size).toBe(0);
+
+    // Frames still arriving during the transport's close handshake change nothing.
+    const before = conn.received.length;
+    session!.onFrame(encodeClientMessage({ type: 'move', seq: 1, x: 10, y: 10, clientTime: 0 }));
+    gateway.flush();
+    session!.closed('ws 1006'); // the transport's report comes later and is a no-op
+    expect(conn.received.length).toBe(before);
+    expect(conn.closes).toBe(1);
+  });
+});
