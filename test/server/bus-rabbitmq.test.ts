@@ -4,6 +4,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { Services } from '../../scripts/services/services.ts';
 import type { BusMessage } from '../../server/src/bus/bus.ts';
 import { RabbitBus } from '../../server/src/bus/rabbitmq.ts';
+import { UnavailableError } from '../../server/src/unavailable.ts';
 import { describeBus } from '../conformance/bus.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -46,6 +47,8 @@ describe('Bus on RabbitMQ, when the broker restarts', () => {
       expect(events).toContain('disconnected');
       const started = Date.now();
       await expect(a.publish({ kind: 'broadcast', text: 'x', sentAt: 1 })).rejects.toThrow(/bus unavailable: RabbitMQ at amqp:\/\/127\.0\.0\.1:\d+/);
+      // Typed, so callers (a login's hello) answer `unavailable` without reading the message.
+      await expect(a.send('server-b', whisper('during the outage'))).rejects.toBeInstanceOf(UnavailableError);
       expect(Date.now() - started).toBeLessThan(1_000);
 
       await services.start('rabbitmq');

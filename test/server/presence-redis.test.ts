@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
 import { Services } from '../../scripts/services/services.ts';
 import { RedisPresence } from '../../server/src/presence/redis.ts';
+import { UnavailableError } from '../../server/src/unavailable.ts';
 import { describePresence } from '../conformance/presence.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -34,6 +35,7 @@ describe('Presence on Redis, when Redis goes away', () => {
       await waitFor('presence to notice the outage', async () => !(await presence.ping().then(() => true, () => false)));
       const started = Date.now();
       await expect(presence.online()).rejects.toThrow(/presence unavailable: Redis at redis:\/\/127\.0\.0\.1:\d+/);
+      await expect(presence.claimSession({ accountId: 'a', sessionId: 't', serverId: 'x' })).rejects.toBeInstanceOf(UnavailableError);
       expect(Date.now() - started).toBeLessThan(2_500); // no hanging join while Redis is down
       expect(events).toContain('reconnecting');
       await services.start('redis');

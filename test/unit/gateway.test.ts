@@ -10,8 +10,9 @@ import type { Presence } from '../../server/src/presence/presence.ts';
 import { decodeServerFrame, encodeClientMessage, PROTOCOL_VERSION, type ServerMessage } from '../../server/src/protocol/codec.ts';
 import { CharacterSaves } from '../../server/src/saves.ts';
 import { MemoryStore } from '../../server/src/store/memory.ts';
-import type { Store } from '../../server/src/store/store.ts';
+import { StoreError, type Store } from '../../server/src/store/store.ts';
 import { Gateway, type Connection } from '../../server/src/transports/gateway.ts';
+import { UnavailableError } from '../../server/src/unavailable.ts';
 import { Traffic } from '../../server/src/world/traffic.ts';
 import { World } from '../../server/src/world/world.ts';
 import { waitFor } from '../support/wait.ts';
@@ -87,5 +88,37 @@ describe('a connection that stops reading', () => {
     session!.closed('ws 1006'); // the transport's report comes later and is a no-op
     expect(conn.received.length).toBe(before);
     expect(conn.closes).toBe(1);
+  });
+});
+
+describe('a hello that fails', () => {
+  const failingStore = (error: Error): Store => {
+    const base = new MemoryStore();
+    return new Proxy(base, {
+      get(target, prop, receiver) {
+        if (prop === 'loadOrCreateCharacter') return async () => Promise.reject(error);
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+  };
+  const kickedWith = async (parts: { store?: Store; presence?: Presence }) => {
+    const { gateway, auth } = newGateway(parts);
+    const conn = await hello(gateway, (await auth.guest()).token);
+    return conn.received.find((m) => m.type === 'error');
+  };
+
+  it('answers unavailable for a store that is unavailable, whatever its message says', async () => {
+    expect(await kickedWith({ store: failingStore(new StoreError('unavailable', 'the store worker exited (code 1)')) })).toMatchObject({ name: 'unavailable' });
+  });
+
+  it('answers unavailable for presence that is unavailable', async () => {
+    const presence = new LocalPresence();
+    presence.claimSession = async () => Promise.reject(new UnavailableError('presence unavailable: Redis at redis://127.0.0.1:1 is not connected'));
+    expect(await kickedWith({ presence })).toMatchObject({ name: 'unavailable' });
+  });
+
+  it('answers internal for a fault whose message merely mentions the word', async () => {
+    expect(await kickedWith({ store: failingStore(new TypeError("Cannot read properties of undefined (reading 'unavailable')")) })).toMatchObject({ name: 'internal' });
   });
 });

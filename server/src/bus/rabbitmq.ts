@@ -16,6 +16,7 @@
  * and resumes consuming; calls made meanwhile reject at once.
  */
 import amqp from 'amqplib';
+import { UnavailableError } from '../unavailable.ts';
 import type { Bus, BusHandler, BusMessage } from './bus.ts';
 
 /** A direct queue with no consumer and no sender for this long is removed by the broker. */
@@ -238,13 +239,13 @@ export class RabbitBus implements Bus {
 
   #publisher(): amqp.ConfirmChannel {
     if (this.#closed) throw new Error('bus is closed');
-    if (!this.#live) throw new Error(`bus unavailable: RabbitMQ at ${this.#label} is not connected (reconnecting)`);
+    if (!this.#live) throw new UnavailableError(`bus unavailable: RabbitMQ at ${this.#label} is not connected (reconnecting)`);
     return this.#live.publisher;
   }
 
   #unavailable(error: unknown): Error {
-    if (error instanceof Error && /^bus (unavailable|is closed)/.test(error.message)) return error;
-    return new Error(`bus unavailable: RabbitMQ at ${this.#label}: ${reason(error)}`, { cause: error });
+    if (error instanceof UnavailableError) return error;
+    return new UnavailableError(`bus unavailable: RabbitMQ at ${this.#label}: ${reason(error)}`, { cause: error });
   }
 }
 

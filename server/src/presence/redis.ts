@@ -11,6 +11,7 @@
  *   handoff:<characterId>  JSON Handoff, SET NX PX; taken with GETDEL (atomic: one taker)
  */
 import { Redis } from 'ioredis';
+import { UnavailableError } from '../unavailable.ts';
 import type { Handoff, OnlineCounts, Presence, SessionRef } from './presence.ts';
 
 /** A session nobody re-claims or releases (its process died) is forgotten after a day. */
@@ -180,12 +181,12 @@ export class RedisPresence implements Presence {
   /** Runs a command, turning connection failures into one error that names Redis. */
   async #call<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#redis.status !== 'ready') {
-      throw new Error(`presence unavailable: Redis at ${this.#label} is ${this.#redis.status === 'end' ? 'closed' : 'not connected (reconnecting)'}`);
+      throw new UnavailableError(`presence unavailable: Redis at ${this.#label} is ${this.#redis.status === 'end' ? 'closed' : 'not connected (reconnecting)'}`);
     }
     try {
       return await fn();
     } catch (error) {
-      throw new Error(`presence unavailable: Redis at ${this.#label}: ${(error as Error).message}`, { cause: error });
+      throw new UnavailableError(`presence unavailable: Redis at ${this.#label}: ${(error as Error).message}`, { cause: error });
     }
   }
 }

@@ -22,6 +22,7 @@ import type { Bus, BusMessage } from '../bus/bus.ts';
 import type { Logger } from '../log.ts';
 import type { ServerMetrics } from '../ops/metrics.ts';
 import type { Presence } from '../presence/presence.ts';
+import { isUnavailable } from '../unavailable.ts';
 import {
   CLIENT_TYPE,
   FrameWriter,
@@ -658,7 +659,7 @@ export class Session implements PlayerSink {
     } catch (err) {
       if (carried) this.gw.handover.rememberFinal(accountId, this.sessionId ?? '', carried);
       log.error('hello failed', { error: err, transport: this.conn.transport });
-      this.kick(err instanceof Error && /unavailable/.test(err.message) ? 'unavailable' : 'internal', 'the server could not load your character; try again');
+      this.kick(isUnavailable(err) ? 'unavailable' : 'internal', 'the server could not load your character; try again');
     } finally {
       this.gw.helloEnded();
     }
