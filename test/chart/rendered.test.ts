@@ -71,6 +71,21 @@ describe.each(table)('$label', ({ major, c }) => {
     }
   });
 
+  it("creates each install and upgrade hook pod's ServiceAccount before it: an earlier hook of the same events", () => {
+    // Helm creates a release's ordinary objects only after its pre-install hooks, and the API server
+    // refuses a pod whose ServiceAccount does not exist: the hook would never start.
+    const events = (m: Manifest) => (m.metadata.annotations?.['helm.sh/hook'] ?? '').split(',').filter((e) => e && e !== 'test');
+    const weight = (m: Manifest) => Number(m.metadata.annotations?.['helm.sh/hook-weight'] ?? 0);
+    const hookPods = podSpecs(out(major, c)).filter((p) => events(p.owner).length > 0);
+    expect(hookPods.map((p) => p.owner.metadata.name)).toContain('game-mmo-migrate');
+    for (const { owner, spec } of hookPods) {
+      const account = out(major, c).find((m) => m.kind === 'ServiceAccount' && m.metadata.name === spec.serviceAccountName);
+      expect(account, `ServiceAccount of ${owner.metadata.name}`).toBeDefined();
+      expect(events(account!), `hook events of ${spec.serviceAccountName}`).toEqual(events(owner));
+      expect(weight(account!), `hook weight of ${spec.serviceAccountName}`).toBeLessThan(weight(owner));
+    }
+  });
+
   it('probes the game servers on the contract health paths, and every data service', () => {
     for (const { owner, labels, spec } of podSpecs(out(major, c))) {
       const main = spec.containers[0]!;

@@ -244,3 +244,52 @@ describe.each(HELM_MAJORS)('helm %i, with rights in one namespace only', (major)
     expect((await liveServerConfig(tenant, ns, server)).config.adminToken).toBe(generated);
   });
 });
+
+describe.each(HELM_MAJORS)('helm %i, with an external PostgreSQL, where Pod Security "restricted" is enforced', (major) => {
+  const run = (a: string[], timeoutMs = 150_000) => helm(inject('helmPaths')[major], rig.kubeconfig, a, timeoutMs);
+  const dbSecret = 'studio-db';
+  // Nothing listens there: the rig never runs a container, the migration pod just completes.
+  const dbUrl = 'postgres://game:studio-password@db.rig.invalid:5432/mmo';
+  let ns = '';
+  let base: string[] = [];
+
+  beforeAll(async () => {
+    ns = await podSecurityNamespace(admin, uniqueName(`mmo-extdb-h${major}`), 'restricted');
+    await admin.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: dbSecret }, stringData: { url: dbUrl } } });
+    base = ['-f', join(PRESETS_DIR, 'dev.yaml'), '--set', 'postgres.enabled=false', '--set', 'postgres.external.host=db.rig.invalid', '--set', `postgres.external.existingSecret=${dbSecret}`];
+  });
+
+  afterAll(async () => {
+    await run(['uninstall', RELEASE, '-n', ns, '--wait', '--timeout', '60s']);
+    await admin.core.deleteNamespace({ name: ns }).catch(() => {});
+  });
+
+  const migrateAccounts = async () =>
+    (await admin.core.listNamespacedServiceAccount({ namespace: ns, labelSelector: `${LABELS.component}=migrate` })).items.map((a) => a.metadata!.name);
+
+  it('installs with --wait: the pre-install migration Job is admitted (its ServiceAccount made first) and completes; upgrade and uninstall leave no account behind', async () => {
+    // The migration Job is a pre-install hook here, so anything it needs must exist before helm
+    // creates the release's ordinary objects; else its pod is refused and the install hangs.
+    const { result, jobs } = await watchJobs(admin, ns, () => run(['install', RELEASE, CHART_DIR, '-n', ns, ...base, '--wait', '--timeout', '60s']));
+    expect(result.code, result.stderr).toBe(0);
+    const migrate = jobs.get('game-mmo-migrate');
+    expect(migrate, `Jobs seen: ${[...jobs.keys()].join(', ')}`).toBeDefined();
+    expect(jobFinished(migrate!)).toBe('Complete');
+    expect((await warnings(admin, ns)).filter((w) => /FailedCreate|forbidden|PodSecurity/.test(w))).toEqual([]);
+    expect((await admin.apps.readNamespacedDeployment({ namespace: ns, name: STABLE })).status?.readyReplicas).toBe(1);
+    expect((await admin.apps.listNamespacedStatefulSet({ namespace: ns })).items.map((s) => s.metadata!.name).sort()).toEqual(['game-mmo-rabbitmq', 'game-mmo-redis']);
+    const { config } = await liveServerConfig(admin, ns, STABLE);
+    expect(config.databaseUrl).toBe(dbUrl);
+    // The account is a hook deleted with the Job once the hooks succeed.
+    expect(await migrateAccounts()).toEqual([]);
+
+    const upgrade = await watchJobs(admin, ns, () => run(['upgrade', RELEASE, CHART_DIR, '-n', ns, ...base, '--set', 'gameServer.config.logLevel=warn', '--wait', '--timeout', '60s']));
+    expect(upgrade.result.code, upgrade.result.stderr).toBe(0);
+    expect(jobFinished(upgrade.jobs.get('game-mmo-migrate')!)).toBe('Complete');
+
+    const removed = await run(['uninstall', RELEASE, '-n', ns, '--wait', '--timeout', '60s']);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(await migrateAccounts()).toEqual([]);
+    expect((await admin.batch.listNamespacedJob({ namespace: ns })).items).toEqual([]);
+  });
+});
