@@ -6,6 +6,8 @@ interface BadCase {
   name: string;
   values: object;
   presets?: Preset[];
+  /** Kinds the cluster serves (default: with prometheus-operator's, as every offline render here). */
+  apiVersions?: string[];
   /** Every string must appear in helm's error: the key's path, and for cross-field rules the fix. */
   mentions: string[];
 }
@@ -47,6 +49,8 @@ const CASES: BadCase[] = [
   { name: 'partition without a public address', values: { gameServer: { config: { zones: '0-1' } } }, mentions: ['gameServer.publicUrl is empty', 'zones is "0-1"', '--set gameServer.publicUrl=https://'] },
   { name: 'admin token Secret with a bad name', values: { gameServer: { admin: { existingSecret: 'Admin_Token' } } }, mentions: ['gameServer.admin.existingSecret'] },
   { name: 'ingress without hosts', values: { ingress: { enabled: true } }, mentions: ['ingress.hosts'] },
+  { name: 'ServiceMonitor without the prometheus-operator CRDs', presets: ['production'], apiVersions: [], values: {}, mentions: ['monitoring.serviceMonitor.enabled is true but the cluster has no ServiceMonitor kind', '--set monitoring.serviceMonitor.enabled=false', 'kube-prometheus-stack'] },
+  { name: 'PrometheusRule without its CRD', presets: ['staging'], apiVersions: ['monitoring.coreos.com/v1/ServiceMonitor'], values: {}, mentions: ['monitoring.prometheusRule.enabled is true but the cluster has no PrometheusRule kind', '--set monitoring.prometheusRule.enabled=false', '--api-versions monitoring.coreos.com/v1/PrometheusRule'] },
 ];
 
 const majors: HelmMajor[] = [3, 4];
@@ -58,7 +62,7 @@ function normalise(stderr: string): string {
 
 describe.each(majors)('helm %i rejects bad values, naming the key', (major) => {
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const res = await templateRaw(inject('helmPaths')[major], { values: [c.values], presets: c.presets ?? [] });
+    const res = await templateRaw(inject('helmPaths')[major], { values: [c.values], presets: c.presets ?? [], ...(c.apiVersions ? { apiVersions: c.apiVersions } : {}) });
     expect(res.code).not.toBe(0);
     expect(res.stdout).toBe('');
     for (const text of c.mentions) expect(normalise(res.stderr)).toContain(text);
@@ -70,5 +74,12 @@ describe.each(majors)('helm %i rejects bad values, naming the key', (major) => {
     });
     expect(res.code).not.toBe(0);
     expect(res.stderr).toMatch(/The values are not valid \(4 problems\)/);
+  });
+
+  it('renders the presets that keep monitoring off where the cluster has no prometheus-operator', async () => {
+    for (const presets of [[], ['dev']] as Preset[][]) {
+      const res = await templateRaw(inject('helmPaths')[major], { presets, apiVersions: [] });
+      expect(res.code, res.stderr).toBe(0);
+    }
   });
 });

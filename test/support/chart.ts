@@ -19,6 +19,12 @@ export type Preset = (typeof PRESETS)[number];
 /** Kubernetes version helm renders for (the chart needs ≥ 1.27). */
 export const KUBE_VERSION = '1.33.0';
 
+/**
+ * prometheus-operator's kinds the monitoring toggles create. The chart refuses them where the cluster
+ * lacks them, so offline renders say the cluster has them (as one with kube-prometheus-stack does).
+ */
+export const MONITORING_API_VERSIONS = ['monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule'] as const;
+
 export interface RenderOptions {
   /** Preset names from values/ applied first, in order. */
   presets?: readonly Preset[];
@@ -26,6 +32,8 @@ export interface RenderOptions {
   values?: readonly object[];
   release?: string;
   namespace?: string;
+  /** Kinds the cluster is said to serve (`--api-versions`). Default MONITORING_API_VERSIONS; [] for a cluster without prometheus-operator. */
+  apiVersions?: readonly string[];
   /** Also render templates/tests (the helm test pod). Default true. */
   includeTests?: boolean;
   /** Extra helm arguments. */
@@ -76,6 +84,7 @@ export function templateRaw(helm: string, opts: RenderOptions = {}): Promise<Hel
       opts.namespace ?? 'mmo',
       '--kube-version',
       KUBE_VERSION,
+      ...(opts.apiVersions ?? MONITORING_API_VERSIONS).flatMap((v) => ['--api-versions', v]),
       ...(opts.includeTests === false ? ['--skip-tests'] : []),
       ...valueArgs,
       ...(opts.args ?? []),

@@ -102,6 +102,19 @@ API server's admission stays the backstop (cluster-wide defaults carry no label)
 {{- end }}
 {{- end }}
 
+{{- /*
+ServiceMonitor and PrometheusRule are prometheus-operator's kinds: on a cluster without its CRDs helm
+would abort with "no matches for kind", naming no value. Install and upgrade see the cluster's kinds;
+offline renders (helm template, Argo CD) see only those passed with --api-versions.
+*/}}
+{{- range $m := list (list "serviceMonitor" "ServiceMonitor") (list "prometheusRule" "PrometheusRule") }}
+{{- $key := index $m 0 }}
+{{- $kind := index $m 1 }}
+{{- if and (index $v.monitoring $key).enabled (not ($.Capabilities.APIVersions.Has (printf "monitoring.coreos.com/v1/%s" $kind))) }}
+{{- $_ := set $state "errors" (append $state.errors (printf "monitoring.%s.enabled is true but the cluster has no %s kind (monitoring.coreos.com/v1): prometheus-operator's CRDs are not installed. Fix: --set monitoring.%s.enabled=false, or install the prometheus-operator CRDs first (for example with the kube-prometheus-stack chart); offline renders (helm template) need --api-versions monitoring.coreos.com/v1/%s" $key $kind $key $kind)) }}
+{{- end }}
+{{- end }}
+
 {{- if and $v.ingress.enabled (not $v.ingress.hosts) }}
 {{- $_ := set $state "errors" (append $state.errors "ingress.hosts is empty but ingress.enabled is true. Fix: --set ingress.hosts[0]=game.example.com") }}
 {{- end }}
