@@ -134,10 +134,15 @@ describe.each(table)('$label', ({ major, c }) => {
     for (const pdb of pdbs) expect((pdb.spec as any).selector.matchLabels).toEqual((stable.spec as any).selector.matchLabels);
     for (const hpa of hpas) expect((hpa.spec as any).scaleTargetRef.name).toBe(stable.metadata.name);
     // With the autoscaler the chart still sets replicas: minReplicas on install (offline renders), so
-    // `helm install --wait` waits for the capacity the release is sized for.
-    const replicas = (stable.spec as { replicas: number }).replicas;
-    if (v.gameServer.autoscaling.enabled) expect(replicas).toBe((hpas[0]!.spec as { minReplicas: number }).minReplicas);
-    else expect(replicas).toBeGreaterThan(0);
+    // `helm install --wait` waits for the capacity the release is sized for; unless setReplicas is
+    // off (GitOps renders, where every sync would reset it): then the autoscaler alone owns it.
+    const replicas = (stable.spec as { replicas?: number }).replicas;
+    if (!v.gameServer.autoscaling.enabled) expect(replicas).toBeGreaterThan(0);
+    else if (v.gameServer.autoscaling.setReplicas) expect(replicas).toBe((hpas[0]!.spec as { minReplicas: number }).minReplicas);
+    else expect(stable.spec).not.toHaveProperty('replicas');
+    // The canary's count is the chart's own in every case.
+    const canary = out(major, c).find((m) => m.kind === 'Deployment' && m.metadata.labels?.[LABELS.track] === 'canary');
+    if (canary) expect((canary.spec as { replicas?: number }).replicas).toBe(v.canary.replicas);
   });
 
   it('keeps every credential out of ConfigMaps and plain env values', () => {

@@ -185,7 +185,8 @@ mmo.autoscaledReplicas: spec.replicas of the stable Deployment when the autoscal
 Leaving it out would create the Deployment with 1 pod, so `helm install --wait` would call a release
 sized for minReplicas ready with one game server (and helm 3 would reset a scaled Deployment to 1 on
 upgrades). So: minReplicas on install; on upgrades the live count the autoscaler chose, kept within
-[minReplicas, maxReplicas]. Offline renders (helm template) see no live Deployment and give minReplicas.
+[minReplicas, maxReplicas]. Offline renders (helm template) see no live Deployment and give minReplicas,
+so GitOps tools that render that way set gameServer.autoscaling.setReplicas=false: no replicas at all.
 */}}
 {{- define "mmo.autoscaledReplicas" -}}
 {{- $min := include "mmo.minReplicas" . | int }}
