@@ -310,3 +310,14 @@ mounts it itself).
     sizeLimit: 256Mi
 {{- end }}
 
+{{/*
+mmo.dnsEgress: an egress rule to DNS (port 53, UDP and TCP) at any address; every pod of the release
+resolves Service and external names.
+*/}}
+{{- define "mmo.dnsEgress" -}}
+- ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+{{- end }}
