@@ -1,0 +1,187 @@
+// Which connections the chart's NetworkPolicies let through, flow by flow, as the API's rules decide
+// (test/support/netpol.ts): the rig stores policies without enforcing them, so this is where a rule
+// that opens too much, or too little, shows. Endpoints are the rendered pods themselves (their labels
+// and named ports) plus addresses outside the cluster.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { ENV } from '../../contract/env.ts';
+import { COMPONENTS, LABELS } from '../../contract/labels.ts';
+import { PORTS } from '../../contract/ports.ts';
+import type { HelmMajor } from '../../scripts/setup/helm.ts';
+import { CHART_DIR, PRESETS, PRESETS_DIR, podSpecs, render } from '../support/chart.ts';
+import type { Manifest } from '../support/k8s-strict.ts';
+import { allows, type Endpoint, type IpEndpoint, type PodEndpoint, type Protocol } from '../support/netpol.ts';
+import { resolveContainerEnv, type ObjectData } from '../support/pod-env.ts';
+import { CASES, mergedValues, type ValuesCase } from './cases.ts';
+import { userSecrets } from './env-wiring.ts';
+
+const NS = 'mmo';
+const majors: HelmMajor[] = [3, 4];
+const FLOW_CASES = ['chart defaults', 'preset production', 'external services', 'external services on production'];
+const UDP_CASES = CASES.filter((c) => c.name === 'chart defaults' || c.name.startsWith('udp ')).map((c) => c.name);
+const cases = CASES.filter((c) => FLOW_CASES.includes(c.name) || UDP_CASES.includes(c.name));
+const rendered = new Map<string, Manifest[]>();
+let defaults: object;
+const presets: Record<string, object> = {};
+
+beforeAll(async () => {
+  defaults = parse(await readFile(join(CHART_DIR, 'values.yaml'), 'utf8'));
+  for (const p of PRESETS) presets[p] = parse(await readFile(join(PRESETS_DIR, `${p}.yaml`), 'utf8'));
+  const helm = inject('helmPaths');
+  const jobs = majors.flatMap((major) => cases.map((c) => [major, c] as const));
+  for (let i = 0; i < jobs.length; i += 4) {
+    await Promise.all(jobs.slice(i, i + 4).map(async ([major, c]) => rendered.set(`${major}|${c.name}`, await render(helm[major], { ...c, namespace: NS }))));
+  }
+}, 120_000);
+
+const ip = (name: string, address: string): IpEndpoint => ({ kind: 'ip', name, ip: address });
+const PLAYER = ip('a player', '203.0.113.50');
+const INTERNET = ip('an internet host', '198.51.100.7');
+const DNS = ip('the cluster DNS', '10.96.0.10');
+const API_SERVER = ip('the API server', '10.96.0.1');
+
+/** The rendered pod of one component (the stable track for game servers), as a flow endpoint. */
+function podOf(manifests: readonly Manifest[], component: string): PodEndpoint {
+  const found = podSpecs(manifests).find((p) => p.labels[LABELS.component] === component && (component !== COMPONENTS.gameServer || p.labels[LABELS.track] === 'stable'));
+  if (!found) throw new Error(`no ${component} pod rendered`);
+  return {
+    kind: 'pod',
+    name: component,
+    namespace: NS,
+    namespaceLabels: { 'kubernetes.io/metadata.name': NS },
+    labels: found.labels,
+    ports: [...(found.spec.initContainers ?? []), ...found.spec.containers].flatMap((c) => c.ports ?? []),
+  };
+}
+
+/** An address inside `cidr` (IPv4), away from the ones the flows use for other parties. */
+function addressIn(cidr: string): string {
+  if (cidr === '0.0.0.0/0') return '192.0.2.20';
+  const [base] = cidr.split('/');
+  const octets = base!.split('.').map(Number);
+  octets[3] = octets[3]! + 20;
+  return octets.join('.');
+}
+
+/** The UDP port the game server binds: MMO_UDP_PORT as its container resolves it. */
+function boundUdpPort(manifests: readonly Manifest[], c: ValuesCase): number | undefined {
+  const users = userSecrets(mergedValues(defaults, presets, c));
+  const data: ObjectData = (kind, name) => {
+    const m = manifests.find((x) => x.kind === kind && x.metadata.name === name) as { data?: Record<string, string> } | undefined;
+    if (!m) return kind === 'Secret' ? users[name] : undefined;
+    return kind === 'Secret' ? Object.fromEntries(Object.entries(m.data ?? {}).map(([k, b]) => [k, Buffer.from(b, 'base64').toString()])) : (m.data ?? {});
+  };
+  const game = podSpecs(manifests).find((p) => p.labels[LABELS.component] === COMPONENTS.gameServer)!;
+  const env = resolveContainerEnv(game.spec.containers.find((x) => x.name === 'server')!, data, { 'metadata.name': 'game-mmo-server-0' });
+  const v = env[ENV.udpPort.name]?.value;
+  return v === undefined ? undefined : Number(v);
+}
+
+interface Flow {
+  from: Endpoint;
+  to: Endpoint;
+  port: number;
+  protocol: Protocol;
+  allowed: boolean;
+}
+const show = (f: Flow) => `${f.from.name} → ${f.to.name} ${f.port}/${f.protocol}`;
+
+/** The flows a release must allow and must deny, for its values. */
+function flowTable(manifests: readonly Manifest[], c: ValuesCase): Flow[] {
+  const v = mergedValues(defaults, presets, c);
+  const game = podOf(manifests, COMPONENTS.gameServer);
+  const migrate = podOf(manifests, COMPONENTS.migrate);
+  const test = podOf(manifests, COMPONENTS.test);
+  const monitoring: PodEndpoint = { kind: 'pod', name: 'Prometheus', namespace: v.monitoring.namespace, namespaceLabels: { 'kubernetes.io/metadata.name': v.monitoring.namespace }, labels: { app: 'prometheus' } };
+  // Another namespace's pod, even one wearing the game server's labels, is still a stranger.
+  const stranger: PodEndpoint = { ...game, name: 'a pod of another namespace', namespace: 'shop', namespaceLabels: { 'kubernetes.io/metadata.name': 'shop' } };
+  const flows: Flow[] = [];
+  const allow = (from: Endpoint, to: Endpoint, port: number, protocol: Protocol = 'TCP') => flows.push({ from, to, port, protocol, allowed: true });
+  const deny = (from: Endpoint, to: Endpoint, port: number, protocol: Protocol = 'TCP') => flows.push({ from, to, port, protocol, allowed: false });
+
+  const services = [
+    { key: 'postgres', port: 5432 },
+    { key: 'redis', port: 6379 },
+    { key: 'rabbitmq', port: 5672 },
+  ] as const;
+  for (const { key, port } of services) {
+    const s = v[key];
+    if (s.enabled) {
+      const pod = podOf(manifests, key);
+      allow(game, pod, port);
+      (key === 'postgres' ? allow : deny)(migrate, pod, port);
+      deny(stranger, pod, port);
+      deny(monitoring, pod, port);
+      deny(test, pod, port);
+      // The bundled service is the only one: the same port elsewhere stays closed.
+      deny(game, INTERNET, port);
+      deny(game, pod, port + 1);
+    } else {
+      const external = ip(`the external ${key}`, addressIn((s.external.cidrs as string[]).find((x) => !x.includes(':'))!));
+      allow(game, external, s.external.port);
+      (key === 'postgres' ? allow : deny)(migrate, external, s.external.port);
+      deny(game, external, s.external.port + 1);
+    }
+  }
+
+  allow(test, game, PORTS.game);
+  allow(test, game, PORTS.health);
+  allow(monitoring, game, PORTS.metrics);
+  deny(stranger, game, PORTS.metrics);
+  deny(stranger, game, PORTS.health);
+  allow(PLAYER, game, PORTS.game);
+  deny(PLAYER, game, PORTS.health);
+  deny(PLAYER, game, PORTS.metrics);
+  const udp = boundUdpPort(manifests, c);
+  if (v.udp.mode === 'disabled') {
+    expect(udp, 'no UDP port when udp.mode is disabled').toBeUndefined();
+    deny(PLAYER, game, v.udp.port, 'UDP');
+  } else {
+    expect(udp, `${ENV.udpPort.name} of the game server`).toBeGreaterThan(0);
+    allow(PLAYER, game, udp!, 'UDP');
+    // WebRTC answers players from the game UDP port.
+    allow(game, PLAYER, 50_000, 'UDP');
+  }
+
+  for (const pod of [game, migrate, test]) {
+    allow(pod, DNS, 53, 'UDP');
+    allow(pod, DNS, 53, 'TCP');
+  }
+  for (const key of ['postgres', 'redis', 'rabbitmq'] as const) {
+    if (!v[key].enabled) continue;
+    // Data services answer; they open nothing themselves, not even DNS.
+    deny(podOf(manifests, key), DNS, 53, 'UDP');
+    deny(podOf(manifests, key), INTERNET, 443);
+  }
+
+  // Nothing else leaves the game servers: no web, no SSH, no other pods.
+  deny(game, INTERNET, 80);
+  deny(game, INTERNET, 22);
+  deny(game, stranger, PORTS.game);
+  deny(game, test, 8080);
+  deny(migrate, INTERNET, 443);
+  deny(test, INTERNET, 443);
+  deny(test, game, PORTS.metrics);
+  // Only the per-node UDP modes read their Node from the API server.
+  const perNode = ['nodePort', 'hostPort', 'hostNetwork'].includes(v.udp.mode);
+  for (const port of v.networkPolicy.apiServerPorts as number[]) (perNode ? allow : deny)(game, API_SERVER, port);
+  return flows;
+}
+
+const table = majors.flatMap((major) => cases.map((c) => ({ major, c, label: `helm ${major}, ${c.name}` })));
+
+describe.each(table)('$label: NetworkPolicy flows', ({ major, c }) => {
+  it('allows exactly the flows the game needs and denies the rest', () => {
+    const manifests = rendered.get(`${major}|${c.name}`)!;
+    const policies = manifests.filter((m) => m.kind === 'NetworkPolicy');
+    expect(policies.length).toBeGreaterThan(3);
+    const flows = flowTable(manifests, c);
+    const wrong = flows.filter((f) => allows(policies, f.from, f.to, f.port, f.protocol) !== f.allowed).map((f) => `${show(f)} should be ${f.allowed ? 'allowed' : 'denied'}`);
+    expect(wrong).toEqual([]);
+    // Without policies every flow passes: the denials above come from the chart's rules.
+    expect(flows.filter((f) => !f.allowed).length).toBeGreaterThan(5);
+    expect(flows.every((f) => allows([], f.from, f.to, f.port, f.protocol))).toBe(true);
+  });
+});
