@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ENV, type EnvKey, type EnvSpec } from '../../contract/env.ts';
+import { MIN_SECRET_LENGTH } from './auth/accounts.ts';
 
 export class ConfigError extends Error {
   readonly variable: string;
@@ -159,8 +160,8 @@ export function loadConfig(env: Env = process.env, readFile: (path: string) => s
   const redisUrl = get<string | undefined>('redisUrl');
   const amqpUrl = get<string | undefined>('amqpUrl');
   const authSecret = get<string | undefined>('authSecret');
-  if (authSecret !== undefined && authSecret.length < 32) {
-    throw new ConfigError(ENV.authSecret.name, `expected at least 32 characters, got ${authSecret.length}`);
+  if (authSecret !== undefined && authSecret.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(ENV.authSecret.name, `expected at least ${MIN_SECRET_LENGTH} characters, got ${authSecret.length}`);
   }
   if (authSecret === undefined && (redisUrl !== undefined || amqpUrl !== undefined)) {
     throw new ConfigError(ENV.authSecret.name, 'required when REDIS_URL or AMQP_URL is set (every process must verify the same tokens)');

@@ -10,7 +10,7 @@
  *   await deps.close();                   // after the final save, on drain
  */
 import { ENV } from '../../contract/env.ts';
-import { AccountAuth } from './auth/accounts.ts';
+import { AccountAuth, checkSecret } from './auth/accounts.ts';
 import { type AuthHttpHandler, createAuthHttpHandler } from './auth/http.ts';
 import type { Bus } from './bus/bus.ts';
 import { LocalBus } from './bus/local.ts';
@@ -108,13 +108,11 @@ export async function connectDependencies(config: DependencyConfig, options: Con
   const clustered = config.redisUrl !== undefined || config.amqpUrl !== undefined;
 
   // The secret is checked first: it needs no I/O and a missing one is a plain configuration error.
-  let authSecretError: DependencyError | undefined;
   try {
-    new AccountAuth(new MemoryStore(), { secret: config.authSecret, requireSecret: clustered });
+    checkSecret(config.authSecret, clustered);
   } catch (error) {
-    authSecretError = new DependencyError(ENV.authSecret.name, (error as Error).message, { cause: error });
+    throw new DependencyError(ENV.authSecret.name, (error as Error).message, { cause: error });
   }
-  if (authSecretError) throw authSecretError;
 
   // A client noticing a lost connection re-probes at once, so readiness drops within moments
   // instead of at the next periodic probe; the health's change is then the one line an operator
