@@ -4,10 +4,14 @@
  * service), a set URL means the real service, and a set URL that cannot be reached stops the start
  * with a message naming the variable and how to fix it.
  *
- *   const deps = await connectDependencies(dependencyConfigFromEnv(process.env, serverId), { log });
- *   deps.health.start();                  // probes every 5 s; deps.health.ready() for /health/ready
- *   ... deps.store, deps.presence, deps.bus, deps.auth, deps.routes(req, res) (the /auth endpoints) ...
- *   await deps.close();                   // after the final save, on drain
+ * main.ts validates the environment with `loadConfig` (a Config is a DependencyConfig), connects
+ * here and hands the result to `startServer`, which probes `deps.health` for readiness and serves
+ * `deps.routes` (the /auth endpoints) on the game port:
+ *
+ *   const config = loadConfig();
+ *   const deps = await connectDependencies(config, { log });
+ *   const server = await startServer(config, deps, log);
+ *   ... on SIGTERM: await server.drain(grace); await deps.close();  // after the final save
  */
 import { ENV } from '../../contract/env.ts';
 import { AccountAuth, checkSecret } from './auth/accounts.ts';
@@ -23,7 +27,7 @@ import { openWorkerStore } from './store/worker.ts';
 import { describeUrl, migratePostgres, openPostgresStore } from './store/postgres.ts';
 import type { Store } from './store/store.ts';
 
-/** Plain configuration; `dependencyConfigFromEnv` reads it from the environment. */
+/** The part of the configuration this module reads (`loadConfig` validates it; tests may build one). */
 export interface DependencyConfig {
   /** DATABASE_URL; unset → embedded PGlite in `dataDir`. */
   readonly databaseUrl?: string | undefined;
@@ -80,22 +84,6 @@ export class DependencyError extends Error {
     super(message, options);
     this.variable = variable;
   }
-}
-
-/** Reads the dependency settings from the environment (names from contract/env.ts). */
-export function dependencyConfigFromEnv(env: NodeJS.ProcessEnv, serverId: string): DependencyConfig {
-  const get = (name: string) => {
-    const value = env[name]?.trim();
-    return value ? value : undefined;
-  };
-  return {
-    databaseUrl: get(ENV.databaseUrl.name),
-    dataDir: get(ENV.dataDir.name) ?? ENV.dataDir.default,
-    redisUrl: get(ENV.redisUrl.name),
-    amqpUrl: get(ENV.amqpUrl.name),
-    authSecret: get(ENV.authSecret.name),
-    serverId,
-  };
 }
 
 const defaultLog: LogFn = (level, msg, fields) =>

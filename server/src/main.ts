@@ -27,13 +27,7 @@ try {
 const log = createLogger(config.logLevel);
 
 try {
-  const deps = await connectDependencies(
-    {
-      databaseUrl: config.databaseUrl, dataDir: config.dataDir, redisUrl: config.redisUrl, amqpUrl: config.amqpUrl,
-      authSecret: config.authSecret, serverId: config.serverId,
-    },
-    { log: (level, msg, fields) => log.log(level, msg, fields) },
-  );
+  const deps = await connectDependencies(config, { log: (level, msg, fields) => log.log(level, msg, fields) });
   const server = await startServer(config, deps, log);
   let stopping = false;
   const stop = (signal: string): void => {

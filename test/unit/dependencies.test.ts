@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { connectDependencies, DependencyError, DependencyHealth, dependencyConfigFromEnv } from '../../server/src/dependencies.ts';
+import { loadConfig } from '../../server/src/config.ts';
+import { connectDependencies, DependencyError, DependencyHealth } from '../../server/src/dependencies.ts';
 
 const quiet = () => {};
 
 describe('choosing dependencies from configuration', () => {
   it('runs everything in process with no URLs set: embedded database, local presence and bus', async () => {
-    const deps = await connectDependencies(dependencyConfigFromEnv({ MMO_DATA_DIR: 'memory://' }, 'solo'), { log: quiet });
+    const deps = await connectDependencies(loadConfig({ MMO_DATA_DIR: 'memory://', MMO_SERVER_ID: 'solo' }), { log: quiet });
     try {
       expect(deps.mode).toEqual({ store: 'embedded', presence: 'local', bus: 'local' });
       expect(deps.health.ready()).toBe(true);
@@ -18,13 +19,14 @@ describe('choosing dependencies from configuration', () => {
     // PGlite compiles its WebAssembly and runs initdb on open: seconds on a busy 2-core machine.
   }, 60_000);
 
-  it('reads names from the environment contract and treats blank values as unset', () => {
-    expect(dependencyConfigFromEnv({ DATABASE_URL: '  ', REDIS_URL: 'redis://r:6379', MMO_AUTH_SECRET: 's' }, 'pod-1')).toEqual({
+  it('takes its settings from loadConfig: names from the environment contract, blank values unset', () => {
+    const secret = 'a-secret-of-at-least-32-characters-0123';
+    expect(loadConfig({ DATABASE_URL: '  ', REDIS_URL: 'redis://r:6379', MMO_AUTH_SECRET: secret, MMO_SERVER_ID: 'pod-1' })).toMatchObject({
       databaseUrl: undefined,
       dataDir: './data',
       redisUrl: 'redis://r:6379',
       amqpUrl: undefined,
-      authSecret: 's',
+      authSecret: secret,
       serverId: 'pod-1',
     });
   });
