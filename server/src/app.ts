@@ -18,6 +18,7 @@ import type { Presence } from './presence/presence.ts';
 import { PROTOCOL_VERSION } from './protocol/codec.ts';
 import { CharacterSaves } from './saves.ts';
 import type { Store } from './store/store.ts';
+import { withTimeout } from './timeout.ts';
 import { Gateway } from './transports/gateway.ts';
 import { createHttpHandler } from './transports/http.ts';
 import { attachUdp, type UdpTransport } from './transports/udp.ts';
@@ -93,22 +94,6 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
-  });
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
   });
 }
 
@@ -259,7 +244,8 @@ export async function startServer(config: Config, deps: Dependencies, log: Logge
     health.stop();
     // Everyone still here leaves the world now; their final states join one last batch.
     for (const s of [...gateway.sessions]) s.closed('server closing');
-    await withTimeout(save('drain'), Math.max(0, deadline - performance.now()), 'the final save').catch((err: unknown) => log.error('final save did not finish', { error: err }));
+    const saveBudget = Math.max(0, deadline - performance.now());
+    await withTimeout(save('drain'), saveBudget, `the final save did not answer within ${Math.round(saveBudget)} ms`).catch((err: unknown) => log.error('final save did not finish', { error: err }));
     if (saves.backlog > 0) log.error('characters left unsaved at exit', { characters: saves.backlog });
     await ws.close();
     await udp?.close();
@@ -288,7 +274,7 @@ export async function startServer(config: Config, deps: Dependencies, log: Logge
       const deadline = started + Math.max(0, graceMs - FINAL_SAVE_RESERVE_MS);
       while (gateway.sessions.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       // Logout saves of the players who left are committing: wait for them within the budget.
-      await withTimeout(saves.idle(), Math.max(0, deadline - performance.now()), 'logout saves').catch(() => {});
+      await withTimeout(saves.idle(), Math.max(0, deadline - performance.now()), 'logout saves did not finish').catch(() => {});
       log.info('drained', { remaining: gateway.sessions.size, ms: Math.round(performance.now() - started) });
       await close(Math.max(250, started + graceMs - 600 - performance.now()));
     },

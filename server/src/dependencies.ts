@@ -26,6 +26,7 @@ import { MemoryStore } from './store/memory.ts';
 import { openWorkerStore } from './store/worker.ts';
 import { describeUrl, migratePostgres, openPostgresStore } from './store/postgres.ts';
 import type { Store } from './store/store.ts';
+import { withTimeout } from './timeout.ts';
 
 /** The part of the configuration this module reads (`loadConfig` validates it; tests may build one). */
 export interface DependencyConfig {
@@ -334,14 +335,4 @@ export class DependencyHealth {
     this.#status.set(name, up ? { up, since: Date.now() } : { up, since: Date.now(), error });
     this.#onChange(name, up, error);
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(message)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
