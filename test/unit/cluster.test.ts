@@ -186,6 +186,8 @@ describe('across processes', () => {
     const bad = await fetch(admin, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ text: '' }) });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { message: string }).message).toMatch(/^text: expected/);
+    const huge = await fetch(admin, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ text: 'x'.repeat(8192) }) });
+    expect(huge.status).toBe(413); // as the game port answers a body over its limit
   });
 
   it('a whisper finds its player whatever the case of the name typed, here and on another process', async () => {

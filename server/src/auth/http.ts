@@ -8,6 +8,7 @@
  * 503 unavailable.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpError, readBody, sendJson } from '../http-json.ts';
 import { type Auth, AuthError, type AuthErrorCode, type Session } from './auth.ts';
 import { SlidingWindow } from './throttle.ts';
 
@@ -54,12 +55,12 @@ export function createAuthHttpHandler(auth: Auth, options: AuthHttpOptions = {})
     if (!path.startsWith('/auth/')) return false;
     const route = path.slice('/auth/'.length);
     if (!['register', 'login', 'guest'].includes(route)) {
-      send(res, 404, { error: 'not_found', message: `no endpoint ${path}: use /auth/register, /auth/login or /auth/guest` });
+      sendJson(res, 404, { error: 'not_found', message: `no endpoint ${path}: use /auth/register, /auth/login or /auth/guest` });
       return true;
     }
     if (req.method !== 'POST') {
       res.setHeader('Allow', 'POST');
-      send(res, 405, { error: 'bad_request', message: `${path} accepts POST only` });
+      sendJson(res, 405, { error: 'bad_request', message: `${path} accepts POST only` });
       return true;
     }
     try {
@@ -78,25 +79,25 @@ export function createAuthHttpHandler(auth: Auth, options: AuthHttpOptions = {})
           const { username, password } = credentials(await readJson(req, maxBody));
           session = await auth.register(username, password);
         } else {
-          await drain(req, maxBody);
+          await readBody(req, maxBody);
           session = await auth.guest();
         }
         if (limited(req)) creates.hit(key);
       }
-      send(res, route === 'login' ? 200 : 201, {
+      sendJson(res, route === 'login' ? 200 : 201, {
         token: session.token,
         accountId: session.claims.accountId,
         guest: session.claims.guest,
         expiresAt: session.claims.expiresAt,
       });
     } catch (error) {
-      if (error instanceof BodyError) {
-        send(res, error.status, { error: 'bad_request', message: error.message });
+      if (error instanceof HttpError) {
+        sendJson(res, error.status, { error: 'bad_request', message: error.message });
       } else if (error instanceof AuthError) {
         if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
-        send(res, STATUS[error.code], { error: error.code, message: error.message });
+        sendJson(res, STATUS[error.code], { error: error.code, message: error.message });
       } else {
-        send(res, 500, { error: 'internal', message: 'internal error' });
+        sendJson(res, 500, { error: 'internal', message: 'internal error' });
       }
     }
     return true;
@@ -107,35 +108,16 @@ function isLoopback(address: string | undefined): boolean {
   return address !== undefined && (address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.'));
 }
 
-class BodyError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
-
-async function drain(req: IncomingMessage, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) throw new BodyError(413, `request body over ${max} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
 async function readJson(req: IncomingMessage, max: number): Promise<Record<string, unknown>> {
-  const raw = await drain(req, max);
+  const raw = await readBody(req, max);
   let body: unknown;
   try {
     body = JSON.parse(raw.toString('utf8'));
   } catch {
-    throw new BodyError(400, 'request body must be JSON: {"username": "...", "password": "..."}');
+    throw new HttpError(400, 'request body must be JSON: {"username": "...", "password": "..."}');
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new BodyError(400, 'request body must be a JSON object: {"username": "...", "password": "..."}');
+    throw new HttpError(400, 'request body must be a JSON object: {"username": "...", "password": "..."}');
   }
   return body as Record<string, unknown>;
 }
@@ -143,13 +125,7 @@ async function readJson(req: IncomingMessage, max: number): Promise<Record<strin
 function credentials(body: Record<string, unknown>): { username: string; password: string } {
   const { username, password } = body;
   if (typeof username !== 'string' || typeof password !== 'string') {
-    throw new BodyError(400, 'request body must carry "username" and "password" as strings');
+    throw new HttpError(400, 'request body must carry "username" and "password" as strings');
   }
   return { username, password };
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
 }

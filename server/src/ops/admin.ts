@@ -14,6 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ENV } from '../../../contract/env.ts';
 import type { Bus } from '../bus/bus.ts';
 import type { Presence } from '../presence/presence.ts';
+import { HttpError, readBody, sendJson } from '../http-json.ts';
 import { LIMITS } from '../protocol/codec.ts';
 
 export interface AdminOptions {
@@ -28,11 +29,6 @@ export type AdminHandler = (req: IncomingMessage, res: ServerResponse) => Promis
 
 const MAX_BODY = 4096;
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
-  res.end(JSON.stringify(body));
-}
-
 function authorized(req: IncomingMessage, token: string): boolean {
   const header = req.headers.authorization ?? '';
   const m = /^Bearer (.+)$/.exec(header);
@@ -42,61 +38,51 @@ function authorized(req: IncomingMessage, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new Error('too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 export function createAdminHandler(options: AdminOptions): AdminHandler {
   return async (req, res) => {
     const path = (req.url ?? '').split('?')[0]!;
     if (!path.startsWith('/admin/')) return false;
     if (options.token === undefined) {
-      send(res, 403, { error: 'forbidden', message: `admin endpoints are off: set ${ENV.adminToken.name} to enable them` });
+      sendJson(res, 403, { error: 'forbidden', message: `admin endpoints are off: set ${ENV.adminToken.name} to enable them` });
       return true;
     }
     if (!authorized(req, options.token)) {
-      send(res, 401, { error: 'unauthorized', message: `send Authorization: Bearer <${ENV.adminToken.name}>` }, { 'www-authenticate': 'Bearer' });
+      sendJson(res, 401, { error: 'unauthorized', message: `send Authorization: Bearer <${ENV.adminToken.name}>` }, { 'www-authenticate': 'Bearer' });
       return true;
     }
     try {
       if (path === '/admin/broadcast') {
         if (req.method !== 'POST') {
-          send(res, 405, { error: 'bad_request', message: 'POST {"text": "…"}' }, { allow: 'POST' });
+          sendJson(res, 405, { error: 'bad_request', message: 'POST {"text": "…"}' }, { allow: 'POST' });
           return true;
         }
         let text: unknown;
         try {
-          text = (JSON.parse(await readBody(req)) as { text?: unknown }).text;
-        } catch {
-          send(res, 400, { error: 'bad_request', message: 'expected a JSON body {"text": "…"} of at most 4 KiB' });
+          text = (JSON.parse((await readBody(req, MAX_BODY)).toString('utf8')) as { text?: unknown }).text;
+        } catch (error) {
+          // Too large is 413, as on the game port; anything else unreadable is 400.
+          sendJson(res, error instanceof HttpError ? error.status : 400, { error: 'bad_request', message: 'expected a JSON body {"text": "…"} of at most 4 KiB' });
           return true;
         }
         if (typeof text !== 'string' || text.trim() === '' || Buffer.byteLength(text) > LIMITS.maxChatBytes || /[\u0000-\u001f\u007f-\u009f]/.test(text)) {
-          send(res, 400, { error: 'bad_request', message: `text: expected 1-${LIMITS.maxChatBytes} bytes without control characters` });
+          sendJson(res, 400, { error: 'bad_request', message: `text: expected 1-${LIMITS.maxChatBytes} bytes without control characters` });
           return true;
         }
         await options.bus.publish({ kind: 'broadcast', text, sentAt: Date.now() });
-        send(res, 202, { published: true });
+        sendJson(res, 202, { published: true });
         return true;
       }
       if (path === '/admin/online') {
         if (req.method !== 'GET') {
-          send(res, 405, { error: 'bad_request', message: 'GET only' }, { allow: 'GET' });
+          sendJson(res, 405, { error: 'bad_request', message: 'GET only' }, { allow: 'GET' });
           return true;
         }
-        send(res, 200, await options.presence.online());
+        sendJson(res, 200, await options.presence.online());
         return true;
       }
-      send(res, 404, { error: 'not_found', message: `no endpoint ${path}: use /admin/broadcast or /admin/online` });
+      sendJson(res, 404, { error: 'not_found', message: `no endpoint ${path}: use /admin/broadcast or /admin/online` });
     } catch (error) {
-      send(res, 503, { error: 'unavailable', message: error instanceof Error ? error.message : String(error) });
+      sendJson(res, 503, { error: 'unavailable', message: error instanceof Error ? error.message : String(error) });
     }
     return true;
   };

@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { PATHS } from '../../../contract/ports.ts';
+import { sendJson } from '../http-json.ts';
 import type { Registry } from 'prom-client';
 
 export interface Readiness {
@@ -12,21 +13,16 @@ export interface Readiness {
   reasons: string[];
 }
 
-function send(res: import('node:http').ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body));
-}
-
 /** `/health/live` answers 200 while the event loop runs; `/health/ready` 200 only when ready. */
 export function createHealthServer(readiness: () => Readiness): Server {
   return createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
-    if (path === PATHS.live) return send(res, 200, { status: 'live' });
+    if (path === PATHS.live) return sendJson(res, 200, { status: 'live' });
     if (path === PATHS.ready) {
       const r = readiness();
-      return send(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', reasons: r.reasons });
+      return sendJson(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', reasons: r.reasons });
     }
-    send(res, 404, { error: 'not_found', paths: [PATHS.live, PATHS.ready] });
+    sendJson(res, 404, { error: 'not_found', paths: [PATHS.live, PATHS.ready] });
   });
 }
 
@@ -50,7 +46,7 @@ export function createMetricsServer(
 ): Server {
   return createServer((req, res) => {
     if (routes && (req.url ?? '').startsWith('/admin/')) {
-      routes(req, res).catch((err: unknown) => send(res, 500, { error: 'internal', message: String(err) }));
+      routes(req, res).catch((err: unknown) => sendJson(res, 500, { error: 'internal', message: String(err) }));
       return;
     }
     const path = (req.url ?? '').split('?')[0];
@@ -61,10 +57,10 @@ export function createMetricsServer(
           res.writeHead(200, { 'content-type': registry.contentType });
           res.end(text);
         })
-        .catch((err: unknown) => send(res, 500, { error: 'internal', message: String(err) }));
+        .catch((err: unknown) => sendJson(res, 500, { error: 'internal', message: String(err) }));
       return;
     }
-    if (path === PATHS.version) return send(res, 200, version);
-    send(res, 404, { error: 'not_found', paths: [PATHS.metrics, PATHS.version] });
+    if (path === PATHS.version) return sendJson(res, 200, version);
+    sendJson(res, 404, { error: 'not_found', paths: [PATHS.metrics, PATHS.version] });
   });
 }

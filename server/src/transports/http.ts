@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sendJson } from '../http-json.ts';
 import type { Logger } from '../log.ts';
 
 /** Where the demo bundle is built. */
@@ -33,11 +34,6 @@ export interface HttpOptions {
   readonly routes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 }
 
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
-  res.end(JSON.stringify(body));
-}
-
 /** The request listener for the game port (geckos wraps it for its signaling paths). */
 export function createHttpHandler(options: HttpOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const root = options.webRoot ?? WEB_DIST;
@@ -45,15 +41,15 @@ export function createHttpHandler(options: HttpOptions): (req: IncomingMessage, 
     void (async () => {
       if (options.routes && (await options.routes(req, res))) return;
       const path = (req.url ?? '/').split('?')[0]!;
-      if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'bad_request', message: 'not found' });
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'bad_request', message: 'not found' });
       let rel: string;
       try {
         rel = normalize(decodeURIComponent(path === '/' ? '/index.html' : path));
       } catch {
-        return json(res, 400, { error: 'bad_request', message: 'bad path' });
+        return sendJson(res, 400, { error: 'bad_request', message: 'bad path' });
       }
       const file = join(root, rel);
-      if (!file.startsWith(root + sep)) return json(res, 404, { error: 'not_found' });
+      if (!file.startsWith(root + sep)) return sendJson(res, 404, { error: 'not_found' });
       try {
         const body = await readFile(file);
         res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
@@ -63,11 +59,11 @@ export function createHttpHandler(options: HttpOptions): (req: IncomingMessage, 
           res.writeHead(200, { 'content-type': TYPES['.html']! });
           return res.end(NOT_BUILT);
         }
-        json(res, 404, { error: 'not_found' });
+        sendJson(res, 404, { error: 'not_found' });
       }
     })().catch((err: unknown) => {
       options.log.error('http handler failed', { error: err });
-      if (!res.headersSent) json(res, 500, { error: 'internal' });
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal' });
       else res.destroy();
     });
   };
