@@ -49,6 +49,12 @@ interface Live {
   readonly connection: amqp.ChannelModel;
   readonly publisher: amqp.ConfirmChannel;
   consumer?: amqp.Channel;
+  /**
+   * Direct queues `send` declared on this connection, with when: declared again only once that is
+   * half of QUEUE_EXPIRES_MS ago (a declaration keeps an unused queue from expiring), and all again
+   * on a new connection (the broker may have restarted without them).
+   */
+  readonly declared: Map<string, number>;
 }
 
 export class RabbitBus implements Bus {
@@ -108,12 +114,21 @@ export class RabbitBus implements Bus {
     );
   }
 
-  /** Declares the target's durable queue and sends a persistent message; resolves when confirmed. */
+  /**
+   * Declares the target's durable queue (once per connection and half expiry period: the kick of a
+   * login takeover pays no extra round trip) and sends a persistent message; resolves when confirmed.
+   */
   async send(serverId: string, message: BusMessage): Promise<void> {
-    const publisher = this.#publisher();
+    const live = this.#connected();
+    const { publisher, declared } = live;
     const queue = this.#directQueue(serverId);
     try {
-      await publisher.assertQueue(queue, directQueueOptions);
+      const at = declared.get(queue);
+      const now = Date.now();
+      if (at === undefined || now - at > QUEUE_EXPIRES_MS / 2) {
+        await publisher.assertQueue(queue, directQueueOptions);
+        declared.set(queue, now);
+      }
       await confirm(publisher, (cb) => publisher.sendToQueue(queue, encode(message), { persistent: true, contentType: 'application/json' }, cb));
     } catch (error) {
       throw this.#unavailable(error);
@@ -150,7 +165,7 @@ export class RabbitBus implements Bus {
     try {
       const publisher = await connection.createConfirmChannel();
       await publisher.assertExchange(this.#broadcastExchange, 'fanout', { durable: true });
-      const live: Live = { connection, publisher };
+      const live: Live = { connection, publisher, declared: new Map() };
       // Any unexpected close of the connection or a channel: start over with a fresh connection.
       const lost = (error?: unknown) => this.#lost(live, error);
       connection.on('error', () => {}); // followed by 'close', handled there
@@ -238,9 +253,13 @@ export class RabbitBus implements Bus {
   }
 
   #publisher(): amqp.ConfirmChannel {
+    return this.#connected().publisher;
+  }
+
+  #connected(): Live {
     if (this.#closed) throw new Error('bus is closed');
     if (!this.#live) throw new UnavailableError(`bus unavailable: RabbitMQ at ${this.#label} is not connected (reconnecting)`);
-    return this.#live.publisher;
+    return this.#live;
   }
 
   #unavailable(error: unknown): Error {
