@@ -320,7 +320,7 @@ export class World {
       this.freeSlots.push(p.slot);
       this.count--;
     }
-    return this.stateOf(p, true);
+    return this.stateFor(p);
   }
 
   /** Applies a move at once and acknowledges it with the authoritative position. */
@@ -519,20 +519,16 @@ export class World {
   /** States of characters changed since the last call (marks them saved). */
   takeChanged(): CharacterState[] {
     const states: CharacterState[] = [];
-    for (const p of this.byId.values()) if (p.changed) states.push(this.stateOf(p, true));
+    for (const p of this.byId.values()) if (p.changed) states.push(this.stateFor(p));
     return states;
   }
 
   /**
-   * The player's current state for a save that happens outside `takeChanged` (a durable action, a
-   * transfer); marks it saved, bumping its version when it changed.
+   * The player's current state for a save (the batch, a durable action, a transfer, a logout);
+   * marks it saved, bumping its version when it changed.
    */
   stateFor(p: Player): CharacterState {
-    return this.stateOf(p, true);
-  }
-
-  private stateOf(p: Player, consume: boolean): CharacterState {
-    if (consume && p.changed) {
+    if (p.changed) {
       p.version++;
       p.changed = false;
     }
