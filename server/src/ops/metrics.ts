@@ -32,7 +32,6 @@ export interface ServerMetrics {
 export function createMetrics(traffic: Traffic): ServerMetrics {
   const registry = new Registry();
   const config = (spec: MetricSpec) => ({ name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [registry] });
-  const reg = <T,>(m: T): T => m;
   const inSeen = new Map<string, number>();
   const outSeen = new Map<string, number>();
   const syncTraffic = (counter: Counter<string>, direction: 'in' | 'out', seen: Map<string, number>): void => {
@@ -45,41 +44,38 @@ export function createMetrics(traffic: Traffic): ServerMetrics {
       }
     }
   };
-  reg(
-    new Counter({
-      ...config(METRICS.messagesIn),
-      collect() {
-        syncTraffic(this as Counter<string>, 'in', inSeen);
-      },
-    }),
-  );
-  reg(
-    new Counter({
-      ...config(METRICS.messagesOut),
-      collect() {
-        syncTraffic(this as Counter<string>, 'out', outSeen);
-      },
-    }),
-  );
-  const rejectedCounter = reg(new Counter({ ...config(METRICS.messagesRejected) }));
+  // Registered through `registers` and read only by their collect(), at scrape time.
+  new Counter({
+    ...config(METRICS.messagesIn),
+    collect() {
+      syncTraffic(this as Counter<string>, 'in', inSeen);
+    },
+  });
+  new Counter({
+    ...config(METRICS.messagesOut),
+    collect() {
+      syncTraffic(this as Counter<string>, 'out', outSeen);
+    },
+  });
+  const rejectedCounter = new Counter({ ...config(METRICS.messagesRejected) });
   const rejectedChildren = new Map<string, { inc(): void }>();
-  const inputAck = reg(new Histogram({ ...config(METRICS.inputAckLatency), buckets: [...METRICS.inputAckLatency.buckets] }));
-  const connectionsTotal = reg(new Counter({ ...config(METRICS.connectionsTotal) }));
+  const inputAck = new Histogram({ ...config(METRICS.inputAckLatency), buckets: [...METRICS.inputAckLatency.buckets] });
+  const connectionsTotal = new Counter({ ...config(METRICS.connectionsTotal) });
   for (const t of TRANSPORTS) connectionsTotal.labels({ transport: t }).inc(0);
   return {
     registry,
-    activePlayers: reg(new Gauge({ ...config(METRICS.activePlayers) })),
-    maxPlayers: reg(new Gauge({ ...config(METRICS.maxPlayers) })),
+    activePlayers: new Gauge({ ...config(METRICS.activePlayers) }),
+    maxPlayers: new Gauge({ ...config(METRICS.maxPlayers) }),
     connectionsTotal,
-    tickDuration: reg(new Histogram({ ...config(METRICS.tickDuration), buckets: [...METRICS.tickDuration.buckets] })),
-    tickOverruns: reg(new Counter({ ...config(METRICS.tickOverruns) })),
+    tickDuration: new Histogram({ ...config(METRICS.tickDuration), buckets: [...METRICS.tickDuration.buckets] }),
+    tickOverruns: new Counter({ ...config(METRICS.tickOverruns) }),
     inputAckLatency: { ws: inputAck.labels({ transport: 'ws' }), udp: inputAck.labels({ transport: 'udp' }) },
-    storeSaveDuration: reg(new Histogram({ ...config(METRICS.storeSaveDuration), buckets: [...METRICS.storeSaveDuration.buckets] })),
-    storeSaveFailures: reg(new Counter({ ...config(METRICS.storeSaveFailures) })),
-    zoneTransfers: reg(new Counter({ ...config(METRICS.zoneTransfers) })),
-    dependencyUp: reg(new Gauge({ ...config(METRICS.dependencyUp) })),
-    draining: reg(new Gauge({ ...config(METRICS.draining) })),
-    buildInfo: reg(new Gauge({ ...config(METRICS.buildInfo) })),
+    storeSaveDuration: new Histogram({ ...config(METRICS.storeSaveDuration), buckets: [...METRICS.storeSaveDuration.buckets] }),
+    storeSaveFailures: new Counter({ ...config(METRICS.storeSaveFailures) }),
+    zoneTransfers: new Counter({ ...config(METRICS.zoneTransfers) }),
+    dependencyUp: new Gauge({ ...config(METRICS.dependencyUp) }),
+    draining: new Gauge({ ...config(METRICS.draining) }),
+    buildInfo: new Gauge({ ...config(METRICS.buildInfo) }),
     rejected(reason) {
       let child = rejectedChildren.get(reason);
       if (!child) {
