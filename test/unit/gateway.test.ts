@@ -122,3 +122,31 @@ describe('a hello that fails', () => {
     expect(await kickedWith({ store: failingStore(new TypeError("Cannot read properties of undefined (reading 'unavailable')")) })).toMatchObject({ name: 'internal' });
   });
 });
+
+describe('claiming sessions again after a presence outage', () => {
+  it('claims them concurrently, and closes one a newer login elsewhere took meanwhile', async () => {
+    const presence = new LocalPresence();
+    const { gateway, auth, world } = newGateway({ presence });
+    const guests = await Promise.all([1, 2, 3, 4].map(() => auth.guest()));
+    for (const g of guests) await hello(gateway, g.token);
+    expect(world.population).toBe(4);
+    // The outage lost every claim; one account has since logged in on another process.
+    for (const s of gateway.sessions) await presence.releaseSession(s.accountId!, s.sessionId!);
+    const taken = guests[0]!.claims.accountId;
+    await presence.claimSession({ accountId: taken, sessionId: 'newer', serverId: 'elsewhere' });
+
+    const claim = presence.claimSession.bind(presence);
+    let inFlight = 0;
+    let most = 0;
+    presence.claimSession = async (ref) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setImmediate(r));
+      inFlight--;
+      return claim(ref);
+    };
+    expect(await gateway.reclaimSessions()).toBe(3);
+    expect(most).toBe(4); // all at once, not one round trip after another
+    expect(world.population).toBe(3);
+    expect(await presence.getSession(taken)).toMatchObject({ sessionId: 'newer', serverId: 'elsewhere' });
+  });
+});

@@ -89,6 +89,9 @@ const HANDOFF_TTL_MS = 60_000;
 /** Pickups per connection: burst and per second (each one is a database transaction). */
 const PICKUP_LIMIT: readonly [number, number] = [5, 2];
 
+/** Sessions claimed again at once after a Presence outage. */
+const RECLAIM_CHUNK = 64;
+
 /** Above this many queued bytes a connection gets no snapshots; above SLOW_CLOSE it is closed. */
 const CONGESTED_BYTES = 256 * 1024;
 const SLOW_CLOSE_BYTES = 4 * 1024 * 1024;
@@ -249,14 +252,19 @@ export class Gateway {
   async reclaimSessions(): Promise<number> {
     const { presence, serverId } = this.o;
     let claimed = 0;
-    for (const s of [...this.sessions]) {
-      if (!s.player || !s.accountId || !s.sessionId) continue;
+    const reclaim = async (s: Session): Promise<void> => {
+      // Checked when its turn comes: a session that ended meanwhile released its claim.
+      if (!s.player || !s.accountId || !s.sessionId) return;
       const replaced = await presence.claimSession({ accountId: s.accountId, sessionId: s.sessionId, serverId });
       if (replaced) {
         await presence.claimSession(replaced);
         s.kick('session_replaced', 'logged in elsewhere');
       } else claimed++;
-    }
+    };
+    // Concurrently in bounded chunks: one round trip per chunk rather than per session, without
+    // thousands of commands in flight at once.
+    const all = [...this.sessions];
+    for (let i = 0; i < all.length; i += RECLAIM_CHUNK) await Promise.all(all.slice(i, i + RECLAIM_CHUNK).map(reclaim));
     return claimed;
   }
 
