@@ -187,8 +187,20 @@ export async function startServer(config: Config, deps: Dependencies, log: Logge
 
   // Periodic jobs.
   const timers: NodeJS.Timeout[] = [];
+  // A run still waiting on a slow dependency when the next is due makes that tick skip: runs of one
+  // job never overlap (two presence reports or reclaims racing each other).
   const every = (ms: number, fn: () => void | Promise<void>): void => {
-    const t = setInterval(() => void Promise.resolve(fn()).catch((err: unknown) => log.error('periodic job failed', { error: err })), ms);
+    let running = false;
+    const t = setInterval(() => {
+      if (running) return;
+      running = true;
+      void Promise.resolve()
+        .then(fn)
+        .catch((err: unknown) => log.error('periodic job failed', { error: err }))
+        .finally(() => {
+          running = false;
+        });
+    }, ms);
     t.unref();
     timers.push(t);
   };
