@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { Services } from '../services/services.ts';
 import { migratePostgres } from '../../server/src/store/postgres.ts';
-import { startServerProcess, type ServerProcess } from '../../test/game/server-process.ts';
+import { startGameServer, type GameServer } from '../../test/support/game-server.ts';
 import { Bot, quantile, Swarm } from '../../test/support/swarm.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -41,16 +41,6 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms: 
     await sleep(50);
   }
 }
-async function ready(s: ServerProcess): Promise<void> {
-  await until(`${s.url} to be ready`, async () => {
-    try {
-      return (await fetch(`http://127.0.0.1:${s.ports.health}/health/ready`)).status === 200;
-    } catch {
-      return false;
-    }
-  }, 30_000);
-}
-
 const services = new Services();
 const wasUp = await services.status().catch(() => undefined);
 const urls = await services.up();
@@ -78,13 +68,12 @@ interface Round {
 const rounds: Round[] = [];
 const allReconnect: number[] = [];
 const allNotice: number[] = [];
-const servers: ServerProcess[] = [];
+const servers: GameServer[] = [];
 let violations: string[] = [];
 try {
   const start = async (id: string, gamePort?: number) => {
-    const s = await startServerProcess({ ...env, MMO_SERVER_ID: id, ...(gamePort ? { MMO_GAME_PORT: String(gamePort) } : {}) });
+    const s = await startGameServer({ env: { ...env, MMO_SERVER_ID: id, ...(gamePort ? { MMO_GAME_PORT: String(gamePort) } : {}) } });
     servers.push(s);
-    await ready(s);
     return s;
   };
   let current = await start('bench-a');
@@ -99,7 +88,7 @@ try {
     await sleep(PLAY_SECONDS * 1000);
     const before = swarm.bots.map((b) => b.landings.length);
     const signalled = performance.now();
-    current.proc.kill('SIGTERM');
+    current.process.kill('SIGTERM');
     const exitCode = await current.exited;
     const drainMs = performance.now() - signalled;
     await until('every player to land on the other process', () => swarm.bots.every((b, i) => b.landings.length > before[i]!), 60_000).catch((e: unknown) => console.error(String(e)));

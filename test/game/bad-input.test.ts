@@ -12,7 +12,7 @@ import {
   type ErrorMessage,
 } from '../../server/src/protocol/codec.ts';
 import { waitFor } from '../support/wait.ts';
-import { startServerProcess, type ServerProcess } from './server-process.ts';
+import { startGameServer, type GameServer } from '../support/game-server.ts';
 
 installNodeWebRtc();
 
@@ -86,7 +86,7 @@ function collectErrors(frame: Uint8Array, into: ErrorMessage[]): void {
   for (const m of messages) if (m.type === 'error') into.push(m);
 }
 
-async function wsAbuser(server: ServerProcess, token: string | undefined): Promise<AbuserResult> {
+async function wsAbuser(server: GameServer, token: string | undefined): Promise<AbuserResult> {
   const ws = new WebSocket(webSocketUrl(server.url));
   const result: AbuserResult = { sent: 0, errors: [], closed: false };
   const closed = new Promise<void>((resolve) => ws.on('close', () => ((result.closed = true), resolve())));
@@ -111,7 +111,7 @@ async function wsAbuser(server: ServerProcess, token: string | undefined): Promi
   return result;
 }
 
-async function udpAbuser(server: ServerProcess): Promise<AbuserResult> {
+async function udpAbuser(server: GameServer): Promise<AbuserResult> {
   const result: AbuserResult = { sent: 0, errors: [], closed: false };
   let t: Transport | undefined;
   for (let attempt = 0; attempt < 3 && !t; attempt++) t = await connectUdp(server.url, 8000).catch(() => undefined);
@@ -156,7 +156,7 @@ async function pool<T>(count: number, concurrency: number, job: (i: number) => P
   return results;
 }
 
-async function rejectedTotal(server: ServerProcess): Promise<number> {
+async function rejectedTotal(server: GameServer): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${server.ports.metrics}/metrics`)).text();
   return text
     .split('\n')
@@ -188,9 +188,9 @@ function wellBehaved(c: GameClient) {
 }
 
 describe('bad input', () => {
-  let server: ServerProcess;
+  let server: GameServer;
   beforeAll(async () => {
-    server = await startServerProcess({ MMO_ZONE_COUNT: '1', MMO_ZONE_SIZE: '64' });
+    server = await startGameServer({ env: { MMO_ZONE_COUNT: '1', MMO_ZONE_SIZE: '64' } });
   });
   afterAll(async () => {
     await server?.stop();
@@ -265,7 +265,7 @@ describe('bad input', () => {
     expect(goodTcp.badFrames + goodUdp.badFrames).toBe(0);
 
     // And the server is still up and admitting players.
-    expect(server.proc.exitCode).toBeNull();
+    expect(server.process.exitCode).toBeNull();
     expect((await fetch(`http://127.0.0.1:${server.ports.health}/health/live`)).status).toBe(200);
     const late = await GameClient.connect({ url: server.url, token: await server.token(), transport: 'ws', WebSocket: NodeWebSocketImpl });
     const seq = late.move(1, 1);
@@ -290,8 +290,8 @@ describe('bad input', () => {
       );
       await new Promise((r) => setTimeout(r, 5000)); // late native callbacks
     }
-    expect(server.proc.exitCode).toBeNull();
-    expect(server.proc.signalCode).toBeNull();
+    expect(server.process.exitCode).toBeNull();
+    expect(server.process.signalCode).toBeNull();
     const c = await GameClient.connect({ url: server.url, token: await server.token(), transport: 'udp', connectTimeoutMs: 8000 });
     const seq = c.move(2, 2);
     await c.next('ack', 5000, (a) => a.seq === seq);

@@ -3,17 +3,17 @@ import { GameClient, GameClientError } from '../../server/src/client/game-client
 import { installNodeWebRtc, NodeWebSocketImpl } from '../../server/src/client/node.ts';
 import { PROTOCOL_VERSION, encodeClientMessage, readSnapshotEntity, type SnapshotMessage } from '../../server/src/protocol/codec.ts';
 import { METRICS } from '../../contract/metrics.ts';
-import { startServerProcess, type ServerProcess } from './server-process.ts';
+import { startGameServer, type GameServer } from '../support/game-server.ts';
 import { waitFor } from '../support/wait.ts';
 
 installNodeWebRtc();
 
-let server: ServerProcess;
+let server: GameServer;
 const clients: GameClient[] = [];
 
 // One small zone, so everyone is within everyone's interest radius.
 beforeAll(async () => {
-  server = await startServerProcess({ MMO_ZONE_COUNT: '2', MMO_ZONES: '*', MMO_ZONE_SIZE: '64', MMO_INTEREST_RADIUS: '150' });
+  server = await startGameServer({ env: { MMO_ZONE_COUNT: '2', MMO_ZONES: '*', MMO_ZONE_SIZE: '64', MMO_INTEREST_RADIUS: '150' } });
 });
 afterAll(async () => {
   for (const c of clients) c.close();

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { GameClient } from '../../server/src/client/game-client.ts';
 import { installNodeWebRtc, NodeWebSocketImpl } from '../../server/src/client/node.ts';
-import { startServerProcess } from './server-process.ts';
+import { SERVER_MAIN, startGameServer } from '../support/game-server.ts';
 
 installNodeWebRtc();
 
 describe('shutdown', () => {
   it('SIGTERM: not ready at once, players told to reconnect, exit 0 within MMO_DRAIN_SECONDS', async () => {
     const drainSeconds = 4;
-    const server = await startServerProcess({ MMO_DRAIN_SECONDS: String(drainSeconds) });
+    const server = await startGameServer({ env: { MMO_DRAIN_SECONDS: String(drainSeconds) } });
     try {
       const ready = `http://127.0.0.1:${server.ports.health}/health/ready`;
       expect((await fetch(ready)).status).toBe(200);
@@ -17,7 +17,7 @@ describe('shutdown', () => {
       const notices = Promise.all([tcp.next('reconnect', 3000), udp.next('reconnect', 3000)]);
 
       const signalled = performance.now();
-      server.proc.kill('SIGTERM');
+      server.process.kill('SIGTERM');
       // Readiness drops as soon as the process handles the signal, first thing in the drain.
       // A probe that reached the process before the signal was handled may still be answered 200, so
       // the bound is a count of probes (each needs a turn of the server's event loop), not a clock.
@@ -52,12 +52,12 @@ describe('shutdown', () => {
   });
 
   it('leaves as soon as the last player has gone', async () => {
-    const server = await startServerProcess({ MMO_DRAIN_SECONDS: '30' });
+    const server = await startGameServer({ env: { MMO_DRAIN_SECONDS: '30' } });
     try {
       const c = await GameClient.connect({ url: server.url, token: await server.token(), transport: 'ws', WebSocket: NodeWebSocketImpl });
       c.on('reconnect', () => c.close()); // a well-behaved client reconnects elsewhere
       const signalled = performance.now();
-      server.proc.kill('SIGTERM');
+      server.process.kill('SIGTERM');
       expect(await server.exited).toBe(0);
       expect(performance.now() - signalled).toBeLessThan(5000);
     } finally {
@@ -73,7 +73,7 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'mysql://x' }, /^invalid configuration: DATABASE_URL: expected a URL starting with postgres:\/\/ or postgresql:\/\//],
   ])('a bad value (%o) stops the server with one line naming the variable, exit 2', async (env, message) => {
     const { spawn } = await import('node:child_process');
-    const proc = spawn(process.execPath, ['server/src/main.ts'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [SERVER_MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let stdout = '';
     proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GameClient, GameClientTransfer } from '../../server/src/client/game-client.ts';
 import { NodeWebSocketImpl } from '../../server/src/client/node.ts';
 import type { InventoryMessage } from '../../server/src/protocol/codec.ts';
-import type { ServerProcess } from '../game/server-process.ts';
+import type { GameServer } from '../support/game-server.ts';
 import { waitFor } from '../support/wait.ts';
 import { clusterEnv, startReady, type ClusterEnv } from './game-cluster.ts';
 
@@ -21,7 +21,7 @@ const openOn = (serverId: string, zone: number) =>
   clients.filter((c) => c.closedReason === undefined && c.welcome.serverId === serverId && c.welcome.zone === zone).length;
 const inventoryOf = (c: GameClient) => new Promise<InventoryMessage>((resolve) => c.on('inventory', resolve));
 
-async function register(server: ServerProcess, username: string): Promise<string> {
+async function register(server: GameServer, username: string): Promise<string> {
   const res = await fetch(`${server.url}/auth/register`, { method: 'POST', body: JSON.stringify({ username, password: `password-${username}` }) });
   const body = (await res.json()) as { token?: string };
   if (!body.token) throw new Error(`register ${username}: HTTP ${res.status} ${JSON.stringify(body)}`);
@@ -29,15 +29,15 @@ async function register(server: ServerProcess, username: string): Promise<string
 }
 
 /** Sums `name` (with matching labels) on a process's /metrics. */
-async function metric(server: ServerProcess, name: string, labels: string): Promise<number> {
+async function metric(server: GameServer, name: string, labels: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${server.ports.metrics}/metrics`)).text();
   return text.split('\n').filter((l) => l.startsWith(`${name}{`) && l.includes(labels)).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
 }
 
 describe('two processes sharing PostgreSQL, Redis and RabbitMQ', () => {
   let cluster: ClusterEnv;
-  let a: ServerProcess;
-  let b: ServerProcess;
+  let a: GameServer;
+  let b: GameServer;
   beforeAll(async () => {
     cluster = await clusterEnv();
     const env = { ...cluster.env, MMO_ZONE_COUNT: '2', MMO_UDP_ENABLED: 'false', MMO_ADMIN_TOKEN: ADMIN };

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GameClient } from '../../server/src/client/game-client.ts';
 import { NodeWebSocketImpl } from '../../server/src/client/node.ts';
 import type { InventoryMessage } from '../../server/src/protocol/codec.ts';
-import type { ServerProcess } from '../game/server-process.ts';
+import type { GameServer } from '../support/game-server.ts';
 import { waitFor } from '../support/wait.ts';
 import { Bot, quantile, Swarm } from '../support/swarm.ts';
 import { clusterEnv, startReady, terminate, type ClusterEnv } from './game-cluster.ts';
@@ -16,7 +16,7 @@ const DRAIN_SECONDS = 15;
 
 describe('drain with 200 players', () => {
   let cluster: ClusterEnv | undefined;
-  const servers: ServerProcess[] = [];
+  const servers: GameServer[] = [];
   afterAll(async () => {
     for (const s of servers) await s.stop();
     await cluster?.dispose();

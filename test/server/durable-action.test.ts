@@ -7,15 +7,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GameClient } from '../../server/src/client/game-client.ts';
 import { NodeWebSocketImpl } from '../../server/src/client/node.ts';
 import type { InventoryMessage } from '../../server/src/protocol/codec.ts';
-import { startServerProcess, type ServerProcess } from '../game/server-process.ts';
+import { startGameServer, type GameServer } from '../support/game-server.ts';
 import { clusterEnv, SECRET, type ClusterEnv } from './game-cluster.ts';
 
-const connect = (server: ServerProcess, token: string) =>
+const connect = (server: GameServer, token: string) =>
   GameClient.connect({ url: server.url, token, transport: 'ws', WebSocket: NodeWebSocketImpl, connectTimeoutMs: 10_000 });
 
 async function killedRightAfterTheAck(env: Record<string, string>): Promise<void> {
-  const first = await startServerProcess({ MMO_AUTH_SECRET: SECRET, ...env });
-  let second: ServerProcess | undefined;
+  const first = await startGameServer({ env: { MMO_AUTH_SECRET: SECRET, ...env } });
+  let second: GameServer | undefined;
   try {
     const token = await first.token();
     const player = await connect(first, token);
@@ -30,7 +30,7 @@ async function killedRightAfterTheAck(env: Record<string, string>): Promise<void
     await new Promise<void>((resolve, reject) => {
       const off = player.on('granted', (m) => {
         if (m.seq !== last) return;
-        first.proc.kill('SIGKILL');
+        first.process.kill('SIGKILL');
         off();
         resolve();
       });
@@ -39,7 +39,7 @@ async function killedRightAfterTheAck(env: Record<string, string>): Promise<void
     expect(await first.exited).toBe('SIGKILL');
     player.close();
 
-    second = await startServerProcess({ MMO_AUTH_SECRET: SECRET, ...env });
+    second = await startGameServer({ env: { MMO_AUTH_SECRET: SECRET, ...env } });
     const again = await connect(second, token);
     const inventory = await new Promise<InventoryMessage>((resolve) => again.on('inventory', resolve));
     expect(inventory.items).toEqual([

@@ -1,11 +1,10 @@
 // Game server processes on the suite's real services: a migrated database of their own, the shared
-// Redis and RabbitMQ, one auth secret, loopback only. Built on test/game/server-process.ts (the real
+// Redis and RabbitMQ, one auth secret, loopback only. Built on test/support/game-server.ts (the real
 // `node server/src/main.ts`).
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { migratePostgres } from '../../server/src/store/postgres.ts';
-import { waitFor } from '../support/wait.ts';
-import { startServerProcess, type ServerProcess } from '../game/server-process.ts';
+import { startGameServer, type GameServer } from '../support/game-server.ts';
 import { createDatabase } from './helpers.ts';
 
 export const SECRET = 'server-suite-cluster-secret-0123456789-abcdef';
@@ -38,19 +37,12 @@ export async function clusterEnv(parts: { redis?: boolean; amqp?: boolean } = {}
 }
 
 /** Starts one process and waits until /health/ready answers 200. */
-export async function startReady(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
-  const server = await startServerProcess(env);
-  try {
-    await waitFor(`${env.MMO_SERVER_ID ?? 'the server'} to be ready`, () => isReady(server), timeoutMs);
-  } catch (error) {
-    await server.stop();
-    throw new Error(`${(error as Error).message}; its log:\n${server.logs.map((l) => JSON.stringify(l)).join('\n').slice(-4000)}`);
-  }
-  return server;
+export function startReady(env: Record<string, string>, timeoutMs = 30_000): Promise<GameServer> {
+  return startGameServer({ env, readyTimeoutMs: timeoutMs });
 }
 
 /** True when /health/ready answers 200. */
-export async function isReady(server: ServerProcess): Promise<boolean> {
+export async function isReady(server: GameServer): Promise<boolean> {
   try {
     const res = await fetch(`http://127.0.0.1:${server.ports.health}/health/ready`, { signal: AbortSignal.timeout(2000) });
     await res.body?.cancel();
@@ -61,9 +53,9 @@ export async function isReady(server: ServerProcess): Promise<boolean> {
 }
 
 /** SIGTERM and the exit code (or signal), with how long the process took to leave. */
-export async function terminate(server: ServerProcess): Promise<{ code: number | string; ms: number }> {
+export async function terminate(server: GameServer): Promise<{ code: number | string; ms: number }> {
   const started = performance.now();
-  server.proc.kill('SIGTERM');
+  server.process.kill('SIGTERM');
   const code = await server.exited;
   return { code, ms: performance.now() - started };
 }

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { Services, type ServiceName } from '../../scripts/services/services.ts';
 import { GameClient } from '../../server/src/client/game-client.ts';
 import { NodeWebSocketImpl } from '../../server/src/client/node.ts';
-import type { ServerProcess } from '../game/server-process.ts';
+import type { GameServer } from '../support/game-server.ts';
 import { waitFor } from '../support/wait.ts';
 import { clusterEnv, isReady, startReady, type ClusterEnv } from './game-cluster.ts';
 
@@ -16,7 +16,7 @@ const OUTAGES: Array<[ServiceName, 'presence' | 'bus' | 'store']> = [
   ['postgres', 'store'],
 ];
 
-async function readiness(server: ServerProcess): Promise<{ status: number; reasons: string[] }> {
+async function readiness(server: GameServer): Promise<{ status: number; reasons: string[] }> {
   const res = await fetch(`http://127.0.0.1:${server.ports.health}/health/ready`, { signal: AbortSignal.timeout(2000) });
   return { status: res.status, reasons: ((await res.json()) as { reasons: string[] }).reasons };
 }
@@ -24,7 +24,7 @@ async function readiness(server: ServerProcess): Promise<{ status: number; reaso
 describe('outages of the services under a running server', () => {
   const services = new Services();
   let cluster: ClusterEnv | undefined;
-  let server: ServerProcess | undefined;
+  let server: GameServer | undefined;
   const clients: GameClient[] = [];
   afterAll(async () => {
     for (const name of ['redis', 'rabbitmq', 'postgres'] as const) await services.start(name);
@@ -58,10 +58,10 @@ describe('outages of the services under a running server', () => {
       expect(down.status).toBe(503);
       expect(down.reasons).toContain(`${dependency} unreachable`);
       // Still running, and players connected before the outage still play.
-      expect(s.proc.exitCode).toBeNull();
+      expect(s.process.exitCode).toBeNull();
       await play(`${service} down`);
       await new Promise((r) => setTimeout(r, 3000)); // a few probe and save rounds into the outage
-      expect(s.proc.exitCode).toBeNull();
+      expect(s.process.exitCode).toBeNull();
       const during = s.logs.slice(logStart);
       const downLines = during.filter((l) => typeof l.msg === 'string' && l.msg.startsWith(`dependency ${dependency} is down`));
       expect(downLines, `log lines during the ${service} outage:\n${during.map((l) => JSON.stringify(l)).join('\n')}`).toHaveLength(1);
@@ -93,6 +93,6 @@ describe('outages of the services under a running server', () => {
     const late = await GameClient.connect({ url: s.url, token: await s.token(), transport: 'ws', WebSocket: NodeWebSocketImpl });
     clients.push(late);
     expect(late.welcome.serverId).toBe('outage-a');
-    expect(s.proc.exitCode).toBeNull();
+    expect(s.process.exitCode).toBeNull();
   });
 });

@@ -1,7 +1,11 @@
 /**
  * Starts the real game server (`node server/src/main.ts`, what `npm start` runs) as a child process
  * on loopback and on ports that were free a moment ago, waits until /health/ready answers 200, and
- * stops it again. Its output is kept so a failing test can show why the server did not come up.
+ * stops it again. Every suite and benchmark that needs a server process uses this one starter.
+ *
+ * Callers may rely on: the server gets only PATH, the defaults below and `env` (nothing of the
+ * shell's MMO_* or service URLs leaks in); an in-memory store unless `env` names another; its output
+ * is kept (raw and as parsed JSON log lines) so a failing test can show why.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -13,6 +17,9 @@ import { PATHS } from '../../contract/ports.ts';
 import { parseMetrics, sumOf } from '../../server/src/loadtest/prometheus.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The server's entry point, by absolute path (tests may run from any directory). */
+export const SERVER_MAIN = join(ROOT, 'server', 'src', 'main.ts');
 
 /** A TCP port nothing listens on right now (the OS picks it). */
 export function freeTcpPort(): Promise<number> {
@@ -44,8 +51,14 @@ export interface GameServer {
   /** `http://127.0.0.1:<game port>`: the demo page, /auth and the GameClient's `url`. */
   readonly url: string;
   readonly metricsUrl: string;
+  /** Every JSON log line so far (lines that are not JSON as `{ raw }`). */
+  readonly logs: Array<Record<string, unknown>>;
+  /** Resolves with the exit code (or signal name) once the process ends. */
+  readonly exited: Promise<number | string>;
   /** Everything the process wrote so far (stdout and stderr interleaved). */
   output(): string;
+  /** A fresh guest token from POST /auth/guest. */
+  token(): Promise<string>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -57,6 +70,7 @@ export interface StartOptions {
   readonly cpus?: string;
   /** Extra node flags, e.g. --cpu-prof. */
   readonly nodeArgs?: readonly string[];
+  /** How long to wait for /health/ready (default 30 s). */
   readonly readyTimeoutMs?: number;
 }
 
@@ -69,7 +83,7 @@ export function nodeBinary(): string {
 export async function startGameServer(options: StartOptions = {}): Promise<GameServer> {
   const ports = { game: await freeTcpPort(), health: await freeTcpPort(), metrics: await freeTcpPort(), udp: await freeUdpPort() };
   const env: Record<string, string> = {
-    ...process.env,
+    PATH: process.env.PATH ?? '',
     [ENV.host.name]: '127.0.0.1',
     [ENV.gamePort.name]: String(ports.game),
     [ENV.healthPort.name]: String(ports.health),
@@ -77,13 +91,10 @@ export async function startGameServer(options: StartOptions = {}): Promise<GameS
     [ENV.udpPort.name]: String(ports.udp),
     [ENV.dataDir.name]: 'memory://',
     [ENV.drainSeconds.name]: '0',
+    [ENV.serverId.name]: `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     ...options.env,
-  } as Record<string, string>;
-  // The suite's own services must not leak into a local-mode server.
-  for (const name of [ENV.databaseUrl.name, ENV.redisUrl.name, ENV.amqpUrl.name]) {
-    if (!options.env?.[name]) delete env[name];
-  }
-  const args = [...(options.nodeArgs ?? []), join(ROOT, 'server', 'src', 'main.ts')];
+  };
+  const args = [...(options.nodeArgs ?? []), SERVER_MAIN];
   const child = options.cpus
     ? spawn('taskset', ['-c', options.cpus, nodeBinary(), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(nodeBinary(), args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -92,18 +103,43 @@ export async function startGameServer(options: StartOptions = {}): Promise<GameS
     out += b.toString();
     if (out.length > 200_000) out = out.slice(-100_000);
   };
-  child.stdout!.on('data', keep);
+  const logs: Array<Record<string, unknown>> = [];
+  let partial = '';
+  child.stdout!.on('data', (b: Buffer) => {
+    keep(b);
+    partial += b.toString();
+    let nl: number;
+    while ((nl = partial.indexOf('\n')) >= 0) {
+      const line = partial.slice(0, nl);
+      partial = partial.slice(nl + 1);
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        logs.push({ raw: line });
+      }
+    }
+  });
   child.stderr!.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let exitCode: number | null | undefined;
-  void exited.then(() => (exitCode = child.exitCode ?? child.signalCode as unknown as number));
+  let exitCode: number | string | undefined;
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve((exitCode = code ?? signal ?? 'unknown'))),
+  );
+  const url = `http://127.0.0.1:${ports.game}`;
 
   const server: GameServer = {
     process: child,
     ports,
-    url: `http://127.0.0.1:${ports.game}`,
+    url,
     metricsUrl: `http://127.0.0.1:${ports.metrics}${PATHS.metrics}`,
+    logs,
+    exited,
     output: () => out,
+    async token() {
+      const res = await fetch(`${url}/auth/guest`, { method: 'POST' });
+      const body = (await res.json()) as { token?: string };
+      if (!body.token) throw new Error(`POST /auth/guest answered ${res.status}: ${JSON.stringify(body)}`);
+      return body.token;
+    },
     async stop(graceMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
@@ -113,7 +149,8 @@ export async function startGameServer(options: StartOptions = {}): Promise<GameS
     },
   };
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  const timeoutMs = options.readyTimeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
   const ready = `http://127.0.0.1:${ports.health}${PATHS.ready}`;
   for (;;) {
     if (exitCode !== undefined) {
@@ -128,7 +165,7 @@ export async function startGameServer(options: StartOptions = {}): Promise<GameS
     }
     if (Date.now() > deadline) {
       await server.stop(2000);
-      throw new Error(`the game server was not ready at ${ready} within ${options.readyTimeoutMs ?? 30_000} ms:\n${out.slice(-4000)}`);
+      throw new Error(`the game server was not ready at ${ready} within ${timeoutMs} ms:\n${out.slice(-4000)}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
