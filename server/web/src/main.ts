@@ -153,6 +153,9 @@ function attach(c: GameClient): void {
   status.playerId = c.welcome.playerId;
   hud.transport.textContent = c.kind === 'udp' ? 'UDP (WebRTC)' : 'TCP (WebSocket)';
   hud.transport.dataset.kind = c.kind;
+  // Whoever reads `window.mmo` sees the welcome's position together with the playing state, not
+  // the previous one until the next animation frame (which a busy or hidden page may delay).
+  syncStatus();
   setState('playing', `playing as ${c.welcome.name}`);
   system(`connected to ${c.welcome.serverId} over ${c.kind === 'udp' ? 'UDP' : 'TCP'} as ${c.welcome.name}`);
   canvas.focus();
@@ -313,7 +316,8 @@ setInterval(() => {
   if (client && status.state === 'playing') client.ping().catch(() => {});
 }, PING_INTERVAL_MS);
 
-function frame(): void {
+/** Copies the model into `window.mmo`: every frame, and at once when play starts. */
+function syncStatus(): void {
   status.rttMs = client ? Math.round(client.smoothedRttMs * 10) / 10 : 0;
   status.zone = model.zone;
   status.x = model.x;
@@ -321,6 +325,10 @@ function frame(): void {
   status.acks = model.acks;
   status.snapshots = model.snapshots;
   status.visible = model.entities.size;
+}
+
+function frame(): void {
+  syncStatus();
   hud.rtt.textContent = client && client.smoothedRttMs > 0 ? `${client.smoothedRttMs.toFixed(1)} ms` : '–';
   hud.zone.textContent = client ? String(model.zone) : '–';
   hud.visible.textContent = client ? String(Math.max(0, model.entities.size - 1)) : '–';
