@@ -1,5 +1,10 @@
 /** The values cases every rendered-output test runs over: each preset, then a matrix of toggles. */
-import type { RenderOptions } from '../support/chart.ts';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { HelmMajor } from '../../scripts/setup/helm.ts';
+import { CHART_DIR, PRESETS, PRESETS_DIR, render, type RenderOptions } from '../support/chart.ts';
+import type { Manifest } from '../support/k8s-strict.ts';
 
 export interface ValuesCase extends RenderOptions {
   name: string;
@@ -41,6 +46,32 @@ export const CASES: readonly ValuesCase[] = [
   { name: 'network policies off', values: [{ networkPolicy: { enabled: false } }] },
   { name: 'digest-pinned images', values: [{ image: { digest: `sha256:${'a'.repeat(64)}` }, postgres: { image: { digest: `sha256:${'b'.repeat(64)}` } } }] },
 ];
+
+/**
+ * Renders each case with each helm major up front (helm is the slow part), at most 4 at a time.
+ * Keys are `${major}|${case name}`.
+ */
+export async function renderCases(
+  helm: Record<HelmMajor, string>,
+  majors: readonly HelmMajor[],
+  cases: readonly ValuesCase[],
+  extra: RenderOptions = {},
+): Promise<Map<string, Manifest[]>> {
+  const out = new Map<string, Manifest[]>();
+  const jobs = majors.flatMap((major) => cases.map((c) => [major, c] as const));
+  for (let i = 0; i < jobs.length; i += 4) {
+    await Promise.all(jobs.slice(i, i + 4).map(async ([major, c]) => out.set(`${major}|${c.name}`, await render(helm[major], { ...c, ...extra }))));
+  }
+  return out;
+}
+
+/** The chart's values.yaml and every preset, parsed: the layers `mergedValues` merges. */
+export async function valueFiles(): Promise<{ defaults: object; presets: Record<string, object> }> {
+  const read = async (file: string): Promise<object> => parse(await readFile(file, 'utf8')) as object;
+  const presets: Record<string, object> = {};
+  for (const p of PRESETS) presets[p] = await read(join(PRESETS_DIR, `${p}.yaml`));
+  return { defaults: await read(join(CHART_DIR, 'values.yaml')), presets };
+}
 
 /** Values as helm would merge them for one case, enough to answer "is X enabled" (deep merge). */
 export function mergedValues(defaults: object, presets: Record<string, object>, c: ValuesCase): Record<string, any> {

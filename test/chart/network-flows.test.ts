@@ -2,19 +2,16 @@
 // (test/support/netpol.ts): the rig stores policies without enforcing them, so this is where a rule
 // that opens too much, or too little, shows. Endpoints are the rendered pods themselves (their labels
 // and named ports) plus addresses outside the cluster.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ENV } from '../../contract/env.ts';
 import { COMPONENTS, LABELS } from '../../contract/labels.ts';
 import { PORTS } from '../../contract/ports.ts';
 import type { HelmMajor } from '../../scripts/setup/helm.ts';
-import { CHART_DIR, PRESETS, PRESETS_DIR, podSpecs, render } from '../support/chart.ts';
+import { podSpecs } from '../support/chart.ts';
 import type { Manifest } from '../support/k8s-strict.ts';
 import { allows, type Endpoint, type IpEndpoint, type PodEndpoint, type Protocol } from '../support/netpol.ts';
 import { resolveContainerEnv, type ObjectData } from '../support/pod-env.ts';
-import { CASES, mergedValues, type ValuesCase } from './cases.ts';
+import { CASES, mergedValues, renderCases, valueFiles, type ValuesCase } from './cases.ts';
 import { userSecrets } from './env-wiring.ts';
 
 const NS = 'mmo';
@@ -22,18 +19,13 @@ const majors: HelmMajor[] = [3, 4];
 const FLOW_CASES = ['chart defaults', 'preset production', 'external services', 'external services on production'];
 const UDP_CASES = CASES.filter((c) => c.name === 'chart defaults' || c.name.startsWith('udp ')).map((c) => c.name);
 const cases = CASES.filter((c) => FLOW_CASES.includes(c.name) || UDP_CASES.includes(c.name));
-const rendered = new Map<string, Manifest[]>();
+let rendered = new Map<string, Manifest[]>();
 let defaults: object;
-const presets: Record<string, object> = {};
+let presets: Record<string, object> = {};
 
 beforeAll(async () => {
-  defaults = parse(await readFile(join(CHART_DIR, 'values.yaml'), 'utf8'));
-  for (const p of PRESETS) presets[p] = parse(await readFile(join(PRESETS_DIR, `${p}.yaml`), 'utf8'));
-  const helm = inject('helmPaths');
-  const jobs = majors.flatMap((major) => cases.map((c) => [major, c] as const));
-  for (let i = 0; i < jobs.length; i += 4) {
-    await Promise.all(jobs.slice(i, i + 4).map(async ([major, c]) => rendered.set(`${major}|${c.name}`, await render(helm[major], { ...c, namespace: NS }))));
-  }
+  ({ defaults, presets } = await valueFiles());
+  rendered = await renderCases(inject('helmPaths'), majors, cases, { namespace: NS });
 }, 120_000);
 
 const ip = (name: string, address: string): IpEndpoint => ({ kind: 'ip', name, ip: address });

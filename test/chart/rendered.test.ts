@@ -1,33 +1,24 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ENV, type EnvKey } from '../../contract/env.ts';
 import { loadConfig } from '../../server/src/config.ts';
 import { COMPONENTS, LABELS, TRACKS } from '../../contract/labels.ts';
 import { PATHS } from '../../contract/ports.ts';
 import type { HelmMajor } from '../../scripts/setup/helm.ts';
-import { CHART_DIR, PRESETS, PRESETS_DIR, podSpecs, render, type PodSpec } from '../support/chart.ts';
+import { podSpecs, type PodSpec } from '../support/chart.ts';
 import { manifestProblems, type Manifest } from '../support/k8s-strict.ts';
 import { resourceViolations, restrictedViolations, selects, writableRootViolations } from '../support/policy.ts';
 import { envValues, resolveContainerEnv, type ObjectData } from '../support/pod-env.ts';
-import { CASES, mergedValues, type ValuesCase } from './cases.ts';
+import { CASES, mergedValues, renderCases, valueFiles, type ValuesCase } from './cases.ts';
 import { WIRING, userSecrets } from './env-wiring.ts';
 
 const majors: HelmMajor[] = [3, 4];
-const rendered = new Map<string, Manifest[]>();
+let rendered = new Map<string, Manifest[]>();
 let defaults: object;
-const presets: Record<string, object> = {};
+let presets: Record<string, object> = {};
 
 beforeAll(async () => {
-  defaults = parse(await readFile(join(CHART_DIR, 'values.yaml'), 'utf8'));
-  for (const p of PRESETS) presets[p] = parse(await readFile(join(PRESETS_DIR, `${p}.yaml`), 'utf8'));
-  const helm = inject('helmPaths');
-  // Render every case with both majors up front (helm is the slow part), at most 4 at a time.
-  const jobs = majors.flatMap((major) => CASES.map((c) => [major, c] as const));
-  for (let i = 0; i < jobs.length; i += 4) {
-    await Promise.all(jobs.slice(i, i + 4).map(async ([major, c]) => rendered.set(`${major}|${c.name}`, await render(helm[major], c))));
-  }
+  ({ defaults, presets } = await valueFiles());
+  rendered = await renderCases(inject('helmPaths'), majors, CASES);
 }, 120_000);
 
 const table = majors.flatMap((major) => CASES.map((c) => ({ major, c, label: `helm ${major}, ${c.name}` })));
