@@ -4,7 +4,9 @@ import { AccountAuth, checkSecret } from '../../server/src/auth/accounts.ts';
 import { AuthError } from '../../server/src/auth/auth.ts';
 import { createAuthHttpHandler } from '../../server/src/auth/http.ts';
 import { hashPassword, verifyPassword } from '../../server/src/auth/passwords.ts';
+import type { RateWindows } from '../../server/src/auth/throttle.ts';
 import { signToken } from '../../server/src/auth/tokens.ts';
+import { UnavailableError } from '../../server/src/unavailable.ts';
 import { MemoryStore } from '../../server/src/store/memory.ts';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
@@ -16,6 +18,16 @@ const clock = () => {
 const make = (store = new MemoryStore(), extra: Partial<ConstructorParameters<typeof AccountAuth>[1]> = {}) => {
   const c = clock();
   return { auth: new AccountAuth(store, { secret: SECRET, passwordCost: 10, now: c.now, ...extra }), clock: c, store };
+};
+/** Windows whose backend cannot answer (Redis down); counts the calls so a test sees they were tried. */
+const downWindows = () => {
+  const calls: string[] = [];
+  const fail = (method: string) => async () => {
+    calls.push(method);
+    throw new UnavailableError('login throttle unavailable: Redis at redis://127.0.0.1:1 is not connected (reconnecting)');
+  };
+  const windows: RateWindows = () => ({ blockedFor: fail('blockedFor'), hit: fail('hit'), take: fail('take'), reset: fail('reset') });
+  return { windows, calls };
 };
 const codeOf = async (p: Promise<unknown> | (() => unknown)) => {
   try {
@@ -126,6 +138,18 @@ describe('accounts and tokens', () => {
     expect(await codeOf(auth.login('gus', 'password123', 'k'))).toBe('unavailable');
   });
 
+  it('refuses logins as unavailable while its rate windows cannot answer (fail closed, never unthrottled)', async () => {
+    const store = new MemoryStore();
+    await make(store).auth.register('gil', 'password123');
+    const down = downWindows();
+    const { auth } = make(store, { windows: down.windows });
+    const refused = await auth.login('gil', 'password123', 'k').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AuthError);
+    expect((refused as AuthError).code).toBe('unavailable');
+    expect((refused as AuthError).cause).toBeInstanceOf(UnavailableError);
+    expect(down.calls).toEqual(['take']);
+  });
+
   it('requires a long enough secret, and one at all in clustered mode', () => {
     expect(() => checkSecret(undefined, true)).toThrow(/MMO_AUTH_SECRET is required/);
     expect(() => checkSecret('short', false)).toThrow(/at least 32 characters/);
@@ -206,6 +230,21 @@ describe('auth HTTP endpoints', () => {
       expect(statuses).toEqual([201, 201, 201, 201, 201]);
     } finally {
       await new Promise<void>((r) => local.close(() => r()));
+    }
+  });
+
+  it('answers 503 to a limited account creation while the creation window cannot answer', async () => {
+    const down = downWindows();
+    const handler = createAuthHttpHandler(new AccountAuth(store, { secret: SECRET, passwordCost: 10 }), { exemptLoopback: false, windows: down.windows });
+    const other = createServer((req, res) => void handler(req, res));
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(other.address() as { port: number }).port}/auth/guest`, { method: 'POST' });
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ error: 'unavailable' });
+      expect(down.calls).toEqual(['blockedFor']);
+    } finally {
+      await new Promise<void>((r) => other.close(() => r()));
     }
   });
 

@@ -7,7 +7,7 @@ import { ENV } from '../../../contract/env.ts';
 import { type Store, StoreError } from '../store/store.ts';
 import { type Auth, AuthError, type Session, type TokenClaims } from './auth.ts';
 import { DEFAULT_COST, hashPassword, verifyPassword } from './passwords.ts';
-import { SlidingWindow } from './throttle.ts';
+import { localWindows, type RateWindow, type RateWindows } from './throttle.ts';
 import { signToken, verifyToken } from './tokens.ts';
 
 /** Shortest MMO_AUTH_SECRET accepted (32 characters ≈ 192 bits of a random base64 string). */
@@ -34,6 +34,11 @@ export interface AccountAuthOptions {
   readonly passwordCost?: number;
   /** Milliseconds clock; tests pass a fake one. */
   readonly now?: () => number;
+  /**
+   * Where the login windows live. Default: this process's memory on `now`. A cluster passes
+   * `redisWindows` so every process counts the same attempts.
+   */
+  readonly windows?: RateWindows;
 }
 
 /** Throws a message naming MMO_AUTH_SECRET when `secret` is unusable; returns the key bytes. */
@@ -59,8 +64,8 @@ export class AccountAuth implements Auth {
   readonly #ttl: number;
   readonly #cost: number;
   readonly #now: () => number;
-  readonly #byUsername: SlidingWindow;
-  readonly #byClient: SlidingWindow;
+  readonly #byUsername: RateWindow;
+  readonly #byClient: RateWindow;
   /** Verified against when the username does not exist, so both cases take as long. */
   #dummyHash: Promise<string> | undefined;
 
@@ -70,8 +75,9 @@ export class AccountAuth implements Auth {
     this.#ttl = options.tokenTtlSeconds ?? 86_400;
     this.#cost = options.passwordCost ?? DEFAULT_COST;
     this.#now = options.now ?? Date.now;
-    this.#byUsername = new SlidingWindow(options.usernameFailures ?? 5, (options.usernameWindowSeconds ?? 900) * 1000, this.#now);
-    this.#byClient = new SlidingWindow(options.clientAttempts ?? 20, (options.clientWindowSeconds ?? 60) * 1000, this.#now);
+    const windows = options.windows ?? localWindows(this.#now);
+    this.#byUsername = windows({ name: 'login-user', limit: options.usernameFailures ?? 5, windowMs: (options.usernameWindowSeconds ?? 900) * 1000 });
+    this.#byClient = windows({ name: 'login-client', limit: options.clientAttempts ?? 20, windowMs: (options.clientWindowSeconds ?? 60) * 1000 });
   }
 
   /** Validates, hashes and stores a new account; returns a session for it. */
@@ -83,27 +89,32 @@ export class AccountAuth implements Auth {
     return this.#session(account.id, false);
   }
 
-  /** Checks credentials; throttled per username (failures) and per client key (attempts). */
+  /**
+   * Checks credentials; throttled per client key (every attempt counts) and per username (failures).
+   * A username's slot is taken before the password is checked and given back by a success, so
+   * concurrent guesses, on any number of processes, never get past the limit. When the windows
+   * cannot answer (Redis down) the login is refused as `unavailable`: never unthrottled.
+   */
   async login(username: unknown, password: unknown, clientKey: string): Promise<Session> {
     if (typeof username !== 'string' || typeof password !== 'string' || username.length > 64 || password.length > PASSWORD_MAX) {
       throw new AuthError('bad_request', 'username and password must be strings');
     }
     const name = username.toLowerCase();
-    const wait = Math.max(this.#byClient.blockedFor(clientKey), this.#byUsername.blockedFor(name));
-    if (wait > 0) {
-      const retryAfterSeconds = Math.ceil(wait / 1000);
-      throw new AuthError('rate_limited', `too many login attempts: try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
+    for (const [window, key] of [[this.#byClient, clientKey], [this.#byUsername, name]] as const) {
+      const wait = await throttleCall(() => window.take(key));
+      if (wait > 0) {
+        const retryAfterSeconds = Math.ceil(wait / 1000);
+        throw new AuthError('rate_limited', `too many login attempts: try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
+      }
     }
-    this.#byClient.hit(clientKey);
     const account = await this.#storeCall(() => this.#store.findAccountByUsername(name));
     const ok = account?.passwordHash
       ? await verifyPassword(password, account.passwordHash)
       : (await verifyPassword(password, await this.#dummy()), false);
-    if (!ok || !account) {
-      this.#byUsername.hit(name);
-      throw new AuthError('bad_credentials', 'unknown username or wrong password');
-    }
-    this.#byUsername.reset(name);
+    if (!ok || !account) throw new AuthError('bad_credentials', 'unknown username or wrong password');
+    // Not being able to give the slot back (Redis went down just now) costs the player one of its
+    // attempts until the window passes; refusing a correct password would cost more.
+    await this.#byUsername.reset(name).catch(() => {});
     return this.#session(account.id, false);
   }
 
@@ -135,6 +146,15 @@ export class AccountAuth implements Auth {
       if (error instanceof StoreError && error.code === 'username_taken') throw new AuthError('username_taken', 'that username is taken', { cause: error });
       throw new AuthError('unavailable', 'accounts are unavailable right now: try again shortly', { cause: error });
     }
+  }
+}
+
+/** Runs a rate window call; any failure (Redis unreachable, a timeout) refuses the request as `unavailable`. */
+export async function throttleCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw new AuthError('unavailable', 'accounts are unavailable right now (rate limits cannot be checked): try again shortly', { cause: error });
   }
 }
 

@@ -10,7 +10,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, readBody, sendJson } from '../http-json.ts';
 import { type Auth, AuthError, type AuthErrorCode, type Session } from './auth.ts';
-import { SlidingWindow } from './throttle.ts';
+import { throttleCall } from './accounts.ts';
+import { localWindows, type RateWindows } from './throttle.ts';
 
 export interface AuthHttpOptions {
   /** Who is asking, for throttling. Default: the socket's remote address. */
@@ -25,6 +26,8 @@ export interface AuthHttpOptions {
    */
   readonly exemptLoopback?: boolean;
   readonly now?: () => number;
+  /** Where the creation window lives. Default: this process's memory on `now`; a cluster passes `redisWindows`. */
+  readonly windows?: RateWindows;
 }
 
 /** Handles a request when its path is under /auth/ and resolves true; otherwise resolves false untouched. */
@@ -46,7 +49,7 @@ export function createAuthHttpHandler(auth: Auth, options: AuthHttpOptions = {})
   const clientKey = options.clientKey ?? ((req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown');
   const maxBody = options.maxBodyBytes ?? 4096;
   const createLimit = options.createsPerMinute ?? 60;
-  const creates = new SlidingWindow(Math.max(1, createLimit), 60_000, options.now);
+  const creates = (options.windows ?? localWindows(options.now))({ name: 'create-client', limit: Math.max(1, createLimit), windowMs: 60_000 });
   const exemptLoopback = options.exemptLoopback ?? true;
   const limited = (req: IncomingMessage) => createLimit > 0 && !(exemptLoopback && isLoopback(req.socket.remoteAddress));
 
@@ -70,7 +73,7 @@ export function createAuthHttpHandler(auth: Auth, options: AuthHttpOptions = {})
         const { username, password } = credentials(await readJson(req, maxBody));
         session = await auth.login(username, password, key);
       } else {
-        const wait = limited(req) ? creates.blockedFor(key) : 0;
+        const wait = limited(req) ? await throttleCall(() => creates.blockedFor(key)) : 0;
         if (wait > 0) {
           const retryAfterSeconds = Math.ceil(wait / 1000);
           throw new AuthError('rate_limited', `too many new accounts from this address: try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
@@ -82,7 +85,9 @@ export function createAuthHttpHandler(auth: Auth, options: AuthHttpOptions = {})
           await readBody(req, maxBody);
           session = await auth.guest();
         }
-        if (limited(req)) creates.hit(key);
+        // The account exists now: a window that cannot count it (Redis went down just now) must not
+        // turn the creation into an error the client would retry.
+        if (limited(req)) await creates.hit(key).catch(() => {});
       }
       sendJson(res, route === 'login' ? 200 : 201, {
         token: session.token,
