@@ -16,6 +16,8 @@
 import { ENV } from '../../contract/env.ts';
 import { AccountAuth, checkSecret } from './auth/accounts.ts';
 import { type AuthHttpHandler, createAuthHttpHandler } from './auth/http.ts';
+import { localWindows } from './auth/throttle.ts';
+import { redisWindows } from './auth/throttle-redis.ts';
 import type { Bus } from './bus/bus.ts';
 import { LocalBus } from './bus/local.ts';
 import { describeAmqpUrl, RabbitBus } from './bus/rabbitmq.ts';
@@ -127,7 +129,10 @@ export async function connectDependencies(config: DependencyConfig, options: Con
   const store = value(results[0]);
   const presence = value(results[1]);
   const bus = value(results[2]);
-  const auth = new AccountAuth(store, { secret: config.authSecret, requireSecret: clustered });
+  // Login and account-creation limits live where presence does: with REDIS_URL every process counts
+  // the same attempts (and a restart forgets none); while Redis is down logins answer `unavailable`.
+  const windows = presence instanceof RedisPresence ? redisWindows(presence.connection) : localWindows();
+  const auth = new AccountAuth(store, { secret: config.authSecret, requireSecret: clustered, windows });
   const mode = {
     store: config.databaseUrl ? 'postgres' : options.memoryStore ? 'memory' : 'embedded',
     presence: config.redisUrl ? 'redis' : 'local',
@@ -147,7 +152,7 @@ export async function connectDependencies(config: DependencyConfig, options: Con
     presence,
     bus,
     auth,
-    routes: createAuthHttpHandler(auth),
+    routes: createAuthHttpHandler(auth, { windows }),
     mode,
     health,
     async close() {

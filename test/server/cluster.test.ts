@@ -1,5 +1,6 @@
 // Two game server processes sharing PostgreSQL, Redis and RabbitMQ: chat and whispers cross
-// processes, a zone transfer moves a player exactly once, a second login kicks the first.
+// processes, a zone transfer moves a player exactly once, a second login kicks the first, and login
+// throttling counts a brute force spread over both as one.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GameClient, GameClientTransfer } from '../../server/src/client/game-client.ts';
@@ -143,5 +144,25 @@ describe('two processes sharing PostgreSQL, Redis and RabbitMQ', () => {
     await first.closed;
     const third = await connect(a.url, token);
     expect({ x: third.welcome.x, y: third.welcome.y }).toEqual({ x: ack.x, y: ack.y });
+  });
+
+  it('throttles a password brute force spread over both processes as one (5 failures per username)', async () => {
+    await register(a, 'target');
+    const login = (server: GameServer, password: string) =>
+      fetch(`${server.url}/auth/login`, { method: 'POST', body: JSON.stringify({ username: 'target', password }) });
+    const statuses = [];
+    for (const [i, server] of [a, b, a, b, a].entries()) {
+      const res = await login(server, `guess-${i}-xx`);
+      await res.body?.cancel();
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401]);
+    // Each process saw 2 or 3 failures itself; together they used up the username's 5.
+    for (const server of [b, a]) {
+      const res = await login(server, 'password-target');
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(800);
+      expect(await res.json()).toMatchObject({ error: 'rate_limited' });
+    }
   });
 });
