@@ -175,7 +175,7 @@ export const ENV = {
     name: 'REDIS_URL',
     kind: { type: 'url', protocols: ['redis:', 'rediss:'] },
     secret: true,
-    description: 'Redis URL for presence (sessions, online counts, zone handoff). Unset: in-process presence.',
+    description: 'Redis URL for presence (sessions, online counts, zone handoff) and the login and account-creation rate limits, shared by every process. Unset: both in this process.',
   },
   amqpUrl: {
     name: 'AMQP_URL',
