@@ -1,5 +1,6 @@
 // Helpers shared by the server suite's files.
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { inject } from 'vitest';
 
@@ -24,3 +25,10 @@ export async function createDatabase(): Promise<{ url: string; drop: () => Promi
   };
 }
 
+/** Deletes every Redis key under `prefix` (a test's own namespace). */
+export async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const admin = new Redis(url);
+  const keys = await admin.keys(`${prefix}*`);
+  if (keys.length) await admin.del(...keys);
+  await admin.quit();
+}

@@ -1,18 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
 import { Services } from '../../scripts/services/services.ts';
 import { RedisPresence } from '../../server/src/presence/redis.ts';
 import { UnavailableError } from '../../server/src/unavailable.ts';
+import { deleteKeys } from './helpers.ts';
 import { describePresence } from '../conformance/presence.ts';
 import { waitFor } from '../support/wait.ts';
-
-async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const admin = new Redis(url);
-  const keys = await admin.keys(`${prefix}*`);
-  if (keys.length) await admin.del(...keys);
-  await admin.quit();
-}
 
 describePresence('Redis', async () => {
   const url = inject('services').REDIS_URL;

@@ -1,7 +1,6 @@
 // Rate windows on the suite's real Redis: the conformance suite, and login throttling shared by two
 // AccountAuth instances (as two processes hold) on one Redis.
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
 import { AccountAuth } from '../../server/src/auth/accounts.ts';
 import { AuthError } from '../../server/src/auth/auth.ts';
@@ -9,16 +8,10 @@ import { redisWindows } from '../../server/src/auth/throttle-redis.ts';
 import { RedisConnection } from '../../server/src/redis.ts';
 import { MemoryStore } from '../../server/src/store/memory.ts';
 import { UnavailableError } from '../../server/src/unavailable.ts';
+import { deleteKeys } from './helpers.ts';
 import { describeRateWindow } from '../conformance/rate-window.ts';
 
 const SECRET = 'server-suite-secret-0123456789-abcdefghij';
-
-async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const admin = new Redis(url);
-  const keys = await admin.keys(`${prefix}*`);
-  if (keys.length) await admin.del(...keys);
-  await admin.quit();
-}
 
 describeRateWindow('Redis', async () => {
   const url = inject('services').REDIS_URL;
