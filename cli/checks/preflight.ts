@@ -1,0 +1,432 @@
+/**
+ * The preflight checks of `mmoctl preflight`, `install` and `upgrade`, in the order they are shown.
+ * Each is an assertion about the cluster or the values; docs/checks.md is generated from this list.
+ */
+import semver from 'semver';
+import type { V1Pod } from '@kubernetes/client-node';
+import { LABELS } from '../../contract/labels.ts';
+import { renderError } from '../ui/problems.ts';
+import { KubeError, kubeHint } from '../kube/kube.ts';
+import { formatCpu, formatMemory, objectName, podRequests, podTemplates, type Manifest } from '../manifests.ts';
+import { readChartMeta } from '../package.ts';
+import { PLAIN } from '../ui/style.ts';
+import { chartValues, DATA_SERVICES, podSecurityLevel, udpPerNode, udpPlayerPort, type ChartValues } from '../values/view.ts';
+import { describeDenied, releaseNeeds } from './access.ts';
+import { nodeRooms, place, totals, type Demand } from './capacity.ts';
+import type { PreflightContext } from './context.ts';
+import { CheckFailed, Inconclusive, type Category, type CheckOutcome } from './runner.ts';
+
+const PENDING = /^pending-/;
+const skip = (message: string): CheckOutcome => ({ status: 'skip', message });
+const warn = (message: string): CheckOutcome => ({ status: 'warn', message });
+
+/** Reads the values once the values check passed. */
+async function values(ctx: PreflightContext): Promise<ChartValues> {
+  return chartValues(await ctx.values());
+}
+
+/** Reads what a check needs; when the user may not, the check ends as a warning, not a failure. */
+async function readable<T>(what: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof KubeError && err.status === 403) throw new Inconclusive('warn', `not checked: you may not ${what}; an admin can run this check`);
+    throw err;
+  }
+}
+
+export const PREFLIGHT: readonly Category<PreflightContext>[] = [
+  {
+    id: 'tools',
+    title: 'tools',
+    checkers: [
+      {
+        id: 'helm.version',
+        description: 'helm is installed and supported (3.14+ or 4.x)',
+        severity: 'fatal',
+        async check(ctx) {
+          const h = await ctx.helm();
+          return `${h.binary.version} at ${h.binary.path}`;
+        },
+      },
+    ],
+  },
+  {
+    id: 'values',
+    title: 'values',
+    checkers: [
+      {
+        id: 'values.valid',
+        description: 'the values are valid (schema and the chart\'s rules)',
+        severity: 'fatal',
+        needs: ['helm.version'],
+        async check(ctx) {
+          const v = await ctx.validated();
+          if (v.problems.length) throw new CheckFailed(renderError(`${v.problems.length} ${v.problems.length === 1 ? 'problem' : 'problems'}:`, undefined, v.problems, PLAIN).replace(/^Error: /, '').trimEnd());
+        },
+      },
+    ],
+  },
+  {
+    id: 'cluster',
+    title: 'cluster',
+    checkers: [
+      {
+        id: 'cluster.api',
+        description: 'the Kubernetes API server answers',
+        severity: 'fatal',
+        async check(ctx) {
+          const kube = await ctx.kube();
+          try {
+            const v = await kube.version();
+            return `${kube.identity.server} (context ${kube.identity.context}), Kubernetes ${v.gitVersion}`;
+          } catch (err) {
+            if (err instanceof KubeError) throw new CheckFailed(`${err.message}. ${kubeHint(err, kube.identity)}`);
+            throw err;
+          }
+        },
+      },
+      {
+        id: 'cluster.version',
+        description: 'the cluster runs a Kubernetes version the chart supports',
+        severity: 'fatal',
+        needs: ['cluster.api'],
+        async check(ctx) {
+          const v = await (await ctx.kube()).version();
+          const range = readChartMeta(ctx.input.chart.dir).kubeVersion;
+          if (!range) return `${v.gitVersion}; the chart names no range`;
+          const version = semver.coerce(v.gitVersion);
+          if (!version || !semver.satisfies(version, range, { includePrerelease: true })) {
+            throw new CheckFailed(`the cluster runs ${v.gitVersion}; the chart supports ${range}. Upgrade the cluster, or use a chart release that supports it.`);
+          }
+          return `${v.gitVersion}, inside ${range}`;
+        },
+      },
+      {
+        id: 'cluster.namespace',
+        description: 'the namespace exists, or will be created',
+        severity: 'fatal',
+        needs: ['cluster.api'],
+        async check(ctx) {
+          const ns = await readable(`read namespace ${ctx.ref.namespace}`, () => ctx.namespace());
+          if (!ns) {
+            if (ctx.input.createNamespace) return `${ctx.ref.namespace} will be created`;
+            throw new CheckFailed(`namespace ${ctx.ref.namespace} does not exist. Add --create-namespace to create it (with Pod Security labels matching the values), or choose another with -n.`);
+          }
+          const level = ns.metadata?.labels?.['pod-security.kubernetes.io/enforce'];
+          return `${ctx.ref.namespace}${level ? `, Pod Security "${level}" enforced` : ''}`;
+        },
+      },
+      {
+        id: 'release.state',
+        description: 'the release is not in the middle of, or stuck after, another operation',
+        severity: 'fatal',
+        needs: ['helm.version', 'cluster.api'],
+        async check(ctx) {
+          const rel = await ctx.release();
+          if (!rel) return 'no release yet: it will be installed';
+          if (PENDING.test(rel.status)) {
+            throw new CheckFailed(
+              `release ${rel.name} is ${rel.status} at revision ${rel.revision} (${rel.description || 'an operation was interrupted'}). ` +
+                `If no other install or upgrade is running, repair it with \`mmoctl rollback\` (or run install again, which does that for you).`,
+            );
+          }
+          if (rel.status === 'failed') return warn(`the last operation failed at revision ${rel.revision} (${rel.description}); the next upgrade replaces it`);
+          return `revision ${rel.revision} is ${rel.status} (${rel.chart}, game server ${rel.appVersion})`;
+        },
+      },
+    ],
+  },
+  {
+    id: 'permissions',
+    title: 'permissions',
+    checkers: [
+      {
+        id: 'rbac.release',
+        description: 'you may create, change and delete everything the release holds',
+        severity: 'fatal',
+        needs: ['values.valid', 'cluster.api'],
+        async check(ctx) {
+          const [rendered, resources, kube] = await Promise.all([ctx.rendered(), ctx.resources(), ctx.kube()]);
+          const needs = releaseNeeds([...rendered.objects, ...rendered.hooks], ctx.ref.namespace, resources, { createNamespace: ctx.input.createNamespace && !(await ctx.namespace().catch(() => undefined)) });
+          const answers = await kube.canI(needs);
+          const denied = describeDenied(answers.map((a, i) => ({ ...a, why: needs[i]!.why })));
+          if (denied.length) throw new CheckFailed(`${kube.identity.user || 'this user'} may not:\n${denied.map((d) => `  - ${d}`).join('\n')}\nGrant these (a Role in the namespace, a ClusterRole for cluster-wide kinds) or use a context that has them.`);
+          return `${needs.length} permissions checked${rendered.note ? `; ${rendered.note}` : ''}`;
+        },
+      },
+      {
+        id: 'rbac.read',
+        description: 'you may read what status and these checks read (nodes, pods and Services cluster-wide)',
+        severity: 'warning',
+        needs: ['cluster.api'],
+        async check(ctx) {
+          const kube = await ctx.kube();
+          const qs = [
+            { verb: 'list', group: '', resource: 'nodes' },
+            { verb: 'list', group: '', resource: 'pods' },
+            { verb: 'list', group: '', resource: 'services' },
+          ];
+          const denied = describeDenied(await kube.canI(qs));
+          if (denied.length) throw new CheckFailed(`the capacity and UDP checks and parts of \`mmoctl status\` need these and will be skipped: ${denied.join('; ')}`);
+        },
+      },
+    ],
+  },
+  {
+    id: 'admission',
+    title: 'admission',
+    checkers: [
+      {
+        id: 'admission.dry-run',
+        description: 'the API server accepts every object of the release (server-side dry run)',
+        severity: 'fatal',
+        needs: ['values.valid', 'cluster.namespace', 'rbac.release'],
+        async check(ctx) {
+          const [rendered, kube, ns] = await Promise.all([ctx.rendered(), ctx.kube(), ctx.namespace().catch(() => undefined)]);
+          const all = [...rendered.objects, ...rendered.hooks];
+          const namespaced = all.filter((o) => o.metadata.namespace);
+          if (!ns) return skip(`namespace ${ctx.ref.namespace} does not exist yet: the API server checks the ${all.length} objects when install creates them`);
+          const failures: string[] = [];
+          const tryIt = async (what: string, fn: () => Promise<void>) => {
+            try {
+              await fn();
+            } catch (err) {
+              failures.push(`${what}: ${err instanceof KubeError ? err.message.replace(/^cannot [^:]*: /, '') : String(err)}`);
+            }
+          };
+          await Promise.all([
+            ...all.map((o) => tryIt(objectName(o), () => kube.dryRunApply(o))),
+            // Pod Security is enforced on pods, not on the workloads that create them: try each pod as it would be created.
+            ...podTemplates(namespaced).map((t) =>
+              tryIt(`a pod of ${objectName(t.owner)}`, () =>
+                kube.dryRunCreate({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `${t.owner.metadata.name}-preflight`.slice(0, 63), namespace: ctx.ref.namespace, labels: t.template.metadata?.labels }, spec: t.template.spec } as never),
+              ),
+            ),
+          ]);
+          if (failures.length) throw new CheckFailed(`the API server refuses ${failures.length} of them:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+          return `${all.length} objects and ${podTemplates(namespaced).length} pods accepted${rendered.note ? `; ${rendered.note}` : ''}`;
+        },
+      },
+    ],
+  },
+  {
+    id: 'dependencies',
+    title: 'what the values need from the cluster',
+    checkers: [
+      {
+        id: 'cluster.crds',
+        description: 'the cluster serves the kinds the values need (ServiceMonitor, PrometheusRule)',
+        severity: 'fatal',
+        needs: ['values.valid', 'cluster.api'],
+        async check(ctx) {
+          const v = await values(ctx);
+          const wanted = [
+            { on: v.monitoring.serviceMonitor.enabled, kind: 'ServiceMonitor', key: 'monitoring.serviceMonitor.enabled' },
+            { on: v.monitoring.prometheusRule.enabled, kind: 'PrometheusRule', key: 'monitoring.prometheusRule.enabled' },
+          ].filter((w) => w.on);
+          if (!wanted.length) return skip('monitoring is off: no custom kinds needed');
+          const kube = await ctx.kube();
+          const missing = [];
+          for (const w of wanted) if (!(await kube.resource('monitoring.coreos.com/v1', w.kind))) missing.push(w);
+          if (missing.length) {
+            throw new CheckFailed(
+              `the cluster has no ${missing.map((m) => m.kind).join(' or ')} kind (monitoring.coreos.com/v1): prometheus-operator's CRDs are not installed. ` +
+                `Install them (for example with the kube-prometheus-stack chart), or turn it off: ${missing.map((m) => `--set ${m.key}=false`).join(' ')}`,
+            );
+          }
+          return wanted.map((w) => w.kind).join(', ');
+        },
+      },
+      {
+        id: 'cluster.storage',
+        description: 'a StorageClass serves the data services\' volumes',
+        severity: 'fatal',
+        needs: ['values.valid', 'cluster.api'],
+        async check(ctx) {
+          const v = await values(ctx);
+          const bundled = DATA_SERVICES.filter((s) => v[s].enabled);
+          if (!bundled.length) return skip('no bundled data service: no volumes');
+          const classes = await readable('list StorageClasses', async () => (await ctx.kube()).list('StorageClass'));
+          const dflt = classes.find((c) => c.metadata?.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true');
+          const problems: string[] = [];
+          const used = new Set<string>();
+          for (const s of bundled) {
+            const name = v[s].persistence?.storageClass;
+            if (name) {
+              if (!classes.some((c) => c.metadata?.name === name)) problems.push(`${s}.persistence.storageClass is "${name}", which does not exist (classes: ${classes.map((c) => c.metadata?.name).join(', ') || 'none'})`);
+              else used.add(name);
+            } else if (!dflt) problems.push(`${s}.persistence.storageClass is empty and the cluster has no default StorageClass: its volume would stay Pending. Fix: --set ${s}.persistence.storageClass=<class>`);
+            else used.add(`${dflt.metadata?.name} (default)`);
+          }
+          if (problems.length) throw new CheckFailed(problems.join('\n'));
+          return [...used].join(', ');
+        },
+      },
+      {
+        id: 'cluster.ingress-class',
+        description: 'the IngressClass of the Ingress exists',
+        severity: 'fatal',
+        needs: ['values.valid', 'cluster.api'],
+        async check(ctx) {
+          const v = await values(ctx);
+          if (!v.ingress.enabled) return skip('ingress is off');
+          const classes = await readable('list IngressClasses', async () => (await ctx.kube()).list('IngressClass'));
+          const name = v.ingress.className;
+          if (name) {
+            if (!classes.some((c) => c.metadata?.name === name)) throw new CheckFailed(`ingress.className is "${name}", which does not exist (classes: ${classes.map((c) => c.metadata?.name).join(', ') || 'none'}).`);
+            return name;
+          }
+          const dflt = classes.find((c) => c.metadata?.annotations?.['ingressclass.kubernetes.io/is-default-class'] === 'true');
+          if (!dflt) return warn(`ingress.className is empty and no IngressClass is the default: no controller may serve the Ingress. Fix: --set ingress.className=<one of: ${classes.map((c) => c.metadata?.name).join(', ') || 'none installed'}>`);
+          return `${dflt.metadata?.name} (default)`;
+        },
+      },
+      {
+        id: 'external.services',
+        description: 'external data services have their connection Secrets',
+        severity: 'fatal',
+        needs: ['values.valid', 'cluster.api'],
+        async check(ctx) {
+          const v = await values(ctx);
+          const external = DATA_SERVICES.filter((s) => !v[s].enabled);
+          if (!external.length) return skip('PostgreSQL, Redis and RabbitMQ are bundled');
+          const kube = await ctx.kube();
+          const problems: string[] = [];
+          for (const s of external) {
+            const name = v[s].external?.existingSecret ?? '';
+            const key = v[s].external?.existingSecretKey ?? 'url';
+            const secret = await kube.get('Secret', name, ctx.ref.namespace).catch((err: unknown) => {
+              if (err instanceof KubeError && err.status === 403) return 'forbidden' as const;
+              throw err;
+            });
+            if (secret === 'forbidden') problems.push(`${s}: you may not read Secret ${name} to check it`);
+            else if (!secret) problems.push(`${s}.external.existingSecret: Secret ${name} does not exist in ${ctx.ref.namespace}. Fix: kubectl -n ${ctx.ref.namespace} create secret generic ${name} --from-literal=${key}=<url>`);
+            else if (!secret.data?.[key] && !secret.stringData?.[key]) problems.push(`${s}.external.existingSecretKey: Secret ${name} has no key "${key}" (keys: ${Object.keys(secret.data ?? {}).join(', ') || 'none'})`);
+          }
+          if (problems.length) throw new CheckFailed(problems.join('\n'));
+          return external.map((s) => `${s} at ${v[s].external?.host}`).join(', ');
+        },
+      },
+    ],
+  },
+  {
+    id: 'capacity',
+    title: 'capacity',
+    checkers: [
+      {
+        id: 'capacity.fit',
+        description: 'the nodes have room for the release (its pods, one rollout surge pod, next to what already runs)',
+        severity: 'fatal',
+        needs: ['values.valid', 'cluster.api'],
+        async check(ctx) {
+          const rendered = await ctx.rendered();
+          const nodes = await readable('list nodes', () => ctx.nodes());
+          const pods = await readable('list pods in every namespace', () => ctx.allPods());
+          const demands = releaseDemands(rendered.objects, rendered.hooks, await values(ctx));
+          const rooms = nodeRooms(nodes, pods, (p: V1Pod) => ctx.ours(p));
+          const placement = place(rooms, demands);
+          const t = totals(rooms, demands);
+          const sums = `the release requests ${formatCpu(t.need.cpu)} CPU and ${formatMemory(t.need.memory)}; ${rooms.filter((n) => n.schedulable).length} schedulable nodes have ${formatCpu(t.free.cpu)} CPU and ${formatMemory(t.free.memory)} free`;
+          if (placement.unplaced.length) {
+            const counts = new Map<string, number>();
+            for (const u of placement.unplaced) counts.set(`${u.workload}\u0000${u.reason}`, (counts.get(`${u.workload}\u0000${u.reason}`) ?? 0) + 1);
+            const lines = [...counts].map(([k, n]) => {
+              const [workload, reason] = k.split('\u0000');
+              return `${workload} (${n} ${n === 1 ? 'pod' : 'pods'}): ${reason}`;
+            });
+            throw new CheckFailed(`${placement.unplaced.length} pods would not be scheduled:\n${lines.map((l) => `  - ${l}`).join('\n')}\n${sums}. Add nodes, or lower requests or replicas.`);
+          }
+          return sums;
+        },
+      },
+    ],
+  },
+  {
+    id: 'udp',
+    title: 'players over UDP',
+    checkers: [
+      {
+        id: 'udp.addresses',
+        description: 'the nodes have the address the game servers announce to UDP players',
+        severity: 'fatal',
+        needs: ['values.valid', 'cluster.api'],
+        async check(ctx) {
+          const v = await values(ctx);
+          if (!udpPerNode(v.udp.mode)) return skip(`udp.mode is ${v.udp.mode}: no node address is announced`);
+          const nodes = await readable('list nodes', () => ctx.nodes());
+          const types = v.udp.announce.addressTypes;
+          const lacking = nodes.filter((n) => !(n.status?.addresses ?? []).some((a) => types.includes(a.type)));
+          if (lacking.length === nodes.length) {
+            throw new CheckFailed(`no node has an address of type ${types.join(' or ')}: every game server would fail to start. Fix: --set-json 'udp.announce.addressTypes=["ExternalIP","InternalIP"]' if players reach the nodes' internal addresses, or give the nodes external addresses.`);
+          }
+          if (lacking.length) return warn(`${lacking.map((n) => n.metadata?.name).join(', ')} ${lacking.length === 1 ? 'has' : 'have'} no ${types.join('/')} address: a game server there would not start`);
+          return `${nodes.length} nodes have ${types.join(' or ')} addresses`;
+        },
+      },
+      {
+        id: 'udp.port',
+        description: 'the players\' UDP port is free on the nodes',
+        severity: 'fatal',
+        needs: ['values.valid', 'cluster.api'],
+        async check(ctx) {
+          const v = await values(ctx);
+          if (!udpPerNode(v.udp.mode)) return skip(`udp.mode is ${v.udp.mode}`);
+          const port = udpPlayerPort(v);
+          if (v.udp.mode === 'nodePort') {
+            const services = await readable('list Services in every namespace', () => ctx.allServices());
+            const takers = services.filter((s) => !ctx.ours(s) && (s.spec?.ports ?? []).some((p) => p.nodePort === port));
+            if (takers.length) throw new CheckFailed(`node port ${port} is taken by Service ${takers.map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`).join(', ')}. Fix: --set udp.nodePort=<another port in 30000-32767>`);
+            const clash = v.service.nodePort === port ? ' (and service.nodePort is the same number: choose another)' : '';
+            if (clash) throw new CheckFailed(`udp.nodePort ${port} equals service.nodePort${clash}`);
+            return `node port ${port}/UDP is free`;
+          }
+          const pods = await readable('list pods in every namespace', () => ctx.allPods());
+          const takers = pods.filter((p) => !ctx.ours(p) && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed' && (p.spec?.containers ?? []).some((c) => (c.ports ?? []).some((cp) => cp.hostPort === port && (cp.protocol ?? 'TCP') === 'UDP')));
+          if (takers.length) throw new CheckFailed(`host port ${port}/UDP is used by ${takers.map((p) => `${p.metadata?.namespace}/${p.metadata?.name} on ${p.spec?.nodeName}`).join(', ')}. Fix: --set udp.port=<another port>`);
+          return `host port ${port}/UDP is not declared by any other pod${v.udp.mode === 'hostNetwork' ? ' (processes on the nodes themselves cannot be seen from the API)' : ''}`;
+        },
+      },
+      {
+        id: 'udp.pod-security',
+        description: 'the namespace\'s Pod Security level allows the UDP mode',
+        severity: 'fatal',
+        needs: ['values.valid', 'cluster.namespace'],
+        async check(ctx) {
+          const v = await values(ctx);
+          const need = podSecurityLevel(v);
+          const ns = await ctx.namespace().catch(() => undefined);
+          if (!ns) return `${ctx.ref.namespace} will be created with Pod Security "${need}"`;
+          const level = ns.metadata?.labels?.['pod-security.kubernetes.io/enforce'] ?? 'privileged';
+          if (need === 'privileged' && level !== 'privileged') {
+            throw new CheckFailed(`udp.mode ${v.udp.mode} needs host ${v.udp.mode === 'hostPort' ? 'ports' : 'networking'}, which Pod Security "${level}" (enforced on ${ctx.ref.namespace}) forbids. Fix: --set udp.mode=nodePort (passes restricted), or label the namespace: kubectl label namespace ${ctx.ref.namespace} pod-security.kubernetes.io/enforce=privileged --overwrite`);
+          }
+          return `${v.udp.mode} passes "${level}"`;
+        },
+      },
+    ],
+  },
+];
+
+/**
+ * The pods the release needs room for: every workload at its replica count (the autoscaler's minimum
+ * for the game servers), the migration Job, and one surge pod of the game servers for rollouts.
+ */
+export function releaseDemands(objects: readonly Manifest[], hooks: readonly Manifest[], v: ChartValues): Demand[] {
+  const hpaMin = new Map(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((h) => [String((h.spec as { scaleTargetRef?: { name?: string } }).scaleTargetRef?.name), Number((h.spec as { minReplicas?: number }).minReplicas ?? 1)]));
+  return podTemplates([...objects, ...hooks]).map((t) => {
+    const spec = t.template.spec;
+    const anti = spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.find((a) => a.topologyKey === 'kubernetes.io/hostname');
+    const isGame = t.owner.kind === 'Deployment' && t.template.metadata?.labels?.[LABELS.component] === 'game-server';
+    const stable = isGame && t.template.metadata?.labels?.[LABELS.track] !== 'canary';
+    const base = Math.max(t.replicas, hpaMin.get(t.owner.metadata.name) ?? 0);
+    return {
+      workload: objectName(t.owner),
+      pods: base + (stable ? (v.gameServer.rollingUpdate?.maxSurge ?? 1) : 0),
+      perPod: podRequests(spec),
+      onePerNodeGroup: anti ? JSON.stringify(anti.labelSelector) : undefined,
+      nodeSelector: spec.nodeSelector,
+      tolerations: spec.tolerations,
+    };
+  });
+}
