@@ -118,9 +118,12 @@ export abstract class MmoctlCommand extends Command {
     // this.exit() throws an ExitError to end the command with a code: let oclif finish it silently.
     if (err.code === 'EEXIT') throw err;
     const { exitCode, message, hint, problems } = classify(err);
+    const details = err instanceof CliError ? err.details : undefined;
     const format = this.global?.output ?? (this.argv.includes('--json') || /(^|\s)-o\s*json|--output[= ]json/.test(this.argv.join(' ')) ? 'json' : 'table');
-    if (format === 'table') process.stderr.write(renderError(message, hint, problems, makeStyle(wantsColor(process.stderr, this.global?.color ?? true))));
-    else process.stdout.write(serialize(errorDocument(exitCode, message, hint, problems), format));
+    if (format === 'table') {
+      if (details) process.stdout.write(ensureNewline(details.human(this.style)));
+      process.stderr.write(renderError(message, hint, problems, makeStyle(wantsColor(process.stderr, this.global?.color ?? true))));
+    } else process.stdout.write(serialize({ ...errorDocument(exitCode, message, hint, problems), ...details?.document }, format));
     if (exitCode === EXIT.unexpected && process.env.MMOCTL_DEBUG) process.stderr.write(`${err.stack ?? ''}\n`);
     return this.exit(exitCode);
   }

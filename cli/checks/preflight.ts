@@ -3,11 +3,11 @@
  * Each is an assertion about the cluster or the values; docs/checks.md is generated from this list.
  */
 import semver from 'semver';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { LABELS } from '../../contract/labels.ts';
 import { renderError } from '../ui/problems.ts';
 import { KubeError, kubeHint } from '../kube/kube.ts';
-import { formatCpu, formatMemory, objectName, podRequests, podTemplates, type Manifest } from '../manifests.ts';
+import { formatCpu, formatMemory, objectName, podRequests, podTemplates, type Manifest, type PodTemplate } from '../manifests.ts';
 import { readChartMeta } from '../package.ts';
 import { PLAIN } from '../ui/style.ts';
 import { chartValues, DATA_SERVICES, podSecurityLevel, udpPerNode, udpPlayerPort, type ChartValues } from '../values/view.ts';
@@ -198,11 +198,7 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
           await Promise.all([
             ...all.map((o) => tryIt(objectName(o), () => kube.dryRunApply(o))),
             // Pod Security is enforced on pods, not on the workloads that create them: try each pod as it would be created.
-            ...podTemplates(namespaced).map((t) =>
-              tryIt(`a pod of ${objectName(t.owner)}`, () =>
-                kube.dryRunCreate({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `${t.owner.metadata.name}-preflight`.slice(0, 63), namespace: ctx.ref.namespace, labels: t.template.metadata?.labels }, spec: t.template.spec } as never),
-              ),
-            ),
+            ...podTemplates(namespaced).map((t) => tryIt(`a pod of ${objectName(t.owner)}`, () => kube.dryRunCreate(podOf(t, all, ctx.ref.namespace)))),
           ]);
           if (failures.length) throw new CheckFailed(`the API server refuses ${failures.length} of them:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
           return `${all.length} objects and ${podTemplates(namespaced).length} pods accepted${rendered.note ? `; ${rendered.note}` : ''}`;
@@ -407,6 +403,23 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
     ],
   },
 ];
+
+/**
+ * The pod a workload would create, for a dry-run create that Pod Security admission judges. Volume
+ * claim templates become the claims the StatefulSet would make; a ServiceAccount the release itself
+ * creates is not there yet, so the pod uses the default one (admission of the account itself is the
+ * ServiceAccount's own dry run).
+ */
+export function podOf(t: PodTemplate, releaseObjects: readonly Manifest[], namespace: string): KubernetesObject {
+  const spec = { ...t.template.spec };
+  const claims = ((t.owner.spec as { volumeClaimTemplates?: { metadata?: { name?: string } }[] } | undefined)?.volumeClaimTemplates ?? []).map((c) => c.metadata?.name ?? 'data');
+  if (claims.length) spec.volumes = [...(spec.volumes ?? []), ...claims.map((name) => ({ name, persistentVolumeClaim: { claimName: `${name}-${t.owner.metadata.name}-0` } }))];
+  if (spec.serviceAccountName && releaseObjects.some((o) => o.kind === 'ServiceAccount' && o.metadata.name === spec.serviceAccountName)) {
+    delete spec.serviceAccountName;
+    spec.automountServiceAccountToken = false;
+  }
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${t.owner.metadata.name}-preflight`.slice(0, 63), namespace, labels: t.template.metadata?.labels }, spec } as KubernetesObject;
+}
 
 /**
  * The pods the release needs room for: every workload at its replica count (the autoscaler's minimum

@@ -47,7 +47,13 @@ export class HelmCli implements Helm {
 
   async status(ref: ReleaseRef): Promise<HelmRelease | undefined> {
     try {
-      return parseRelease((await this.run(['status', ref.release, '--namespace', ref.namespace, '--output', 'json'])).stdout);
+      // `helm status` leaves out the chart; the history line of the same revision has it.
+      const [status, history] = await Promise.all([this.run(['status', ref.release, '--namespace', ref.namespace, '--output', 'json']), this.history(ref)]);
+      const rel = parseRelease(status.stdout);
+      const line = history.find((h) => h.revision === rel.revision);
+      if (!line || rel.chartVersion) return rel;
+      const chartVersion = /-(\d[^-]*(?:-[^-]+)*)$/.exec(line.chart)?.[1] ?? '';
+      return { ...rel, chart: line.chart, chartVersion, appVersion: line.appVersion };
     } catch (err) {
       if (err instanceof HelmError && isReleaseNotFound(err.message)) return undefined;
       throw err;
@@ -71,6 +77,10 @@ export class HelmCli implements Helm {
     return (out && out !== 'null' ? JSON.parse(out) : {}) as Record<string, unknown>;
   }
 
+  async manifest(ref: ReleaseRef, revision?: number): Promise<string> {
+    return (await this.run(['get', 'manifest', ref.release, '--namespace', ref.namespace, ...(revision ? ['--revision', String(revision)] : [])])).stdout;
+  }
+
   async apply(ref: ReleaseRef, req: ChartRequest, opts: ApplyOptions): Promise<HelmRelease> {
     const args = ['upgrade', ref.release, ...chartArgs(req), '--namespace', ref.namespace, '--output', 'json', '--timeout', `${opts.timeoutSeconds}s`];
     if (opts.install) args.push('--install');
@@ -81,8 +91,7 @@ export class HelmCli implements Helm {
       if (opts.wait) args.push('--wait');
       if (opts.rollbackOnFailure) args.push(this.binary.major === 3 ? '--atomic' : '--rollback-on-failure');
     }
-    const { stdout } = await this.run(args, { timeoutMs: (opts.timeoutSeconds + 120) * 1000 });
-    // helm 3 prints notes-free JSON; a chart's NOTES never reach stdout with --output json.
+    const { stdout } = await this.run(args, { timeoutMs: (opts.timeoutSeconds + 120) * 1000, signal: opts.signal });
     return parseRelease(stdout.slice(stdout.indexOf('{')));
   }
 
@@ -115,7 +124,7 @@ export class HelmCli implements Helm {
   }
 
   /** Runs helm; rejects with a HelmError carrying helm's own message when it exits non-zero. */
-  private async run(args: string[], opts: { cluster?: boolean; timeoutMs?: number } = {}): Promise<{ stdout: string; stderr: string }> {
+  private async run(args: string[], opts: { cluster?: boolean; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<{ stdout: string; stderr: string }> {
     const full = [...args];
     if (opts.cluster !== false) {
       if (this.target.kubeconfig) full.push('--kubeconfig', this.target.kubeconfig);
@@ -125,10 +134,14 @@ export class HelmCli implements Helm {
       reject: false,
       timeout: opts.timeoutMs ?? 120_000,
       maxBuffer: 256 * 1024 * 1024,
-      // helm gets Ctrl-C from the terminal itself (same process group) and cleans up on its own.
-      cancelSignal: undefined,
+      // On a terminal helm gets Ctrl-C itself (same process group); a caller's abort sends it the
+      // same signal, and helm is left to finish its own clean-up (no forced kill).
+      cancelSignal: opts.signal,
+      killSignal: 'SIGINT',
+      forceKillAfterDelay: false,
       env: { HELM_DEBUG: 'false' },
     });
+    if (res.isCanceled) throw new HelmError(`helm ${args[0]} was interrupted${helmMessage(res.stderr) ? `: ${helmMessage(res.stderr)}` : ''}`, full, res.exitCode);
     if (res.exitCode !== 0 || res.failed) {
       const message = helmMessage(res.stderr) || res.shortMessage || `helm exited with code ${res.exitCode}`;
       throw new HelmError(res.timedOut ? `helm ${args[0]} did not finish in time: ${message}` : message, full, res.exitCode);

@@ -53,6 +53,8 @@ export interface HelmRevision {
   readonly chart: string;
   readonly appVersion: string;
   readonly description: string;
+  /** The game server version the revision ran (its Deployment's version label), when known. */
+  readonly gameServer?: string;
 }
 
 /** Everything that decides a render: the chart and the values layered on it, in helm's order. */
@@ -92,6 +94,11 @@ export interface ApplyOptions {
   /** Start from the release's last values (`--reuse-values`). */
   readonly reuseValues?: boolean;
   readonly description?: string;
+  /**
+   * Aborting stops helm as Ctrl-C would (SIGINT): helm then undoes what it started when
+   * `rollbackOnFailure` is set, and the call rejects once helm has exited.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface WaitOptions {
@@ -118,6 +125,8 @@ export interface Helm {
   history(ref: ReleaseRef): Promise<HelmRevision[]>;
   /** Values of a revision (default the current): user-supplied, or all computed ones with `all`. */
   values(ref: ReleaseRef, opts?: { all?: boolean; revision?: number }): Promise<Record<string, unknown>>;
+  /** The rendered manifests of a revision (default the current). */
+  manifest(ref: ReleaseRef, revision?: number): Promise<string>;
   /** Installs or upgrades; resolves with the resulting release (manifest and hooks included). */
   apply(ref: ReleaseRef, req: ChartRequest, opts: ApplyOptions): Promise<HelmRelease>;
   /** Rolls back to `revision` (0: the previous one). */

@@ -136,7 +136,7 @@ async function readFileLayer(path: string, label: string, problems: Problem[]): 
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length) {
     for (const e of doc.errors) {
-      const pos = e.linePos?.[0];
+      const pos = e.linePos?.[0] ?? (e.pos ? lines.linePos(e.pos[0]) : undefined);
       problems.push({ source: pos ? `${label}:${pos.line}:${pos.col}` : label, message: `not valid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` });
     }
     return undefined;
