@@ -148,7 +148,8 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
         needs: ['values.valid', 'cluster.api'],
         async check(ctx) {
           const [rendered, resources, kube] = await Promise.all([ctx.rendered(), ctx.resources(), ctx.kube()]);
-          const needs = releaseNeeds([...rendered.objects, ...rendered.hooks], ctx.ref.namespace, resources, { createNamespace: ctx.input.createNamespace && !(await ctx.namespace().catch(() => undefined)) });
+          const missing = await ctx.namespace().then((ns) => !ns, () => false);
+          const needs = releaseNeeds([...rendered.objects, ...rendered.hooks], ctx.ref.namespace, resources, { createNamespace: ctx.input.createNamespace && missing });
           const answers = await kube.canI(needs);
           const denied = describeDenied(answers.map((a, i) => ({ ...a, why: needs[i]!.why })));
           if (denied.length) throw new CheckFailed(`${kube.identity.user || 'this user'} may not:\n${denied.map((d) => `  - ${d}`).join('\n')}\nGrant these (a Role in the namespace, a ClusterRole for cluster-wide kinds) or use a context that has them.`);
@@ -183,10 +184,12 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
         severity: 'fatal',
         needs: ['values.valid', 'cluster.namespace', 'rbac.release'],
         async check(ctx) {
-          const [rendered, kube, ns] = await Promise.all([ctx.rendered(), ctx.kube(), ctx.namespace().catch(() => undefined)]);
-          const all = [...rendered.objects, ...rendered.hooks];
+          const [rendered, kube, resources] = await Promise.all([ctx.rendered(), ctx.kube(), ctx.resources()]);
+          const namespace = await ctx.namespace().then((ns) => (ns ? 'exists' : 'missing'), () => 'unknown');
+          // Kinds the cluster does not serve are the CRD check's to report.
+          const all = [...rendered.objects, ...rendered.hooks].filter((o) => resources.has(`${o.apiVersion}/${o.kind}`));
           const namespaced = all.filter((o) => o.metadata.namespace);
-          if (!ns) return skip(`namespace ${ctx.ref.namespace} does not exist yet: the API server checks the ${all.length} objects when install creates them`);
+          if (namespace === 'missing') return skip(`namespace ${ctx.ref.namespace} does not exist yet: the API server checks the ${all.length} objects when install creates them`);
           const failures: string[] = [];
           const tryIt = async (what: string, fn: () => Promise<void>) => {
             try {
