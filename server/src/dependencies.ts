@@ -16,8 +16,8 @@
 import { ENV } from '../../contract/env.ts';
 import { AccountAuth, checkSecret } from './auth/accounts.ts';
 import { type AuthHttpHandler, createAuthHttpHandler } from './auth/http.ts';
-import { localWindows } from './auth/throttle.ts';
-import { redisWindows } from './auth/throttle-redis.ts';
+import { localWindows } from './limits/rate-window.ts';
+import { redisWindows } from './limits/rate-window-redis.ts';
 import type { Bus } from './bus/bus.ts';
 import { LocalBus } from './bus/local.ts';
 import { describeAmqpUrl, RabbitBus } from './bus/rabbitmq.ts';

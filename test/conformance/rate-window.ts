@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RateWindows } from '../../server/src/auth/throttle.ts';
+import type { RateWindows } from '../../server/src/limits/rate-window.ts';
 
 export interface RateWindowBackend {
   /** The windows of a new client (for Redis: a new connection, as another process holds) on `now`. */

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { AccountAuth } from '../../server/src/auth/accounts.ts';
 import { AuthError } from '../../server/src/auth/auth.ts';
-import { redisWindows } from '../../server/src/auth/throttle-redis.ts';
+import { redisWindows } from '../../server/src/limits/rate-window-redis.ts';
 import { RedisConnection } from '../../server/src/redis.ts';
 import { MemoryStore } from '../../server/src/store/memory.ts';
 import { UnavailableError } from '../../server/src/unavailable.ts';

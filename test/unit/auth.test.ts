@@ -4,7 +4,7 @@ import { AccountAuth, checkSecret } from '../../server/src/auth/accounts.ts';
 import { AuthError } from '../../server/src/auth/auth.ts';
 import { createAuthHttpHandler } from '../../server/src/auth/http.ts';
 import { hashPassword, verifyPassword } from '../../server/src/auth/passwords.ts';
-import type { RateWindows } from '../../server/src/auth/throttle.ts';
+import type { RateWindows } from '../../server/src/limits/rate-window.ts';
 import { signToken } from '../../server/src/auth/tokens.ts';
 import { UnavailableError } from '../../server/src/unavailable.ts';
 import { MemoryStore } from '../../server/src/store/memory.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { BusMessage } from '../../server/src/bus/bus.ts';
 import { FrameWriter, decodeServerFrame, readSnapshotEntity, type ServerMessage, type SnapshotEntity } from '../../server/src/protocol/codec.ts';
 import type { Character } from '../../server/src/store/store.ts';
-import { TokenBucket } from '../../server/src/transports/rate-limit.ts';
+import { TokenBucket } from '../../server/src/limits/token-bucket.ts';
 import { InterestGrid, SlotTable } from '../../server/src/world/grid.ts';
 import { MAX_HP, PLAYER_SPEED, RESPAWN_MS, SKILL_RULES, checkAttack, clampMove, levelFor } from '../../server/src/world/rules.ts';
 import { Ticker } from '../../server/src/world/tick.ts';

@@ -7,7 +7,7 @@ import { ENV } from '../../../contract/env.ts';
 import { type Store, StoreError } from '../store/store.ts';
 import { type Auth, AuthError, type Session, type TokenClaims } from './auth.ts';
 import { DEFAULT_COST, hashPassword, verifyPassword } from './passwords.ts';
-import { localWindows, type RateWindow, type RateWindows } from './throttle.ts';
+import { localWindows, type RateWindow, type RateWindows } from '../limits/rate-window.ts';
 import { signToken, verifyToken } from './tokens.ts';
 
 /** Shortest MMO_AUTH_SECRET accepted (32 characters ≈ 192 bits of a random base64 string). */

@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, readBody, sendJson } from '../http-json.ts';
 import { type Auth, AuthError, type AuthErrorCode, type Session } from './auth.ts';
 import { throttleCall } from './accounts.ts';
-import { localWindows, type RateWindows } from './throttle.ts';
+import { localWindows, type RateWindows } from '../limits/rate-window.ts';
 
 export interface AuthHttpOptions {
   /** Who is asking, for throttling. Default: the socket's remote address. */

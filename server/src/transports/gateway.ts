@@ -47,7 +47,8 @@ import { MAX_HP } from '../world/rules.ts';
 import { TRANSPORT_INDEX, type TransportName } from '../world/traffic.ts';
 import type { Player, PlayerSink, World } from '../world/world.ts';
 import { Handover, newest, parseState } from './handover.ts';
-import { CONNECTION_LIMITS, TokenBucket, type LimitedKind } from './rate-limit.ts';
+import { TokenBucket } from '../limits/token-bucket.ts';
+import { CONNECTION_LIMITS, type LimitedKind } from './rate-limit.ts';
 
 /** What a transport gives the gateway for one connection. */
 export interface Connection {

@@ -1,40 +1,4 @@
-/**
- * Token buckets for per-connection limits. Time is passed in (milliseconds, monotonic), so the
- * limiter is deterministic under test and costs no clock read of its own.
- */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-  readonly capacity: number;
-  /** Tokens added per millisecond. */
-  private readonly perMs: number;
-
-  /** A bucket holding `capacity` tokens, refilled at `perSecond`; starts full at time `now`. */
-  constructor(capacity: number, perSecond: number, now: number) {
-    this.capacity = capacity;
-    this.perMs = perSecond / 1000;
-    this.tokens = capacity;
-    this.last = now;
-  }
-
-  /** Takes `n` tokens if available at time `now`; false (and nothing taken) otherwise. */
-  take(now: number, n = 1): boolean {
-    const elapsed = now - this.last;
-    if (elapsed > 0) {
-      this.tokens = Math.min(this.capacity, this.tokens + elapsed * this.perMs);
-      this.last = now;
-    }
-    if (this.tokens < n) return false;
-    this.tokens -= n;
-    return true;
-  }
-
-  /** Tokens available at the last update (for tests and diagnostics). */
-  get available(): number {
-    return this.tokens;
-  }
-}
-
+/** Per-connection rate limits: token buckets (../limits/token-bucket.ts), one per message kind. */
 /** Per-connection limits by message kind: [burst, sustained per second]. */
 export const CONNECTION_LIMITS = {
   /** Every frame, valid or not. */

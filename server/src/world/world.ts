@@ -25,7 +25,7 @@ import {
 } from '../protocol/codec.ts';
 import type { ErrorCode } from '../protocol/errors.ts';
 import type { Character, CharacterState } from '../store/store.ts';
-import { TokenBucket } from '../transports/rate-limit.ts';
+import { TokenBucket } from '../limits/token-bucket.ts';
 import { InterestGrid, SlotTable } from './grid.ts';
 import {
   KILL_XP,

@@ -3,7 +3,7 @@
  * within any `windowMs`; `blockedFor` says how long a key must wait once it has used them.
  *
  * Two implementations behave the same (test/conformance/rate-window.ts): LocalRateWindow in this
- * process's memory (one process, `npm start`), and RedisRateWindow (./throttle-redis.ts) shared by
+ * process's memory (one process, `npm start`), and RedisRateWindow (./rate-window-redis.ts) shared by
  * every process of a cluster, so N processes behind one Service allow N× nothing.
  */
 

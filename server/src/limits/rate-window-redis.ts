@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { RedisConnection } from '../redis.ts';
-import type { RateWindow, RateWindowSpec, RateWindows } from './throttle.ts';
+import type { RateWindow, RateWindowSpec, RateWindows } from './rate-window.ts';
 
 // ARGV: now, since (= now - window), window, limit, member. Drops hits at or before `since` (as the
 // local window does), then computes the wait from the oldest hit that still counts.
