@@ -26,6 +26,10 @@ export interface EnvSpec {
 // 0 asks the OS for a free port (tests); the server logs the ports it actually bound.
 const port = { type: 'int', min: 0, max: 65535 } as const;
 
+/** Log levels, least severe first: MMO_LOG_LEVEL names the least severe one written. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export const ENV = {
   host: {
     name: 'MMO_HOST',
@@ -155,7 +159,7 @@ export const ENV = {
   },
   logLevel: {
     name: 'MMO_LOG_LEVEL',
-    kind: { type: 'enum', values: ['debug', 'info', 'warn', 'error'] },
+    kind: { type: 'enum', values: LOG_LEVELS },
     default: 'info',
     description: 'Least severe log level written (JSON lines on stdout).',
   },

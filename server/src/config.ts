@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { ENV, type EnvKey, type EnvSpec } from '../../contract/env.ts';
+import { ENV, type EnvKey, type EnvSpec, type LogLevel } from '../../contract/env.ts';
 import { MIN_SECRET_LENGTH } from './auth/accounts.ts';
 
 export class ConfigError extends Error {
@@ -38,7 +38,7 @@ export interface Config {
   readonly drainSeconds: number;
   readonly saveIntervalSeconds: number;
   readonly serverId: string;
-  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  readonly logLevel: LogLevel;
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly redisUrl: string | undefined;

@@ -20,6 +20,7 @@ import { localWindows } from './limits/rate-window.ts';
 import { redisWindows } from './limits/rate-window-redis.ts';
 import type { Bus } from './bus/bus.ts';
 import { LocalBus } from './bus/local.ts';
+import { createLogger, type Logger } from './log.ts';
 import { describeAmqpUrl, RabbitBus } from './bus/rabbitmq.ts';
 import { LocalPresence } from './presence/local.ts';
 import type { Presence } from './presence/presence.ts';
@@ -47,11 +48,10 @@ export interface DependencyConfig {
 }
 
 export type DependencyName = 'store' | 'presence' | 'bus';
-export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
 export interface ConnectOptions {
-  /** Where connection events go (reconnects, outages). Default: JSON lines on stdout. */
-  readonly log?: LogFn;
+  /** Where connection events go (reconnects, outages). Default: the server's logger at info. */
+  readonly log?: Logger;
   /** Milliseconds each service may take to answer at start. Default 5,000. */
   readonly connectTimeoutMs?: number;
   /**
@@ -89,12 +89,9 @@ export class DependencyError extends Error {
   }
 }
 
-const defaultLog: LogFn = (level, msg, fields) =>
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
-
 /** Connects every dependency (in parallel); on any failure closes the others and throws DependencyError. */
 export async function connectDependencies(config: DependencyConfig, options: ConnectOptions = {}): Promise<Dependencies> {
-  const log = options.log ?? defaultLog;
+  const log = options.log ?? createLogger('info');
   const timeout = options.connectTimeoutMs ?? 5_000;
   const clustered = config.redisUrl !== undefined || config.amqpUrl !== undefined;
 
@@ -142,11 +139,11 @@ export async function connectDependencies(config: DependencyConfig, options: Con
     { store: () => store.ping(), presence: () => presence.ping(), bus: () => bus.ping() },
     {
       onChange: (name, up, error) =>
-        up ? log('info', `dependency ${name} is up`, { dependency: name }) : log('error', `dependency ${name} is down: ${error}`, { dependency: name }),
+        up ? log.info(`dependency ${name} is up`, { dependency: name }) : log.error(`dependency ${name} is down: ${error}`, { dependency: name }),
     },
   );
   await health.check();
-  log('info', 'dependencies connected', { ...mode, ...(config.databaseUrl ? { database: describeUrl(config.databaseUrl) } : { dataDir: config.dataDir }) });
+  log.info('dependencies connected', { ...mode, ...(config.databaseUrl ? { database: describeUrl(config.databaseUrl) } : { dataDir: config.dataDir }) });
   return {
     store,
     presence,
@@ -164,7 +161,7 @@ export async function connectDependencies(config: DependencyConfig, options: Con
   };
 }
 
-async function connectStore(config: DependencyConfig, options: ConnectOptions, timeout: number, log: LogFn, lost: () => void): Promise<Store> {
+async function connectStore(config: DependencyConfig, options: ConnectOptions, timeout: number, log: Logger, lost: () => void): Promise<Store> {
   if (!config.databaseUrl) {
     if (options.memoryStore) return new MemoryStore();
     try {
@@ -182,7 +179,7 @@ async function connectStore(config: DependencyConfig, options: ConnectOptions, t
       connectTimeoutMs: timeout,
       verify: options.migrations !== 'apply',
       onConnectionError: (error) => {
-        log('debug', 'database connection lost', { database: where, error: error.message });
+        log.debug('database connection lost', { database: where, error });
         lost();
       },
     });
@@ -200,7 +197,7 @@ async function connectStore(config: DependencyConfig, options: ConnectOptions, t
   }
 }
 
-async function connectPresence(config: DependencyConfig, timeout: number, log: LogFn, lost: () => void): Promise<Presence> {
+async function connectPresence(config: DependencyConfig, timeout: number, log: Logger, lost: () => void): Promise<Presence> {
   if (!config.redisUrl) return new LocalPresence();
   try {
     return await RedisPresence.connect(config.redisUrl, {
@@ -216,8 +213,8 @@ async function connectPresence(config: DependencyConfig, timeout: number, log: L
   }
 }
 
-async function connectBus(config: DependencyConfig, timeout: number, log: LogFn, lost: () => void): Promise<Bus> {
-  if (!config.amqpUrl) return new LocalBus({ onHandlerError: (error) => log('error', 'bus handler failed', { error: String(error) }) });
+async function connectBus(config: DependencyConfig, timeout: number, log: Logger, lost: () => void): Promise<Bus> {
+  if (!config.amqpUrl) return new LocalBus({ onHandlerError: (error) => log.error('bus handler failed', { error }) });
   try {
     return await RabbitBus.connect(config.amqpUrl, {
       connectTimeoutMs: timeout,
@@ -237,7 +234,7 @@ async function connectBus(config: DependencyConfig, timeout: number, log: LogFn,
  * operator's line is the health's "dependency X is down/up", which each event makes happen at once
  * by re-probing. A failing bus handler is a bug and logs an error.
  */
-function rateLimitedLog(log: LogFn, dependency: DependencyName, address: string, changed: () => void) {
+function rateLimitedLog(log: Logger, dependency: DependencyName, address: string, changed: () => void) {
   const last = new Map<string, number>();
   return (event: string, detail?: unknown) => {
     if (event !== 'handler_error') changed();
@@ -245,7 +242,7 @@ function rateLimitedLog(log: LogFn, dependency: DependencyName, address: string,
     if (event !== 'connected' && event !== 'ready' && now - (last.get(event) ?? 0) < 10_000) return;
     last.set(event, now);
     const level = event === 'handler_error' ? 'error' : 'debug';
-    log(level, `${dependency} ${event.replace('_', ' ')}`, { dependency, address, ...(detail ? { error: detail instanceof Error ? detail.message : String(detail) } : {}) });
+    log.log(level, `${dependency} ${event.replace('_', ' ')}`, { dependency, address, ...(detail ? { error: detail } : {}) });
   };
 }
 

@@ -1,9 +1,11 @@
 /**
- * JSON-lines logging to stdout: one object per line with `time`, `level`, `msg` and fields. Errors
- * in fields are flattened to their message, code and cause chain.
+ * The one logger of every server process (the server, `migrate`): JSON lines on stdout, one object
+ * per line with `time`, `level`, `msg`, the logger's own fields and the call's fields. Errors in
+ * fields are written as their name, message, code and cause chain, never as a bare string.
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+import { LOG_LEVELS, type LogLevel } from '../../contract/env.ts';
+
+const RANK = Object.fromEntries(LOG_LEVELS.map((level, i) => [level, i])) as Record<LogLevel, number>;
 
 export interface Logger {
   /** Writes one line when `level` is at or above the logger's level. */
@@ -25,12 +27,15 @@ function plain(value: unknown, depth = 0): unknown {
   return value;
 }
 
-/** A logger writing to `write` (stdout by default) at `level` and above. */
-export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stdout.write(l)): Logger {
+/**
+ * A logger writing to `write` (stdout by default) at `level` and above; `base` fields (e.g. the
+ * component) go on every line.
+ */
+export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stdout.write(l), base: Record<string, unknown> = {}): Logger {
   const min = RANK[level];
   const log = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (RANK[lvl] < min) return;
-    const entry: Record<string, unknown> = { time: new Date().toISOString(), level: lvl, msg };
+    const entry: Record<string, unknown> = { time: new Date().toISOString(), level: lvl, msg, ...base };
     if (fields) for (const [k, v] of Object.entries(fields)) entry[k] = plain(v);
     write(`${JSON.stringify(entry)}\n`);
   };

@@ -27,7 +27,7 @@ try {
 const log = createLogger(config.logLevel);
 
 try {
-  const deps = await connectDependencies(config, { log: (level, msg, fields) => log.log(level, msg, fields) });
+  const deps = await connectDependencies(config, { log });
   const server = await startServer(config, deps, log);
   let stopping = false;
   const stop = (signal: string): void => {

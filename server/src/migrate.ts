@@ -11,6 +11,7 @@
  */
 import { EXIT } from '../../contract/exit-codes.ts';
 import { ENV } from '../../contract/env.ts';
+import { createLogger } from './log.ts';
 import { MigrationError, type MigrationResult } from './store/migrations.ts';
 import { describeUrl, migratePostgres } from './store/postgres.ts';
 import { openPgliteStore } from './store/pglite.ts';
@@ -19,9 +20,7 @@ import { StoreError } from './store/store.ts';
 
 const USAGE = 'usage: node server/src/migrate.ts [--wait <seconds>]';
 
-function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, component: 'migrate', ...fields })}\n`);
-}
+const log = createLogger('info', undefined, { component: 'migrate' });
 
 /** Parses the arguments; throws a message naming the bad one. */
 export function parseArgs(argv: readonly string[]): { waitSeconds: number } {
@@ -69,7 +68,7 @@ async function migrateWithRetry(url: string, waitSeconds: number): Promise<Migra
         );
       }
       if (Date.now() - lastLog > 5_000) {
-        log('warn', 'waiting for the database', { database: target, reason: reason(error), secondsLeft: Math.round((deadline - Date.now()) / 1000) });
+        log.warn('waiting for the database', { database: target, reason: reason(error), secondsLeft: Math.round((deadline - Date.now()) / 1000) });
         lastLog = Date.now();
       }
       await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, deadline - Date.now()))));
@@ -109,17 +108,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         return EXIT.invalidInput;
       }
       const result = await migrateWithRetry(url, args.waitSeconds);
-      log('info', result.applied.length ? 'migrations applied' : 'schema already current', { database: describeUrl(url), ...result });
+      log.info(result.applied.length ? 'migrations applied' : 'schema already current', { database: describeUrl(url), ...result });
     } else {
       const dataDir = env[ENV.dataDir.name]?.trim() || ENV.dataDir.default;
       const store = await openPgliteStore(dataDir); // opening applies pending migrations
       await store.close();
-      log('info', 'embedded database migrated', { dataDir });
+      log.info('embedded database migrated', { dataDir });
     }
     return EXIT.ok;
   } catch (error) {
     const known = error instanceof MigrationError || (error as Error).message?.startsWith('cannot reach');
-    log('error', known ? (error as Error).message : `migration failed: ${reason(error)}${hint(error)}`, {
+    log.error(known ? (error as Error).message : `migration failed: ${reason(error)}${hint(error)}`, {
       database: url ? describeUrl(url) : 'embedded',
       code: (error as { code?: unknown }).code,
     });

@@ -3,11 +3,12 @@
 import { describe, expect, inject, it } from 'vitest';
 import { freePort, Services } from '../../scripts/services/services.ts';
 import { connectDependencies, type Dependencies, DependencyError } from '../../server/src/dependencies.ts';
+import { createLogger } from '../../server/src/log.ts';
 import { waitFor } from '../support/wait.ts';
 import { createDatabase } from './helpers.ts';
 
 const SECRET = 'server-suite-secret-0123456789-abcdefghij';
-const quiet = () => {};
+const quiet = createLogger('error', () => {});
 
 describe('dependencies on the real services', () => {
   it('uses PostgreSQL, Redis and RabbitMQ when their URLs are set, and follows an outage of each', async () => {
@@ -19,7 +20,7 @@ describe('dependencies on the real services', () => {
     try {
       deps = await connectDependencies(
         { databaseUrl: db.url, redisUrl: REDIS_URL, amqpUrl: AMQP_URL, authSecret: SECRET, dataDir: 'unused', serverId: 'deps-test' },
-        { log: (_level, msg) => logs.push(msg), migrations: 'apply' },
+        { log: createLogger('debug', (line) => logs.push((JSON.parse(line) as { msg: string }).msg)), migrations: 'apply' },
       );
       expect(deps.mode).toEqual({ store: 'postgres', presence: 'redis', bus: 'rabbitmq' });
       expect(deps.health.ready()).toBe(true);

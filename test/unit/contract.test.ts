@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ENV, type EnvSpec } from '../../contract/env.ts';
+import { ENV, LOG_LEVELS, type EnvSpec } from '../../contract/env.ts';
 import { METRICS, METRIC_PREFIX, type MetricSpec } from '../../contract/metrics.ts';
 import { PORTS, PORT_NAMES } from '../../contract/ports.ts';
 
@@ -40,6 +41,10 @@ describe('environment contract', () => {
 
   it('never gives a credential a default', () => {
     expect(envSpecs.filter((s) => s.secret && s.default !== undefined)).toEqual([]);
+  });
+  it("offers in the chart's values schema exactly the log levels the server accepts", () => {
+    const schema = JSON.parse(readFileSync(new URL('../../charts/mmo/values.schema.json', import.meta.url), 'utf8'));
+    expect(schema.properties.gameServer.properties.config.properties.logLevel.enum).toEqual([...LOG_LEVELS]);
   });
 });
 

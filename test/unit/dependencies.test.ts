@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/src/config.ts';
 import { connectDependencies, DependencyError, DependencyHealth } from '../../server/src/dependencies.ts';
+import { createLogger } from '../../server/src/log.ts';
 
-const quiet = () => {};
+const quiet = createLogger('error', () => {});
 
 describe('choosing dependencies from configuration', () => {
   it('runs everything in process with no URLs set: embedded database, local presence and bus', async () => {
