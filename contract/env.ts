@@ -1,6 +1,7 @@
 /**
  * The game server's configuration: every environment variable it reads, with its type, default and
- * meaning. The server validates against this table at start; the chart sets exactly these names;
+ * meaning, and the rules a value must follow (a minimum length; being required when other variables
+ * are set). The server validates against this table at start; the chart sets exactly these names;
  * `docs/configuration.md` is generated from it.
  */
 import { PORTS } from './ports.ts';
@@ -9,7 +10,8 @@ export type EnvKind =
   | { readonly type: 'int'; readonly min: number; readonly max: number }
   | { readonly type: 'number'; readonly min: number; readonly max: number }
   | { readonly type: 'bool' }
-  | { readonly type: 'string' }
+  /** `minLength`: shortest value accepted (credentials). */
+  | { readonly type: 'string'; readonly minLength?: number }
   | { readonly type: 'url'; readonly protocols: readonly string[] }
   | { readonly type: 'enum'; readonly values: readonly string[] };
 
@@ -21,6 +23,8 @@ export interface EnvSpec {
   readonly description: string;
   /** Holds a credential: the chart must source it from a Secret, never a ConfigMap. */
   readonly secret?: boolean;
+  /** Required when any of these variables (keys of ENV) is set; `because` says why (shown in the refusal). */
+  readonly requiredWhenSet?: { readonly keys: readonly string[]; readonly because: string };
 }
 
 // 0 asks the OS for a free port (tests); the server logs the ports it actually bound.
@@ -152,10 +156,10 @@ export const ENV = {
   },
   adminToken: {
     name: 'MMO_ADMIN_TOKEN',
-    kind: { type: 'string' },
+    kind: { type: 'string', minLength: 16 },
     secret: true,
     description:
-      'Bearer token for the admin endpoints on the metrics port (POST /admin/broadcast, GET /admin/online); at least 16 characters. Unset: those endpoints refuse every request.',
+      'Bearer token for the admin endpoints on the metrics port (POST /admin/broadcast, GET /admin/online). Unset: those endpoints refuse every request.',
   },
   logLevel: {
     name: 'MMO_LOG_LEVEL',
@@ -189,10 +193,11 @@ export const ENV = {
   },
   authSecret: {
     name: 'MMO_AUTH_SECRET',
-    kind: { type: 'string' },
+    // 32 characters ≈ 192 bits of a random base64 string.
+    kind: { type: 'string', minLength: 32 },
     secret: true,
-    description:
-      'Key that signs player tokens (at least 32 characters). Required when REDIS_URL or AMQP_URL is set; unset in local mode: a random key per process.',
+    requiredWhenSet: { keys: ['redisUrl', 'amqpUrl'], because: 'every process must verify the same tokens' },
+    description: 'Key that signs player tokens. Unset in local mode: a random key per process.',
   },
 } as const satisfies Record<string, EnvSpec>;
 

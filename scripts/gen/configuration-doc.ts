@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ENV, type EnvKind, type EnvSpec } from '../../contract/env.ts';
+import { ENV, type EnvKey, type EnvKind, type EnvSpec } from '../../contract/env.ts';
 
 export const CONFIGURATION_DOC_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'configuration.md');
 
@@ -19,12 +19,20 @@ function typeOf(kind: EnvKind): string {
     case 'bool':
       return '`true` or `false`';
     case 'string':
-      return 'string';
+      return kind.minLength === undefined ? 'string' : `string of at least ${kind.minLength} characters`;
     case 'url':
       return `URL (${kind.protocols.map((p) => `\`${p}//\``).join(', ')})`;
     case 'enum':
       return kind.values.map((v) => `\`${v}\``).join(', ');
   }
+}
+
+/** The sentence a `requiredWhenSet` rule adds to the meaning. */
+function required(spec: EnvSpec): string {
+  const rule = spec.requiredWhenSet;
+  if (!rule) return '';
+  const names = rule.keys.map((k) => `\`${ENV[k as EnvKey].name}\``).join(' or ');
+  return ` Required when ${names} is set: ${rule.because}.`;
 }
 
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
@@ -33,7 +41,7 @@ const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
 export function renderConfigurationDoc(): string {
   const specs: EnvSpec[] = Object.values(ENV);
   const rows = specs.map((s) =>
-    `| \`${s.name}\` | ${typeOf(s.kind)} | ${s.default === undefined ? '(unset)' : `\`${cell(s.default)}\``} | ${s.secret ? 'yes' : ''} | ${cell(s.description)} |`,
+    `| \`${s.name}\` | ${typeOf(s.kind)} | ${s.default === undefined ? '(unset)' : `\`${cell(s.default)}\``} | ${s.secret ? 'yes' : ''} | ${cell(s.description)}${required(s)} |`,
   );
   return [
     '# Game server configuration',

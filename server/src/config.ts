@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ENV, type EnvKey, type EnvSpec, type LogLevel } from '../../contract/env.ts';
-import { MIN_SECRET_LENGTH } from './auth/accounts.ts';
 
 export class ConfigError extends Error {
   readonly variable: string;
@@ -93,8 +92,26 @@ function parse(env: Env, key: EnvKey): string | number | boolean | undefined {
       return v; // credentials inside are never echoed
     }
     case 'string':
-      return v;
+      return v; // its rules (ruleProblem) are checked once every variable is read
   }
+}
+
+/**
+ * Why `value` breaks a rule contract/env.ts declares for `key` (a minimum length; being required
+ * when other variables are set), or undefined when it follows them. `isSet` says whether another
+ * variable (a key of ENV) is set. The server applies every such rule through this function only.
+ */
+export function ruleProblem(key: EnvKey, value: string | undefined, isSet: (key: EnvKey) => boolean): string | undefined {
+  const spec: EnvSpec = ENV[key];
+  if (value === undefined || value === '') {
+    const rule = spec.requiredWhenSet;
+    if (!rule || !rule.keys.some((k) => isSet(k as EnvKey))) return undefined;
+    return `required when ${rule.keys.map((k) => ENV[k as EnvKey].name).join(' or ')} is set (${rule.because})`;
+  }
+  if (spec.kind.type === 'string' && spec.kind.minLength !== undefined && value.length < spec.kind.minLength) {
+    return `expected at least ${spec.kind.minLength} characters, got ${value.length}`;
+  }
+  return undefined;
 }
 
 /** Parses MMO_ZONES ("*" or "0,2-3") against the zone count. */
@@ -160,16 +177,12 @@ export function loadConfig(env: Env = process.env, readFile: (path: string) => s
   const redisUrl = get<string | undefined>('redisUrl');
   const amqpUrl = get<string | undefined>('amqpUrl');
   const authSecret = get<string | undefined>('authSecret');
-  if (authSecret !== undefined && authSecret.length < MIN_SECRET_LENGTH) {
-    throw new ConfigError(ENV.authSecret.name, `expected at least ${MIN_SECRET_LENGTH} characters, got ${authSecret.length}`);
-  }
-  if (authSecret === undefined && (redisUrl !== undefined || amqpUrl !== undefined)) {
-    throw new ConfigError(ENV.authSecret.name, 'required when REDIS_URL or AMQP_URL is set (every process must verify the same tokens)');
+  // The rules contract/env.ts declares beyond a value's type: lengths, variables required together.
+  for (const key of Object.keys(ENV) as EnvKey[]) {
+    const problem = ruleProblem(key, raw(env, ENV[key]), (other) => raw(env, ENV[other]) !== undefined);
+    if (problem) throw new ConfigError(ENV[key].name, problem);
   }
   const adminToken = get<string | undefined>('adminToken');
-  if (adminToken !== undefined && adminToken.length < 16) {
-    throw new ConfigError(ENV.adminToken.name, `expected at least 16 characters, got ${adminToken.length}`);
-  }
   const gamePort = get<number>('gamePort');
   const healthPort = get<number>('healthPort');
   const metricsPort = get<number>('metricsPort');

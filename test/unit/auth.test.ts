@@ -151,7 +151,7 @@ describe('accounts and tokens', () => {
   });
 
   it('requires a long enough secret, and one at all in clustered mode', () => {
-    expect(() => checkSecret(undefined, true)).toThrow(/MMO_AUTH_SECRET is required/);
+    expect(() => checkSecret(undefined, true)).toThrow(/MMO_AUTH_SECRET: required when REDIS_URL or AMQP_URL is set/);
     expect(() => checkSecret('short', false)).toThrow(/at least 32 characters/);
     expect(checkSecret(undefined, false)).toHaveLength(32);
   });

@@ -39,6 +39,12 @@ describe('environment contract', () => {
     },
   );
 
+  it('makes variables required only by variables that exist', () => {
+    const keys = envSpecs.flatMap((s) => s.requiredWhenSet?.keys ?? []);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) expect(Object.keys(ENV)).toContain(key);
+  });
+
   it('never gives a credential a default', () => {
     expect(envSpecs.filter((s) => s.secret && s.default !== undefined)).toEqual([]);
   });

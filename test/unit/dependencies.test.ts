@@ -36,7 +36,7 @@ describe('choosing dependencies from configuration', () => {
     const error = await connectDependencies({ dataDir: 'memory://', redisUrl: 'redis://127.0.0.1:1', serverId: 'a' }, { log: quiet }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DependencyError);
     expect((error as DependencyError).variable).toBe('MMO_AUTH_SECRET');
-    expect((error as Error).message).toMatch(/MMO_AUTH_SECRET is required when REDIS_URL or AMQP_URL is set/);
+    expect((error as Error).message).toMatch(/MMO_AUTH_SECRET: required when REDIS_URL or AMQP_URL is set/);
   });
 });
 

@@ -4,14 +4,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ENV } from '../../../contract/env.ts';
+import { ruleProblem } from '../config.ts';
 import { type Store, StoreError } from '../store/store.ts';
 import { type Auth, AuthError, type Session, type TokenClaims } from './auth.ts';
 import { DEFAULT_COST, hashPassword, verifyPassword } from './passwords.ts';
 import { localWindows, type RateWindow, type RateWindows } from '../limits/rate-window.ts';
 import { signToken, verifyToken } from './tokens.ts';
 
-/** Shortest MMO_AUTH_SECRET accepted (32 characters ≈ 192 bits of a random base64 string). */
-export const MIN_SECRET_LENGTH = 32;
 /** Usernames: 3–24 of a–z, 0–9, "_" and "-", compared without case. */
 export const USERNAME = /^[A-Za-z0-9_-]{3,24}$/;
 export const PASSWORD_MIN = 8;
@@ -41,21 +40,15 @@ export interface AccountAuthOptions {
   readonly windows?: RateWindows;
 }
 
-/** Throws a message naming MMO_AUTH_SECRET when `secret` is unusable; returns the key bytes. */
+/**
+ * The signing key: `secret`'s bytes, or a random key for this process when it is unset and not
+ * `required` (clustered: REDIS_URL or AMQP_URL set). Throws a message naming MMO_AUTH_SECRET when
+ * it breaks the rules contract/env.ts declares for it.
+ */
 export function checkSecret(secret: string | undefined, required: boolean): Buffer {
-  if (secret === undefined || secret === '') {
-    if (required) {
-      throw new AuthError(
-        'unavailable',
-        `${ENV.authSecret.name} is required when REDIS_URL or AMQP_URL is set (every process must sign tokens with the same key): set it to ${MIN_SECRET_LENGTH}+ random characters, e.g. \`openssl rand -base64 48\``,
-      );
-    }
-    return randomBytes(32);
-  }
-  if (secret.length < MIN_SECRET_LENGTH) {
-    throw new AuthError('unavailable', `${ENV.authSecret.name} must be at least ${MIN_SECRET_LENGTH} characters, got ${secret.length}: e.g. \`openssl rand -base64 48\``);
-  }
-  return Buffer.from(secret, 'utf8');
+  const problem = ruleProblem('authSecret', secret, () => required);
+  if (problem) throw new AuthError('unavailable', `${ENV.authSecret.name}: ${problem}; e.g. \`openssl rand -base64 48\``);
+  return secret ? Buffer.from(secret, 'utf8') : randomBytes(32);
 }
 
 export class AccountAuth implements Auth {
