@@ -9,9 +9,9 @@ import type { AddressInfo } from 'node:net';
 import type { Auth } from './auth/auth.ts';
 import type { Bus } from './bus/bus.ts';
 import type { Config } from './config.ts';
-import { DependencyHealth, type DependencyName } from './dependencies.ts';
 import type { Logger } from './log.ts';
 import { createAdminHandler } from './ops/admin.ts';
+import { dependencyHealth, type DependencyHealth, type DependencyName } from './ops/health.ts';
 import { createMetrics, type ServerMetrics } from './ops/metrics.ts';
 import { createHealthServer, createMetricsServer, type Readiness, type VersionInfo } from './ops/server.ts';
 import type { Presence } from './presence/presence.ts';
@@ -27,8 +27,11 @@ import { Ticker } from './world/tick.ts';
 import { TRANSPORTS, Traffic } from './world/traffic.ts';
 import { World } from './world/world.ts';
 
-/** The services the world stands on, chosen at boot (local or clustered). */
-export interface Dependencies {
+/**
+ * What a game server stands on, chosen at boot (local or clustered): `connectDependencies` makes
+ * them from the configuration; tests may assemble their own.
+ */
+export interface ServerDependencies {
   readonly store: Store;
   readonly presence: Presence;
   readonly bus: Bus;
@@ -36,8 +39,8 @@ export interface Dependencies {
   /** Extra routes on the game port (e.g. account endpoints); true when handled. */
   readonly routes?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => boolean | Promise<boolean>;
   /**
-   * Probes of store, presence and bus (connectDependencies makes one that logs each change once).
-   * Without it the server probes with its own.
+   * Probes of store, presence and bus (connectDependencies makes one that re-probes as soon as a
+   * client sees its connection drop). Without it the server probes with its own.
    */
   readonly health?: DependencyHealth;
 }
@@ -97,7 +100,7 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-export async function startServer(config: Config, deps: Dependencies, log: Logger): Promise<RunningServer> {
+export async function startServer(config: Config, deps: ServerDependencies, log: Logger): Promise<RunningServer> {
   const { store, presence, bus, auth } = deps;
   const traffic = new Traffic();
   const metrics = createMetrics(traffic);
@@ -127,12 +130,7 @@ export async function startServer(config: Config, deps: Dependencies, log: Logge
 
   // Readiness: world loaded, every dependency answering, not draining. Each dependency going down
   // or coming back is logged once (by whoever made the probes), never per probe.
-  const health =
-    deps.health ??
-    new DependencyHealth(
-      { store: () => store.ping(), presence: () => presence.ping(), bus: () => bus.ping() },
-      { onChange: (name, up, error) => (up ? log.info(`dependency ${name} is up`, { dependency: name }) : log.error(`dependency ${name} is down: ${error}`, { dependency: name })) },
-    );
+  const health = deps.health ?? dependencyHealth({ store, presence, bus }, log);
   const dependencyUp = (name: DependencyName): boolean => health.snapshot()[name].up;
   let worldLoaded = false;
   let draining = false;

@@ -2,7 +2,7 @@
 // health that follows an outage and the recovery after it without a restart.
 import { describe, expect, inject, it } from 'vitest';
 import { freePort, Services } from '../../scripts/services/services.ts';
-import { connectDependencies, type Dependencies, DependencyError } from '../../server/src/dependencies.ts';
+import { connectDependencies, type ConnectedDependencies, DependencyError } from '../../server/src/dependencies.ts';
 import { createLogger } from '../../server/src/log.ts';
 import { waitFor } from '../support/wait.ts';
 import { createDatabase } from './helpers.ts';
@@ -16,7 +16,7 @@ describe('dependencies on the real services', () => {
     const db = await createDatabase();
     const services = new Services();
     const logs: string[] = [];
-    let deps: Dependencies | undefined;
+    let deps: ConnectedDependencies | undefined;
     try {
       deps = await connectDependencies(
         { databaseUrl: db.url, redisUrl: REDIS_URL, amqpUrl: AMQP_URL, authSecret: SECRET, dataDir: 'unused', serverId: 'deps-test' },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/src/config.ts';
-import { connectDependencies, DependencyError, DependencyHealth } from '../../server/src/dependencies.ts';
+import { connectDependencies, DependencyError } from '../../server/src/dependencies.ts';
+import { DependencyHealth } from '../../server/src/ops/health.ts';
 import { createLogger } from '../../server/src/log.ts';
 
 const quiet = createLogger('error', () => {});
