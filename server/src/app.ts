@@ -19,7 +19,7 @@ import { PROTOCOL_VERSION } from './protocol/codec.ts';
 import { CharacterSaves } from './saves.ts';
 import type { Store } from './store/store.ts';
 import { withTimeout } from './timeout.ts';
-import { Gateway } from './transports/gateway.ts';
+import { Gateway } from './gateway/gateway.ts';
 import { createHttpHandler } from './transports/http.ts';
 import { attachUdp, type UdpTransport } from './transports/udp.ts';
 import { attachWebSocket } from './transports/ws.ts';

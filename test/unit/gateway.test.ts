@@ -11,7 +11,8 @@ import { decodeServerFrame, encodeClientMessage, PROTOCOL_VERSION, type ServerMe
 import { CharacterSaves } from '../../server/src/saves.ts';
 import { MemoryStore } from '../../server/src/store/memory.ts';
 import { StoreError, type Store } from '../../server/src/store/store.ts';
-import { Gateway, type Connection } from '../../server/src/transports/gateway.ts';
+import { Gateway } from '../../server/src/gateway/gateway.ts';
+import type { Connection } from '../../server/src/gateway/session.ts';
 import { UnavailableError } from '../../server/src/unavailable.ts';
 import { Traffic } from '../../server/src/world/traffic.ts';
 import { World } from '../../server/src/world/world.ts';

@@ -3,7 +3,7 @@ import { createLogger } from '../../server/src/log.ts';
 import { CharacterSaves, type SaveKind } from '../../server/src/saves.ts';
 import { MemoryStore } from '../../server/src/store/memory.ts';
 import type { CharacterState, Store } from '../../server/src/store/store.ts';
-import { Handover, newest, parseState } from '../../server/src/transports/handover.ts';
+import { Handover, newest, parseState } from '../../server/src/gateway/handover.ts';
 
 const quiet = createLogger('error', () => {});
 

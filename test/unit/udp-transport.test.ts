@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Transport } from '../../server/src/client/transport.ts';
 import { connectRawUdp } from '../../server/src/loadtest/udp-client.ts';
 import { createLogger } from '../../server/src/log.ts';
-import type { Connection, Gateway } from '../../server/src/transports/gateway.ts';
+import type { Gateway } from '../../server/src/gateway/gateway.ts';
+import type { Connection } from '../../server/src/gateway/session.ts';
 import { attachUdp, type UdpTransport } from '../../server/src/transports/udp.ts';
 
 // The gateway is the faked boundary: it records the frames the transport hands it. The WebRTC

@@ -8,7 +8,7 @@ import geckos, { type ServerChannel } from '@geckos.io/server';
 // The channel class itself (the package index exports only its type); see patchGeckosChannels.
 import GeckosChannel from '@geckos.io/server/lib/geckos/channel.js';
 import type { Logger } from '../log.ts';
-import type { Gateway } from './gateway.ts';
+import type { Gateway } from '../gateway/gateway.ts';
 
 export interface UdpOptions {
   /** The pinned UDP port; 0 lets the OS choose. */

@@ -15,7 +15,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { PATHS } from '../../../contract/ports.ts';
-import type { Gateway } from './gateway.ts';
+import type { Gateway } from '../gateway/gateway.ts';
 
 /** Largest frame the WebSocket layer reads before closing; the codec's own limit is far lower. */
 const MAX_PAYLOAD = 64 * 1024;
