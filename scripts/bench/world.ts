@@ -20,7 +20,8 @@ import { join, resolve } from 'node:path';
 import { FrameWriter } from '../../server/src/protocol/codec.ts';
 import type { Character } from '../../server/src/store/store.ts';
 import { Traffic } from '../../server/src/world/traffic.ts';
-import { World, type Player, type PlayerSink } from '../../server/src/world/world.ts';
+import type { Player, PlayerSink } from '../../server/src/world/player.ts';
+import { World } from '../../server/src/world/world.ts';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);

@@ -7,7 +7,9 @@ import { InterestGrid, SlotTable } from '../../server/src/world/grid.ts';
 import { MAX_HP, PLAYER_SPEED, RESPAWN_MS, SKILL_RULES, checkAttack, clampMove, levelFor } from '../../server/src/world/rules.ts';
 import { Ticker } from '../../server/src/world/tick.ts';
 import { Traffic } from '../../server/src/world/traffic.ts';
-import { GLOBAL_CHAT_BUDGET, TOWN_CAPACITY, World, ZONE_CHAT_BUDGET, type PlayerSink } from '../../server/src/world/world.ts';
+import { GLOBAL_CHAT_BUDGET, ZONE_CHAT_BUDGET } from '../../server/src/world/chat.ts';
+import type { PlayerSink } from '../../server/src/world/player.ts';
+import { TOWN_CAPACITY, World } from '../../server/src/world/world.ts';
 
 describe('interest grid', () => {
   const brute = (pts: Array<[number, number]>, x: number, y: number, r: number): number[] =>

@@ -22,7 +22,7 @@ import {
 import type { ErrorCode } from '../protocol/errors.ts';
 import type { InventoryItem } from '../store/store.ts';
 import { TRANSPORT_INDEX, type TransportName } from '../world/traffic.ts';
-import type { Player, PlayerSink } from '../world/world.ts';
+import type { Player, PlayerSink } from '../world/player.ts';
 import { pickup, whisper } from './actions.ts';
 import type { GatewayContext } from './context.ts';
 import { login, welcome } from './login.ts';

@@ -8,38 +8,15 @@
  * appending to `player.sink.out` and calling `sink.markDirty()`; the transport flushes the batch.
  */
 import type { BusMessage } from '../bus/bus.ts';
-import {
-  FrameWriter,
-  SERVER_TYPE,
-  SNAPSHOT_ENTITY_BYTES,
-  beginSnapshot,
-  encodeSnapshotRecord,
-  writeAck,
-  writeAppear,
-  writeChat,
-  writeCombat,
-  writeJoined,
-  ENTITY_FLAGS,
-  type PlayerChatChannel,
-  type Skill,
-} from '../protocol/codec.ts';
+import { FrameWriter, SERVER_TYPE, writeAck, writeAppear, writeCombat, writeJoined, type PlayerChatChannel, type Skill } from '../protocol/codec.ts';
 import type { ErrorCode } from '../protocol/errors.ts';
 import type { Character, CharacterState } from '../store/store.ts';
 import { TokenBucket } from '../limits/token-bucket.ts';
+import { GLOBAL_CHAT_BUDGET, ZoneChat, type ChatAudience } from './chat.ts';
 import { InterestGrid, SlotTable } from './grid.ts';
-import {
-  KILL_XP,
-  MAX_HP,
-  MOVE_BURST_SECONDS,
-  PLAYER_SPEED,
-  RESPAWN_MS,
-  SKILL_INDEX,
-  SKILL_RULES,
-  checkAttack,
-  clampMove,
-  levelFor,
-  type MoveResult,
-} from './rules.ts';
+import { Player, type PlayerSink } from './player.ts';
+import { KILL_XP, MOVE_BURST_SECONDS, PLAYER_SPEED, RESPAWN_MS, SKILL_INDEX, SKILL_RULES, checkAttack, clampMove, levelFor, type MoveResult } from './rules.ts';
+import { SnapshotWriter } from './snapshots.ts';
 import type { Traffic } from './traffic.ts';
 
 export interface WorldConfig {
@@ -53,110 +30,14 @@ export interface WorldConfig {
   readonly maxPlayers: number;
 }
 
-/** Where the world writes a player's messages; implemented by a transport session. */
-export interface PlayerSink {
-  readonly out: FrameWriter;
-  /** Transport index (TRANSPORT_INDEX) for traffic counters. */
-  readonly transport: number;
-  /**
-   * Asks the transport to flush `out` soon (after the current turn of the event loop, so what else
-   * this turn writes, such as a tick's snapshot, shares the frame).
-   */
-  markDirty(): void;
-  /** True while the connection's send buffer is backed up: snapshots are skipped, not queued. */
-  congested(): boolean;
-}
-
-/** Most entities in one snapshot (bounds frame size in crowds). */
-export const MAX_VISIBLE = 200;
-const RECORD_STRIDE = 12;
-/** Records are read as host-order words; writing them back in host order keeps the byte layout. */
-const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-export class Player {
-  readonly id: number;
-  readonly slot: number;
-  readonly accountId: string;
-  readonly characterId: string;
-  readonly name: string;
-  readonly sink: PlayerSink;
-  zone: number;
-  x: number;
-  y: number;
-  hp: number;
-  readonly maxHp = MAX_HP;
-  dead = false;
-  respawnAt = 0;
-  level: number;
-  xp: number;
-  /** Distance the player may still travel; refilled every tick. */
-  moveBudget: number;
-  /** World time at which each skill is ready again. */
-  readonly readyAt = new Float64Array(2);
-  /** Index in its zone's member list. */
-  memberIndex = -1;
-  /**
-   * Slots of the entities this player has been told about (`appear`), one bit each; grows to the
-   * highest slot seen. A bit is cleared when its slot is freed, so a new entity in a reused slot is
-   * announced again. Clients keep names of entities out of view.
-   */
-  known = new Uint32Array(8);
-  /** This player's `appear` message, encoded once and copied to every new viewer. */
-  appear: Uint8Array = new Uint8Array(0);
-  /** Save bookkeeping: version of the last state handed to the store, and whether it changed since. */
-  version: number;
-  changed = false;
-  removed = false;
-
-  constructor(id: number, slot: number, character: Character, sink: PlayerSink) {
-    this.id = id;
-    this.slot = slot;
-    this.accountId = character.accountId;
-    this.characterId = character.id;
-    this.name = character.name;
-    this.sink = sink;
-    this.zone = character.zone;
-    this.x = character.x;
-    this.y = character.y;
-    this.hp = character.hp;
-    this.level = character.level;
-    this.xp = character.xp;
-    this.version = character.version;
-    this.moveBudget = PLAYER_SPEED * MOVE_BURST_SECONDS;
-  }
-}
-
 interface Zone {
   readonly id: number;
   readonly grid: InterestGrid;
   readonly members: Player[];
-  /** Chat lines for this zone since the last tick, delivered to every member as one block. */
-  readonly chat: FrameWriter;
-  chatLines: number;
-  /** `say` lines since the last tick, encoded back to back; `says` holds where each one starts and ends and where it was said. */
-  readonly sayBytes: FrameWriter;
-  readonly says: Say[];
-  /** Zone chat lines this zone may still carry (see ZONE_CHAT_BUDGET). */
-  readonly zoneBudget: TokenBucket;
+  readonly chat: ZoneChat;
+  /** Who the zone's chat reaches (made once per zone). */
+  readonly audience: ChatAudience;
 }
-
-interface Say {
-  readonly start: number;
-  readonly end: number;
-  readonly x: number;
-  readonly y: number;
-}
-
-/**
- * Chat budgets, [burst, lines per second] in world time: what a zone's channel and this process's
- * global channel carry at most, whoever speaks. Zone and global chat reach every player in the
- * zone (or everywhere), so their cost grows with the square of the population; a channel moving
- * faster than this is unreadable anyway. Lines beyond it are refused (`rate_limited`, not a
- * strike: the player did nothing wrong). `say` has no shared budget: it reaches only the players
- * in view, so its cost grows with the local crowd, like snapshots.
- */
-export const ZONE_CHAT_BUDGET: readonly [number, number] = [20, 10];
-export const GLOBAL_CHAT_BUDGET: readonly [number, number] = [10, 5];
 
 /**
  * New characters start in a town: a square at the centre of this process's first zone, small
@@ -188,16 +69,8 @@ export class World {
   private patchDue = 0;
   private readonly patchInterval: number;
   private readonly publishGlobal: (message: BusMessage) => void;
-  // Scratch, reused by every query and patch.
-  private readonly lists: Int32Array;
-  private readonly counts: Int32Array;
-  /**
-   * Every entity's snapshot record (without the self flag), encoded once per patch, by slot, with a
-   * 12-byte stride so it can be copied as u32 + u32 + u16 words.
-   */
-  private readonly records: Uint8Array;
-  private readonly records32: Uint32Array;
-  private readonly records16: Uint16Array;
+  private readonly snapshots: SnapshotWriter;
+  // Scratch, reused by every move and new player.
   private readonly moveOut: MoveResult = { x: 0, y: 0, travelled: 0 };
   private readonly scratch = new FrameWriter(512);
   /** Scratch for grid queries (`say` hearers, the town head count). */
@@ -214,18 +87,14 @@ export class World {
     this.bySlot = new Array<Player | undefined>(capacity).fill(undefined);
     for (let i = capacity - 1; i >= 0; i--) this.freeSlots.push(i);
 
-    this.lists = new Int32Array(capacity * MAX_VISIBLE);
-    this.counts = new Int32Array(capacity);
-    this.records = new Uint8Array(capacity * RECORD_STRIDE);
-    this.records32 = new Uint32Array(this.records.buffer);
-    this.records16 = new Uint16Array(this.records.buffer);
+    this.snapshots = new SnapshotWriter(capacity, { radius: config.interestRadius, zoneSize: config.zoneSize, traffic: this.traffic, bySlot: this.bySlot });
     this.hearers = new Int32Array(capacity);
     this.globalBudget = new TokenBucket(GLOBAL_CHAT_BUDGET[0], GLOBAL_CHAT_BUDGET[1], 0);
     for (const id of config.zones) {
-      this.zones.set(id, {
-        id, grid: new InterestGrid(config.zoneSize, config.interestRadius, this.slots), members: [], chat: new FrameWriter(256), chatLines: 0,
-        sayBytes: new FrameWriter(256), says: [], zoneBudget: new TokenBucket(ZONE_CHAT_BUDGET[0], ZONE_CHAT_BUDGET[1], 0),
-      });
+      const grid = new InterestGrid(config.zoneSize, config.interestRadius, this.slots);
+      const members: Player[] = [];
+      const audience: ChatAudience = { members, grid, radius: config.interestRadius, bySlot: this.bySlot, hearers: this.hearers, traffic: this.traffic };
+      this.zones.set(id, { id, grid, members, chat: new ZoneChat(), audience });
     }
     this.patchInterval = 1000 / Math.min(config.patchRate, config.tickRate);
   }
@@ -378,16 +247,10 @@ export class World {
     const zone = this.zones.get(p.zone);
     if (!zone) return undefined;
     if (channel === 'say') {
-      const w = zone.sayBytes;
-      const start = w.length;
-      writeChat(w, 'say', p.id, p.name, text);
-      zone.says.push({ start, end: w.length, x: p.x, y: p.y });
+      zone.chat.say(p, text);
       return undefined;
     }
-    if (!zone.zoneBudget.take(this.now)) return 'rate_limited';
-    writeChat(zone.chat, 'zone', p.id, p.name, text);
-    zone.chatLines++;
-    return undefined;
+    return zone.chat.zone(p, text, this.now);
   }
 
   /** Delivers a bus message (global chat, admin broadcast) to every local player with the next tick. */
@@ -396,9 +259,7 @@ export class World {
     const fromId = message.kind === 'chat' ? (this.byCharacter.get(message.from)?.id ?? 0) : 0;
     const fromName = message.kind === 'chat' ? message.fromName : 'server';
     for (const zone of this.zones.values()) {
-      if (zone.members.length === 0) continue;
-      writeChat(zone.chat, 'global', fromId, fromName, message.text);
-      zone.chatLines++;
+      if (zone.members.length > 0) zone.chat.global(fromId, fromName, message.text);
     }
   }
 
@@ -436,8 +297,7 @@ export class World {
         p.moveBudget = b > cap ? cap : b;
         if (p.dead && this.now >= p.respawnAt) this.respawn(p);
       }
-      if (zone.chatLines > 0) this.deliverChat(zone);
-      if (zone.says.length > 0) this.deliverSays(zone);
+      zone.chat.deliver(zone.audience);
     }
     this.patchDue += elapsedMs;
     if (this.patchDue + 1e-9 < this.patchInterval) return false;
@@ -447,73 +307,9 @@ export class World {
     return true;
   }
 
-  /**
-   * Writes a snapshot of its surroundings to every player. Per zone: one symmetric pair sweep of
-   * the grid finds everyone's neighbours, every entity's record is encoded once, and each viewer's
-   * snapshot is a byte copy of its neighbours' records (plus `appear` for newcomers).
-   */
+  /** Writes a snapshot of its surroundings to every player (./snapshots.ts). */
   patch(): void {
-    const radius = this.config.interestRadius;
-    const size = this.config.zoneSize;
-    const lists = this.lists;
-    const counts = this.counts;
-    const records = this.records;
-    const r32 = this.records32;
-    const r16 = this.records16;
-    const R = SNAPSHOT_ENTITY_BYTES;
-    for (const zone of this.zones.values()) {
-      const members = zone.members;
-      if (members.length === 0) continue;
-      zone.grid.collectVisible(radius, MAX_VISIBLE, lists, counts);
-      for (let m = 0; m < members.length; m++) {
-        const e = members[m]!;
-        encodeSnapshotRecord(records, e.slot * RECORD_STRIDE, e.id, e.x, e.y, size, e.hp, e.dead ? ENTITY_FLAGS.dead : 0);
-      }
-      for (let m = 0; m < members.length; m++) {
-        const p = members[m]!;
-        const sink = p.sink;
-        if (sink.congested()) continue;
-        const base = p.slot * MAX_VISIBLE;
-        const n = counts[p.slot]!;
-        const w = sink.out;
-        const transport = sink.transport;
-        // Announce the visible entities this player has not been told about.
-        let known = p.known;
-        for (let i = 0; i < n; i++) {
-          const s = lists[base + i]!;
-          const word = s >>> 5;
-          const bit = 1 << (s & 31);
-          if (word < known.length && (known[word]! & bit) !== 0) continue;
-          if (word >= known.length) {
-            const grown = new Uint32Array(Math.max(word + 1, known.length * 2));
-            grown.set(known);
-            known = p.known = grown;
-          }
-          known[word]! |= bit;
-          const a = this.bySlot[s]!.appear;
-          w.ensure(a.length);
-          w.bytes.set(a, w.length);
-          w.length += a.length;
-          this.traffic.out(transport, SERVER_TYPE.appear);
-        }
-        beginSnapshot(w, this.tick, this.now, size, n);
-        // Word copies through a DataView: several times faster than a byte loop or set(subarray).
-        const view = w.view;
-        const first = w.length;
-        let at = first;
-        for (let i = 0; i < n; i++) {
-          const q = lists[base + i]! * (RECORD_STRIDE / 4);
-          view.setUint32(at, r32[q]!, HOST_LE);
-          view.setUint32(at + 4, r32[q + 1]!, HOST_LE);
-          view.setUint16(at + 8, r16[q * 2 + 4]!, HOST_LE);
-          at += R;
-        }
-        w.bytes[first + R - 1]! |= ENTITY_FLAGS.self; // the player itself is always first
-        w.length = at;
-        this.traffic.out(transport, SERVER_TYPE.snapshot);
-        sink.markDirty();
-      }
-    }
+    for (const zone of this.zones.values()) if (zone.members.length > 0) this.snapshots.write(zone, this.tick, this.now);
   }
 
   /** States of characters changed since the last call (marks them saved). */
@@ -556,48 +352,6 @@ export class World {
       this.traffic.out(target.sink.transport, SERVER_TYPE.combat);
       target.sink.markDirty();
     }
-  }
-
-  /** Copies the zone's pending chat lines, as one block, to every member. */
-  private deliverChat(zone: Zone): void {
-    const bytes = zone.chat.written();
-    const lines = zone.chatLines;
-    const members = zone.members;
-    for (let i = 0; i < members.length; i++) {
-      const p = members[i]!;
-      const w = p.sink.out;
-      w.ensure(bytes.length);
-      w.bytes.set(bytes, w.length);
-      w.length += bytes.length;
-      this.traffic.outMany(p.sink.transport, SERVER_TYPE.chat, lines);
-      p.sink.markDirty();
-    }
-    zone.chat.reset();
-    zone.chatLines = 0;
-  }
-
-  /** Copies each pending `say` line to the players within the interest radius of where it was said. */
-  private deliverSays(zone: Zone): void {
-    const bytes = zone.sayBytes.bytes;
-    const hearers = this.hearers;
-    const radius = this.config.interestRadius;
-    for (const say of zone.says) {
-      const n = zone.grid.query(say.x, say.y, radius, hearers);
-      const line = bytes.subarray(say.start, say.end);
-      const len = line.length;
-      for (let i = 0; i < n; i++) {
-        const p = this.bySlot[hearers[i]!];
-        if (!p) continue;
-        const w = p.sink.out;
-        w.ensure(len);
-        w.bytes.set(line, w.length);
-        w.length += len;
-        this.traffic.out(p.sink.transport, SERVER_TYPE.chat);
-        p.sink.markDirty();
-      }
-    }
-    zone.says.length = 0;
-    zone.sayBytes.reset();
   }
 
   private randomPoint(): { x: number; y: number } {
