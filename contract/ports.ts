@@ -29,3 +29,10 @@ export const PATHS = {
   metrics: '/metrics',
   version: '/version',
 } as const;
+
+/**
+ * How players reach the game: `ws` (WebSocket on the game port, TCP) and `udp` (WebRTC data
+ * channels on the UDP port). Also the values of the metrics' `transport` label.
+ */
+export const TRANSPORTS = ['ws', 'udp'] as const;
+export type TransportName = (typeof TRANSPORTS)[number];

@@ -20,6 +20,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENV } from '../../contract/env.ts';
+import { TRANSPORTS, type TransportName } from '../../contract/ports.ts';
 import type { LoadReport } from '../../server/src/loadtest/report.ts';
 import { ROOT, nodeBinary, startGameServer } from '../../test/support/game-server.ts';
 import { summarizeProfile } from './cpu-profile.ts';
@@ -28,7 +29,7 @@ const P95_LIMIT_MS = 50;
 const TICK_P99_LIMIT_MS = 25;
 
 interface Level {
-  readonly transport: 'ws' | 'udp';
+  readonly transport: TransportName;
   readonly players: number;
   readonly passed: boolean;
   readonly why: string[];
@@ -60,8 +61,8 @@ const args = parseArgs({
   },
 }).values;
 
-const transports = args.transport === 'both' ? (['ws', 'udp'] as const) : [args.transport as 'ws' | 'udp'];
-if (!transports.every((t) => t === 'ws' || t === 'udp')) throw new Error(`--transport: expected ws, udp or both, got ${args.transport}`);
+const transports = args.transport === 'both' ? TRANSPORTS : [args.transport as TransportName];
+if (!transports.every((t) => TRANSPORTS.includes(t))) throw new Error(`--transport: expected ws, udp or both, got ${args.transport}`);
 const duration = Number(args.duration);
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const outDir = join(args.out, `ccu-${stamp}`);
@@ -88,7 +89,7 @@ function loadtest(argv: string[], file: string): Promise<LoadReport | null> {
   });
 }
 
-async function runLevel(transport: 'ws' | 'udp', players: number, profile = false): Promise<Level> {
+async function runLevel(transport: TransportName, players: number, profile = false): Promise<Level> {
   const loadBefore = loadNow();
   process.stderr.write(`\n== ${transport} ${players} players (loadavg ${loadBefore.join(' ')}) ==\n`);
   const profDir = join(outDir, `profile-${transport}-${players}`);

@@ -24,7 +24,8 @@ import { createHttpHandler } from './transports/http.ts';
 import { attachUdp, type UdpTransport } from './transports/udp.ts';
 import { attachWebSocket } from './transports/ws.ts';
 import { Ticker } from './world/tick.ts';
-import { TRANSPORTS, Traffic } from './world/traffic.ts';
+import { TRANSPORTS } from '../../contract/ports.ts';
+import { Traffic } from './world/traffic.ts';
 import { World } from './world/world.ts';
 
 /**

@@ -5,7 +5,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Handoff, Presence, SessionRef } from '../../server/src/presence/presence.ts';
+import type { Handoff, Presence, SessionClaim } from '../../server/src/presence/presence.ts';
 import { waitFor } from '../support/wait.ts';
 
 export interface PresenceBackend {
@@ -55,8 +55,8 @@ export function describePresence(name: string, newBackend: () => Promise<Presenc
 
     it('keeps one session per account and hands back the one a second login replaces', async () => {
       const [a, b] = [await connect(), await connect()];
-      const first: SessionRef = { accountId: 'acc-1', sessionId: 's1', serverId: 'server-a' };
-      const second: SessionRef = { accountId: 'acc-1', sessionId: 's2', serverId: 'server-b' };
+      const first: SessionClaim = { accountId: 'acc-1', sessionId: 's1', serverId: 'server-a' };
+      const second: SessionClaim = { accountId: 'acc-1', sessionId: 's2', serverId: 'server-b' };
       expect(await a.claimSession(first)).toBeUndefined();
       expect(await b.claimSession(second)).toEqual(first);
       expect(await a.getSession('acc-1')).toEqual(second);
@@ -65,7 +65,7 @@ export function describePresence(name: string, newBackend: () => Promise<Presenc
 
     it('replaces nothing when a session claims itself again', async () => {
       const a = await connect();
-      const s: SessionRef = { accountId: 'acc-1', sessionId: 's1', serverId: 'server-a' };
+      const s: SessionClaim = { accountId: 'acc-1', sessionId: 's1', serverId: 'server-a' };
       await a.claimSession(s);
       expect(await a.claimSession(s)).toBeUndefined();
     });

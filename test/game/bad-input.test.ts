@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { GameClient } from '../../server/src/client/game-client.ts';
 import { installNodeWebRtc, NodeWebSocketImpl } from '../../server/src/client/node.ts';
-import { connectUdp, webSocketUrl, type Transport } from '../../server/src/client/transport.ts';
+import { connectUdp, webSocketUrl, type ServerLink } from '../../server/src/client/link.ts';
 import {
   FrameWriter,
   LIMITS,
@@ -113,7 +113,7 @@ async function wsAbuser(server: GameServer, token: string | undefined): Promise<
 
 async function udpAbuser(server: GameServer): Promise<AbuserResult> {
   const result: AbuserResult = { sent: 0, errors: [], closed: false };
-  let t: Transport | undefined;
+  let t: ServerLink | undefined;
   for (let attempt = 0; attempt < 3 && !t; attempt++) t = await connectUdp(server.url, 8000).catch(() => undefined);
   if (!t) throw new Error('could not open a WebRTC channel after 3 attempts');
   const transport = t;

@@ -1,6 +1,6 @@
 /**
  * Players that keep playing across drains and record what the servers acknowledged, so a test (or
- * the drain benchmark) can check that nothing acknowledged was lost: each bot is a PlayerSession
+ * the drain benchmark) can check that nothing acknowledged was lost: each bot is a ReconnectingClient
  * that walks in small steps and picks up items, remembering its last acknowledged position, the
  * moves sent after it, and how many pickups were granted or are still unanswered.
  *
@@ -10,7 +10,7 @@
  */
 import type { GameClient } from '../../server/src/client/game-client.ts';
 import { NodeWebSocketImpl } from '../../server/src/client/node.ts';
-import { PlayerSession, type ConnectedInfo } from '../../server/src/client/session.ts';
+import { ReconnectingClient, type ConnectedInfo } from '../../server/src/client/reconnecting-client.ts';
 
 export interface Position {
   readonly x: number;
@@ -27,7 +27,7 @@ const STEP = 6;
 
 export class Bot {
   readonly token: string;
-  session: PlayerSession | undefined;
+  session: ReconnectingClient | undefined;
   /** Every welcome, in order. */
   readonly landings: Landing[] = [];
   /** Broken promises: a welcome (or a check) that found the character somewhere it was never acknowledged. */
@@ -61,7 +61,7 @@ export class Bot {
   }
 
   async start(urls: readonly string[], options: { maxAttempts?: number; connectTimeoutMs?: number } = {}): Promise<void> {
-    this.session = await PlayerSession.start({
+    this.session = await ReconnectingClient.start({
       urls,
       token: this.token,
       transport: 'ws',

@@ -10,7 +10,7 @@ import type { Bus, BusMessage } from '../../server/src/bus/bus.ts';
 import { LocalBus, LocalBusHub } from '../../server/src/bus/local.ts';
 import { GameClient, GameClientTransfer } from '../../server/src/client/game-client.ts';
 import { NodeWebSocketImpl } from '../../server/src/client/node.ts';
-import { PlayerSession } from '../../server/src/client/session.ts';
+import { ReconnectingClient } from '../../server/src/client/reconnecting-client.ts';
 import { loadConfig } from '../../server/src/config.ts';
 import { createLogger } from '../../server/src/log.ts';
 import { LocalPresence, LocalPresenceState } from '../../server/src/presence/local.ts';
@@ -32,7 +32,7 @@ interface Cluster {
 
 let cluster: Cluster | undefined;
 const clients: GameClient[] = [];
-const sessions: PlayerSession[] = [];
+const reconnecting: ReconnectingClient[] = [];
 
 function newCluster(store: Store = new MemoryStore()): Cluster {
   cluster = { store, auth: new AccountAuth(store, { secret: SECRET, passwordCost: 10 }), presence: new LocalPresenceState(), hub: new LocalBusHub(), servers: [] };
@@ -66,7 +66,7 @@ async function connect(s: RunningServer | string, token: string): Promise<GameCl
 const inventoryOf = (c: GameClient) => new Promise<InventoryMessage>((resolve) => c.on('inventory', resolve));
 
 afterEach(async () => {
-  for (const s of sessions.splice(0)) s.close();
+  for (const r of reconnecting.splice(0)) r.close();
   for (const c of clients.splice(0)) c.close();
   for (const s of cluster?.servers ?? []) await s.close(1000);
   cluster = undefined;
@@ -308,18 +308,18 @@ describe('across processes', () => {
     expect(a.world.population).toBe(1);
   });
 
-  it('a PlayerSession follows a drain to the next process and resumes where it was acknowledged', async () => {
+  it('a ReconnectingClient follows a drain to the next process and resumes where it was acknowledged', async () => {
     const c = newCluster();
     const a = await addServer(c, 'a', { MMO_SAVE_INTERVAL_SECONDS: '3600' });
     const b = await addServer(c, 'b');
     const { token } = await c.auth.guest();
     const welcomes: Array<{ serverId: string; x: number; y: number; reason: string }> = [];
-    const session = await PlayerSession.start({
+    const player = await ReconnectingClient.start({
       urls: [url(a), url(b)], token, transport: 'ws', WebSocket: NodeWebSocketImpl,
       onClient: (client, info) => welcomes.push({ serverId: client.welcome.serverId, x: client.welcome.x, y: client.welcome.y, reason: info.reason }),
     });
-    sessions.push(session);
-    const first = session.client!;
+    reconnecting.push(player);
+    const first = player.client!;
     first.move(first.welcome.x + 3, first.welcome.y + 3);
     const ack = await first.next('ack');
     const drained = a.drain(4000);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import GeckosChannel from '@geckos.io/server/lib/geckos/channel.js';
 import nodeDataChannel from 'node-datachannel';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Transport } from '../../server/src/client/transport.ts';
+import type { ServerLink } from '../../server/src/client/link.ts';
 import { connectRawUdp } from '../../server/src/loadtest/udp-client.ts';
 import { createLogger } from '../../server/src/log.ts';
 import type { Gateway } from '../../server/src/gateway/gateway.ts';
@@ -15,7 +15,7 @@ import { attachUdp, type UdpTransport } from '../../server/src/transports/udp.ts
 describe('UDP transport (geckos.io + libdatachannel, real loopback peer)', () => {
   let http: Server | undefined;
   let udp: UdpTransport | undefined;
-  let client: Transport | undefined;
+  let client: ServerLink | undefined;
   let restore = (): void => {};
   afterAll(async () => {
     restore();

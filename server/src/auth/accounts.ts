@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { ENV } from '../../../contract/env.ts';
 import { ruleProblem } from '../config.ts';
 import { type Store, StoreError } from '../store/store.ts';
-import { type Auth, AuthError, type Session, type TokenClaims } from './auth.ts';
+import { type Auth, AuthError, type IssuedToken, type TokenClaims } from './auth.ts';
 import { DEFAULT_COST, hashPassword, verifyPassword } from './passwords.ts';
 import { localWindows, type RateWindow, type RateWindows } from '../limits/rate-window.ts';
 import { signToken, verifyToken } from './tokens.ts';
@@ -73,13 +73,13 @@ export class AccountAuth implements Auth {
     this.#byClient = windows({ name: 'login-client', limit: options.clientAttempts ?? 20, windowMs: (options.clientWindowSeconds ?? 60) * 1000 });
   }
 
-  /** Validates, hashes and stores a new account; returns a session for it. */
-  async register(username: unknown, password: unknown): Promise<Session> {
+  /** Validates, hashes and stores a new account; returns a token for it. */
+  async register(username: unknown, password: unknown): Promise<IssuedToken> {
     const name = checkUsername(username);
     const pass = checkPassword(password);
     const hash = await hashPassword(pass, this.#cost);
     const account = await this.#storeCall(() => this.#store.createAccount(name, hash));
-    return this.#session(account.id, false);
+    return this.#issue(account.id, false);
   }
 
   /**
@@ -88,7 +88,7 @@ export class AccountAuth implements Auth {
    * concurrent guesses, on any number of processes, never get past the limit. When the windows
    * cannot answer (Redis down) the login is refused as `unavailable`: never unthrottled.
    */
-  async login(username: unknown, password: unknown, clientKey: string): Promise<Session> {
+  async login(username: unknown, password: unknown, clientKey: string): Promise<IssuedToken> {
     if (typeof username !== 'string' || typeof password !== 'string' || username.length > 64 || password.length > PASSWORD_MAX) {
       throw new AuthError('bad_request', 'username and password must be strings');
     }
@@ -108,13 +108,13 @@ export class AccountAuth implements Auth {
     // Not being able to give the slot back (Redis went down just now) costs the player one of its
     // attempts until the window passes; refusing a correct password would cost more.
     await this.#byUsername.reset(name).catch(() => {});
-    return this.#session(account.id, false);
+    return this.#issue(account.id, false);
   }
 
   /** Creates a guest account (no username, no password). */
-  async guest(): Promise<Session> {
+  async guest(): Promise<IssuedToken> {
     const account = await this.#storeCall(() => this.#store.createAccount(null, null));
-    return this.#session(account.id, true);
+    return this.#issue(account.id, true);
   }
 
   /** Checks signature and expiry; throws AuthError with a token_* code. */
@@ -122,7 +122,7 @@ export class AccountAuth implements Auth {
     return verifyToken(token, this.#secret, Math.floor(this.#now() / 1000));
   }
 
-  #session(accountId: string, guest: boolean): Session {
+  #issue(accountId: string, guest: boolean): IssuedToken {
     const claims: TokenClaims = { accountId, guest, expiresAt: Math.floor(this.#now() / 1000) + this.#ttl };
     return { token: signToken(claims, this.#secret), claims };
   }

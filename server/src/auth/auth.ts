@@ -35,18 +35,19 @@ export interface TokenClaims {
   readonly expiresAt: number;
 }
 
-export interface Session {
+/** A signed player token and what it says (a login's, registration's or guest's result). */
+export interface IssuedToken {
   readonly token: string;
   readonly claims: TokenClaims;
 }
 
 export interface Auth {
-  /** Creates an account and returns a session for it; rejects with AuthError. */
-  register(username: string, password: string): Promise<Session>;
+  /** Creates an account and returns a token for it; rejects with AuthError. */
+  register(username: string, password: string): Promise<IssuedToken>;
   /** Checks credentials (throttled per username and per `clientKey`, e.g. the remote address). */
-  login(username: string, password: string, clientKey: string): Promise<Session>;
-  /** Creates a guest account and returns a session for it. */
-  guest(): Promise<Session>;
+  login(username: string, password: string, clientKey: string): Promise<IssuedToken>;
+  /** Creates a guest account and returns a token for it. */
+  guest(): Promise<IssuedToken>;
   /** Checks a token's signature and expiry without I/O; throws AuthError when it is not valid. */
   verify(token: string): TokenClaims;
 }

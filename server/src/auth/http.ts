@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, readBody, sendJson } from '../http-json.ts';
-import { type Auth, AuthError, type AuthErrorCode, type Session } from './auth.ts';
+import { type Auth, AuthError, type AuthErrorCode, type IssuedToken } from './auth.ts';
 import { throttleCall } from './accounts.ts';
 import { localWindows, type RateWindows } from '../limits/rate-window.ts';
 
@@ -68,10 +68,10 @@ export function createAuthHttpHandler(auth: Auth, options: AuthHttpOptions = {})
     }
     try {
       const key = clientKey(req);
-      let session: Session;
+      let issued: IssuedToken;
       if (route === 'login') {
         const { username, password } = credentials(await readJson(req, maxBody));
-        session = await auth.login(username, password, key);
+        issued = await auth.login(username, password, key);
       } else {
         const wait = limited(req) ? await throttleCall(() => creates.blockedFor(key)) : 0;
         if (wait > 0) {
@@ -80,20 +80,20 @@ export function createAuthHttpHandler(auth: Auth, options: AuthHttpOptions = {})
         }
         if (route === 'register') {
           const { username, password } = credentials(await readJson(req, maxBody));
-          session = await auth.register(username, password);
+          issued = await auth.register(username, password);
         } else {
           await readBody(req, maxBody);
-          session = await auth.guest();
+          issued = await auth.guest();
         }
         // The account exists now: a window that cannot count it (Redis went down just now) must not
         // turn the creation into an error the client would retry.
         if (limited(req)) await creates.hit(key).catch(() => {});
       }
       sendJson(res, route === 'login' ? 200 : 201, {
-        token: session.token,
-        accountId: session.claims.accountId,
-        guest: session.claims.guest,
-        expiresAt: session.claims.expiresAt,
+        token: issued.token,
+        accountId: issued.claims.accountId,
+        guest: issued.claims.guest,
+        expiresAt: issued.claims.expiresAt,
       });
     } catch (error) {
       if (error instanceof HttpError) {

@@ -17,15 +17,15 @@ import {
   type Skill,
   type WelcomeMessage,
 } from '../protocol/codec.ts';
+import type { TransportName } from '../../../contract/ports.ts';
 import type { ErrorCode } from '../protocol/errors.ts';
 import {
   ConnectError,
   connectUdp,
   connectWebSocket,
-  type Transport,
-  type TransportKind,
+  type ServerLink,
   type WebSocketConstructor,
-} from './transport.ts';
+} from './link.ts';
 
 export interface GameClientOptions {
   /** The game server's HTTP address, e.g. `http://127.0.0.1:8080`. */
@@ -33,7 +33,7 @@ export interface GameClientOptions {
   /** A player token (e.g. from `POST /auth/guest`). */
   token: string;
   /** `auto` (default) tries UDP first and falls back to WebSocket. */
-  transport?: TransportKind | 'auto';
+  transport?: TransportName | 'auto';
   /** Per attempt: opening the transport and receiving the welcome. Default 5000 ms. */
   connectTimeoutMs?: number;
   /** Attempts per transport (a failed WebRTC connect is normal in bursts). Default 3. */
@@ -46,14 +46,14 @@ export interface GameClientOptions {
    * Opens the WebSocket transport instead of `connectWebSocket` (Node callers with many sockets
    * pass `connectNodeWebSocket` from ./node.ts, which skips the DOM event layer).
    */
-  openWebSocket?: (serverUrl: string, timeoutMs: number) => Promise<Transport>;
+  openWebSocket?: (serverUrl: string, timeoutMs: number) => Promise<ServerLink>;
   /** Opens the UDP transport instead of `connectUdp` (the load generator passes its own lean client). */
-  openUdp?: (serverUrl: string, timeoutMs: number) => Promise<Transport>;
+  openUdp?: (serverUrl: string, timeoutMs: number) => Promise<ServerLink>;
   iceServers?: RTCIceServer[];
   /** Clock for RTT measurement in ms; default performance.now. */
   now?: () => number;
   /** Told about each failed attempt before the next one, so a UI can show the fallback happening. */
-  onAttemptFailed?: (transport: TransportKind, attempt: number, error: Error) => void;
+  onAttemptFailed?: (transport: TransportName, attempt: number, error: Error) => void;
 }
 
 /** The server refused the hello (or the connection never got a welcome). */
@@ -85,8 +85,8 @@ type MessageOf<T extends ServerMessage['type']> = Extract<ServerMessage, { type:
 const defaultNow = (): number => performance.now();
 
 export class GameClient {
-  readonly transport: Transport;
-  /** The welcome the session started with. */
+  readonly link: ServerLink;
+  /** The welcome this connection started with. */
   readonly welcome: WelcomeMessage;
   /** RTT of the most recent ack or pong, in ms. */
   lastRttMs = 0;
@@ -107,13 +107,13 @@ export class GameClient {
   /** Messages waiting for the first delivery turn (see the constructor). */
   private held: ServerMessage[] | undefined;
 
-  private constructor(transport: Transport, welcome: WelcomeMessage, now: () => number, backlog: ServerMessage[]) {
-    this.transport = transport;
+  private constructor(link: ServerLink, welcome: WelcomeMessage, now: () => number, backlog: ServerMessage[]) {
+    this.link = link;
     this.welcome = welcome;
     this.now = now;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    transport.onFrame = (frame) => this.handleFrame(frame);
-    transport.onClose = (reason) => {
+    link.onFrame = (frame) => this.handleFrame(frame);
+    link.onClose = (reason) => {
       this.closedReason = reason;
       for (const resolve of this.pings.values()) resolve(Number.NaN);
       this.pings.clear();
@@ -135,7 +135,7 @@ export class GameClient {
 
   /** Connects, says hello and resolves with a client once welcomed; rejects with GameClientError. */
   static async connect(options: GameClientOptions): Promise<GameClient> {
-    const order: TransportKind[] = options.transport === 'ws' ? ['ws'] : options.transport === 'udp' ? ['udp'] : ['udp', 'ws'];
+    const order: TransportName[] = options.transport === 'ws' ? ['ws'] : options.transport === 'udp' ? ['udp'] : ['udp', 'ws'];
     const attempts = options.attempts ?? 3;
     const timeoutMs = options.connectTimeoutMs ?? 5000;
     const retryDelayMs = options.retryDelayMs ?? 200;
@@ -144,14 +144,14 @@ export class GameClient {
     for (const kind of order) {
       for (let attempt = 1; attempt <= attempts; attempt++) {
         try {
-          const transport =
+          const link =
             kind === 'ws'
               ? await (options.openWebSocket ? options.openWebSocket(options.url, timeoutMs) : connectWebSocket(options.url, timeoutMs, options.WebSocket))
               : options.openUdp
                 ? await options.openUdp(options.url, timeoutMs)
                 : await connectUdp(options.url, timeoutMs, options.iceServers ? { iceServers: options.iceServers } : {});
-          const { welcome, backlog } = await hello(transport, options.token, timeoutMs);
-          return new GameClient(transport, welcome, now, backlog);
+          const { welcome, backlog } = await hello(link, options.token, timeoutMs);
+          return new GameClient(link, welcome, now, backlog);
         } catch (err) {
           // A refusal by the server (bad token, full, draining) will not change with retries.
           if (err instanceof GameClientError && err.code !== 'connect_failed') throw err;
@@ -164,9 +164,9 @@ export class GameClient {
     throw new GameClientError('connect_failed', `could not connect to ${options.url}: ${failures.join('; ')}`);
   }
 
-  /** Which transport carries this session. */
-  get kind(): TransportKind {
-    return this.transport.kind;
+  /** Which transport carries this connection. */
+  get kind(): TransportName {
+    return this.link.kind;
   }
 
   /** Subscribes to one server message type (or `close`); returns the unsubscribe function. */
@@ -198,22 +198,22 @@ export class GameClient {
   /** Sends a move to (x, y); returns its sequence number (the ack carries it back). */
   move(x: number, y: number): number {
     this.seq = (this.seq + 1) >>> 0;
-    this.transport.send(encodeClientMessage({ type: 'move', seq: this.seq, x, y, clientTime: this.now(), rtt: this.lastRttMs }));
+    this.link.send(encodeClientMessage({ type: 'move', seq: this.seq, x, y, clientTime: this.now(), rtt: this.lastRttMs }));
     return this.seq;
   }
 
   /** Asks to enter another zone; the server answers with `joined` or an error. */
   join(zone: number): void {
-    this.transport.send(encodeClientMessage({ type: 'join', zone }));
+    this.link.send(encodeClientMessage({ type: 'join', zone }));
   }
 
   chat(channel: PlayerChatChannel, text: string): void {
-    this.transport.send(encodeClientMessage({ type: 'chat', channel, text }));
+    this.link.send(encodeClientMessage({ type: 'chat', channel, text }));
   }
 
   /** Sends a private line to the player named `to`; an error `not_online` comes back if nobody is. */
   whisper(to: string, text: string): void {
-    this.transport.send(encodeClientMessage({ type: 'whisper', to, text }));
+    this.link.send(encodeClientMessage({ type: 'whisper', to, text }));
   }
 
   /**
@@ -222,12 +222,12 @@ export class GameClient {
    */
   pickup(item: string): number {
     this.seq = (this.seq + 1) >>> 0;
-    this.transport.send(encodeClientMessage({ type: 'pickup', seq: this.seq, item }));
+    this.link.send(encodeClientMessage({ type: 'pickup', seq: this.seq, item }));
     return this.seq;
   }
 
   attack(target: number, skill: Skill): void {
-    this.transport.send(encodeClientMessage({ type: 'attack', target, skill }));
+    this.link.send(encodeClientMessage({ type: 'attack', target, skill }));
   }
 
   /** Measures one round trip; resolves with the RTT in ms (NaN if the connection closed first). */
@@ -243,18 +243,18 @@ export class GameClient {
         clearTimeout(timer);
         resolve(rtt);
       });
-      this.transport.send(encodeClientMessage({ type: 'ping', nonce, clientTime: this.now() }));
+      this.link.send(encodeClientMessage({ type: 'ping', nonce, clientTime: this.now() }));
     });
   }
 
   /** Sends raw bytes (tests use it to send malformed frames). */
   sendRaw(frame: Uint8Array): void {
-    this.transport.send(frame);
+    this.link.send(frame);
   }
 
   /** Closes the connection; `closed` resolves once the transport reports it. */
   close(): void {
-    this.transport.close();
+    this.link.close();
   }
 
   private handleFrame(frame: Uint8Array): void {
@@ -298,7 +298,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Sends hello and waits for welcome; messages after the welcome in the same frame are returned. */
-function hello(transport: Transport, token: string, timeoutMs: number): Promise<{ welcome: WelcomeMessage; backlog: ServerMessage[] }> {
+function hello(link: ServerLink, token: string, timeoutMs: number): Promise<{ welcome: WelcomeMessage; backlog: ServerMessage[] }> {
   return new Promise((resolve, reject) => {
     let done = false;
     const finish = (err: Error | undefined, value?: { welcome: WelcomeMessage; backlog: ServerMessage[] }): void => {
@@ -306,16 +306,16 @@ function hello(transport: Transport, token: string, timeoutMs: number): Promise<
       done = true;
       clearTimeout(timer);
       if (err) {
-        transport.close();
+        link.close();
         reject(err);
       } else resolve(value!);
     };
     const timer = setTimeout(
-      () => finish(new GameClientError('connect_failed', `no welcome within ${timeoutMs} ms over ${transport.kind}`)),
+      () => finish(new GameClientError('connect_failed', `no welcome within ${timeoutMs} ms over ${link.kind}`)),
       timeoutMs,
     );
-    transport.onClose = (reason) => finish(new GameClientError('connect_failed', `closed before welcome: ${reason}`));
-    transport.onFrame = (frame) => {
+    link.onClose = (reason) => finish(new GameClientError('connect_failed', `closed before welcome: ${reason}`));
+    link.onFrame = (frame) => {
       const messages = decodeServerFrame(frame);
       if (!Array.isArray(messages)) return finish(new GameClientError('connect_failed', `bad frame from server: ${messages.detail}`));
       for (let i = 0; i < messages.length; i++) {
@@ -327,12 +327,12 @@ function hello(transport: Transport, token: string, timeoutMs: number): Promise<
       }
     };
     const frame = encodeClientMessage({ type: 'hello', version: PROTOCOL_VERSION, token });
-    transport.send(frame);
+    link.send(frame);
     // The UDP channel is unreliable, and a hello sent the moment this side opened can arrive before
     // the server's side is open and be dropped: resend it until welcomed (the server answers a
     // repeated hello with the welcome again).
-    if (transport.kind === 'udp') {
-      const resend = setInterval(() => (done ? clearInterval(resend) : transport.send(frame)), HELLO_RESEND_MS);
+    if (link.kind === 'udp') {
+      const resend = setInterval(() => (done ? clearInterval(resend) : link.send(frame)), HELLO_RESEND_MS);
     }
   });
 }

@@ -5,7 +5,7 @@
  */
 import polyfill from 'node-datachannel/polyfill';
 import { WebSocket as NodeWebSocket } from 'ws';
-import { ConnectError, webSocketUrl, type Transport, type WebSocketConstructor } from './transport.ts';
+import { ConnectError, webSocketUrl, type ServerLink, type WebSocketConstructor } from './link.ts';
 
 /** Puts RTCPeerConnection, RTCSessionDescription and RTCIceCandidate on globalThis (idempotent). */
 export function installNodeWebRtc(): void {
@@ -19,12 +19,12 @@ export function installNodeWebRtc(): void {
 export const NodeWebSocketImpl = NodeWebSocket as unknown as WebSocketConstructor;
 
 /**
- * Opens a WebSocket transport on the `ws` package directly (for GameClient's `openWebSocket`):
+ * Opens a WebSocket link on the `ws` package directly (for GameClient's `openWebSocket`):
  * frames arrive as Buffers without the DOM event layer's MessageEvent and ArrayBuffer copy, no
  * compression is offered and incoming bytes are not UTF-8 checked (the protocol is binary). For
  * Node processes holding thousands of sockets, such as the load generator.
  */
-export function connectNodeWebSocket(serverUrl: string, timeoutMs: number): Promise<Transport> {
+export function connectNodeWebSocket(serverUrl: string, timeoutMs: number): Promise<ServerLink> {
   return new Promise((resolve, reject) => {
     const socket = new NodeWebSocket(webSocketUrl(serverUrl), { perMessageDeflate: false, skipUTF8Validation: true });
     socket.binaryType = 'nodebuffer';
@@ -35,7 +35,7 @@ export function connectNodeWebSocket(serverUrl: string, timeoutMs: number): Prom
       socket.terminate();
       reject(new ConnectError('ws', `WebSocket to ${serverUrl} did not open within ${timeoutMs} ms`));
     }, timeoutMs);
-    const transport: Transport = {
+    const link: ServerLink = {
       kind: 'ws',
       send(frame) {
         if (socket.readyState === NodeWebSocket.OPEN) socket.send(frame, { binary: true, compress: false, fin: true });
@@ -49,11 +49,11 @@ export function connectNodeWebSocket(serverUrl: string, timeoutMs: number): Prom
     socket.on('open', () => {
       open = true;
       clearTimeout(timer);
-      resolve(transport);
+      resolve(link);
     });
     socket.on('message', (data, isBinary) => {
       // Text frames are not part of the protocol: ignored. One binary frame is one Buffer here.
-      if (isBinary) transport.onFrame(data as Buffer);
+      if (isBinary) link.onFrame(data as Buffer);
     });
     socket.on('error', (err) => {
       if (open) return; // 'close' follows
@@ -68,7 +68,7 @@ export function connectNodeWebSocket(serverUrl: string, timeoutMs: number): Prom
       }
       if (closed) return;
       closed = true;
-      transport.onClose(`ws closed ${code}${reason.length ? ` ${reason.toString()}` : ''}`);
+      link.onClose(`ws closed ${code}${reason.length ? ` ${reason.toString()}` : ''}`);
     });
   });
 }

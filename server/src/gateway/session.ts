@@ -21,7 +21,8 @@ import {
 } from '../protocol/codec.ts';
 import type { ErrorCode } from '../protocol/errors.ts';
 import type { InventoryItem } from '../store/store.ts';
-import { TRANSPORT_INDEX, type TransportName } from '../world/traffic.ts';
+import type { TransportName } from '../../../contract/ports.ts';
+import { TRANSPORT_INDEX } from '../world/traffic.ts';
 import type { Player, PlayerSink } from '../world/player.ts';
 import { pickup, whisper } from './actions.ts';
 import type { GatewayContext } from './context.ts';

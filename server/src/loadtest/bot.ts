@@ -9,8 +9,9 @@
  * thousands of bots per core do not spend their time building objects for names and chat lines
  * nobody reads.
  */
+import type { TransportName } from '../../../contract/ports.ts';
 import { GameClient, GameClientError } from '../client/game-client.ts';
-import type { Transport, WebSocketConstructor } from '../client/transport.ts';
+import type { ServerLink, WebSocketConstructor } from '../client/link.ts';
 import { ENTITY_FLAGS, SERVER_TYPE, SNAPSHOT_ENTITY_BYTES, SNAPSHOT_HEADER_BYTES, serverMessageEnd } from '../protocol/codec.ts';
 import { errorCodeName } from '../protocol/errors.ts';
 import { ATTACK, CHAT } from './scheduler.ts';
@@ -18,7 +19,7 @@ import type { BotStats } from './stats.ts';
 
 export interface BotConfig {
   readonly serverUrl: string;
-  readonly transport: 'ws' | 'udp';
+  readonly transport: TransportName;
   readonly chatChannel: 'say' | 'zone' | 'global' | 'none';
   /** Zones bots join, round robin by bot index; undefined: every zone the server announces. */
   readonly zones: readonly number[] | undefined;
@@ -29,9 +30,9 @@ export interface BotConfig {
   readonly step: number;
   readonly WebSocket?: WebSocketConstructor;
   /** Opens WebSocket transports (Node: `connectNodeWebSocket`); wins over `WebSocket`. */
-  readonly openWebSocket?: (serverUrl: string, timeoutMs: number) => Promise<Transport>;
+  readonly openWebSocket?: (serverUrl: string, timeoutMs: number) => Promise<ServerLink>;
   /** Opens UDP transports instead of geckos' client. */
-  readonly openUdp?: (serverUrl: string, timeoutMs: number) => Promise<Transport>;
+  readonly openUdp?: (serverUrl: string, timeoutMs: number) => Promise<ServerLink>;
   /** Gets a player token (POST /auth/guest). */
   readonly token: () => Promise<string>;
 }
@@ -141,7 +142,7 @@ export class Bot {
 
   private attach(client: GameClient): void {
     const s = this.stats;
-    const t = client.transport;
+    const t = client.link;
     this.playerId = client.welcome.playerId;
     // From here on frames skip GameClient's decoder (see the file comment); only `close` is its.
     t.onFrame = (frame) => this.read(client, frame);

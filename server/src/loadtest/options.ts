@@ -3,10 +3,9 @@
  * the flag, what was expected and what was given.
  */
 import { parseArgs } from 'node:util';
-import { PATHS, PORTS } from '../../../contract/ports.ts';
+import { PATHS, PORTS, type TransportName } from '../../../contract/ports.ts';
 import { SEED_SCENARIO, turnsOf, type Scenario } from './scheduler.ts';
 
-export type Transport = 'ws' | 'udp';
 /**
  * `say` (the default: heard by the players in view, as most lines in a real game are), `zone` and
  * `global` (rate-limited per player and per channel by the server, see docs/protocol.md), or
@@ -18,7 +17,7 @@ export interface LoadOptions {
   /** Base HTTP URL of the game server (`http://host:port`), whatever form --url had. */
   readonly serverUrl: string;
   readonly players: number;
-  readonly transport: Transport;
+  readonly transport: TransportName;
   /** Seconds of steady load measured after the ramp. */
   readonly durationS: number;
   /** Seconds over which bots start, evenly spaced. */

@@ -11,13 +11,13 @@
  * are polled from /connections/:id/additional-candidates; /connections/:id/close ends it.
  */
 import { PeerConnection, type DataChannel } from 'node-datachannel';
-import { ConnectError, type Transport } from '../client/transport.ts';
+import { ConnectError, type ServerLink } from '../client/link.ts';
 
 /** When to poll the server's additional candidates, ms after the offer (geckos' client does the same). */
 const CANDIDATE_POLLS = [50, 100, 200, 400, 800, 1600, 3200];
 
 /** Opens a data channel to the game server at `serverUrl`; rejects with ConnectError after `timeoutMs`. */
-export function connectRawUdp(serverUrl: string, timeoutMs: number): Promise<Transport> {
+export function connectRawUdp(serverUrl: string, timeoutMs: number): Promise<ServerLink> {
   const base = `${new URL(serverUrl).origin}/.wrtc/v2/connections`;
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -73,7 +73,7 @@ export function connectRawUdp(serverUrl: string, timeoutMs: number): Promise<Tra
           if (settled) return;
           settled = true;
           for (const t of timers) clearTimeout(t);
-          resolve(channelTransport(peer, dc, closeRemote));
+          resolve(channelLink(peer, dc, closeRemote));
         };
         if (dc.isOpen()) open();
         else dc.onOpen(open);
@@ -123,10 +123,10 @@ export function connectRawUdp(serverUrl: string, timeoutMs: number): Promise<Tra
   });
 }
 
-/** The open channel as a Transport: frames in and out of the native data channel, no copies. */
-function channelTransport(pc: PeerConnection, dc: DataChannel, closeRemote: () => void): Transport {
+/** The open channel as a ServerLink: frames in and out of the native data channel, no copies. */
+function channelLink(pc: PeerConnection, dc: DataChannel, closeRemote: () => void): ServerLink {
   let closed = false;
-  const transport: Transport = {
+  const link: ServerLink = {
     kind: 'udp',
     send(frame) {
       if (closed) return;
@@ -145,14 +145,14 @@ function channelTransport(pc: PeerConnection, dc: DataChannel, closeRemote: () =
       } catch {
         /* already closed */
       }
-      transport.onClose('udp closed');
+      link.onClose('udp closed');
     },
     onFrame: () => {},
     onClose: () => {},
   };
   dc.onMessage((msg) => {
     if (typeof msg === 'string') return; // text is not part of the protocol
-    transport.onFrame(msg instanceof ArrayBuffer ? new Uint8Array(msg) : msg);
+    link.onFrame(msg instanceof ArrayBuffer ? new Uint8Array(msg) : msg);
   });
   const gone = (): void => {
     if (closed) return;
@@ -162,11 +162,11 @@ function channelTransport(pc: PeerConnection, dc: DataChannel, closeRemote: () =
     } catch {
       /* already closed */
     }
-    transport.onClose('udp disconnected');
+    link.onClose('udp disconnected');
   };
   dc.onClosed(gone);
   pc.onStateChange((state) => {
     if (state === 'disconnected' || state === 'failed' || state === 'closed') gone();
   });
-  return transport;
+  return link;
 }

@@ -13,7 +13,7 @@
  */
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { ConnectError, type Transport } from '../client/transport.ts';
+import { ConnectError, type ServerLink } from '../client/link.ts';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** Largest message accepted from the server (the protocol's frames are far smaller). */
@@ -53,7 +53,7 @@ export function clientFrame(opcode: number, payload: Uint8Array): Buffer {
 }
 
 /** Opens `ws://host:port/ws` of `serverUrl`; rejects with ConnectError after `timeoutMs`. */
-export function connectRawWebSocket(serverUrl: string, timeoutMs: number, path = '/ws'): Promise<Transport> {
+export function connectRawWebSocket(serverUrl: string, timeoutMs: number, path = '/ws'): Promise<ServerLink> {
   const u = new URL(serverUrl);
   if (u.protocol !== 'http:' && u.protocol !== 'ws:') {
     return Promise.reject(new ConnectError('ws', `the load generator's WebSocket client speaks plain ws:// only, got ${serverUrl}`));
@@ -99,7 +99,7 @@ export function connectRawWebSocket(serverUrl: string, timeoutMs: number, path =
       socket.removeAllListeners('close');
       socket.removeAllListeners('error');
       const conn = new Connection(socket);
-      resolve(conn.transport);
+      resolve(conn.link);
       const rest = head.subarray(end + 4);
       if (rest.length > 0) conn.data(rest);
     };
@@ -107,9 +107,9 @@ export function connectRawWebSocket(serverUrl: string, timeoutMs: number, path =
   });
 }
 
-/** An open WebSocket: frame parsing and the Transport handed to GameClient. */
+/** An open WebSocket: frame parsing and the ServerLink handed to GameClient. */
 class Connection {
-  readonly transport: Transport;
+  readonly link: ServerLink;
   private readonly socket: Socket;
   /** Bytes of an incomplete frame carried over from earlier chunks. */
   private pending: Buffer | undefined;
@@ -121,7 +121,7 @@ class Connection {
   constructor(socket: Socket) {
     this.socket = socket;
     const self = this;
-    this.transport = {
+    this.link = {
       kind: 'ws',
       send(frame) {
         if (!self.closed) socket.write(clientFrame(0x2, frame));
@@ -177,7 +177,7 @@ class Connection {
       case 0x2:
         this.binary = opcode === 0x2;
         if (fin) {
-          if (this.binary) this.transport.onFrame(payload);
+          if (this.binary) this.link.onFrame(payload);
           return;
         }
         this.fragments = [Buffer.from(payload)];
@@ -191,7 +191,7 @@ class Connection {
         if (!fin) return;
         const whole = Buffer.concat(this.fragments);
         this.fragments = [];
-        if (this.binary) this.transport.onFrame(whole);
+        if (this.binary) this.link.onFrame(whole);
         return;
       }
       case 0x8: {
@@ -231,6 +231,6 @@ class Connection {
     this.closed = true;
     if (this.reported) return;
     this.reported = true;
-    this.transport.onClose(reason);
+    this.link.onClose(reason);
   }
 }

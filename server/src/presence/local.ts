@@ -2,7 +2,7 @@
  * Presence held in this process's memory: the embedded default when REDIS_URL is unset. Several
  * LocalPresence objects may share one LocalPresenceState to stand for several processes in tests.
  */
-import type { Handoff, OnlineCounts, Presence, SessionRef } from './presence.ts';
+import type { Handoff, OnlineCounts, Presence, SessionClaim } from './presence.ts';
 
 interface Expiring<T> {
   readonly value: T;
@@ -11,7 +11,7 @@ interface Expiring<T> {
 
 /** The shared state behind one or more LocalPresence objects. */
 export class LocalPresenceState {
-  readonly sessions = new Map<string, SessionRef>();
+  readonly sessions = new Map<string, SessionClaim>();
   readonly online = new Map<string, Expiring<Readonly<Record<string, number>>>>();
   readonly zones = new Map<number, Expiring<string>>();
   readonly urls = new Map<string, Expiring<string>>();
@@ -41,7 +41,7 @@ export class LocalPresence implements Presence {
   }
 
   /** Makes `session` the account's only session and returns the one it replaced. */
-  async claimSession(session: SessionRef): Promise<SessionRef | undefined> {
+  async claimSession(session: SessionClaim): Promise<SessionClaim | undefined> {
     this.#check();
     const previous = this.#state.sessions.get(session.accountId);
     this.#state.sessions.set(session.accountId, { ...session });
@@ -55,7 +55,7 @@ export class LocalPresence implements Presence {
   }
 
   /** The account's current session, if any. */
-  async getSession(accountId: string): Promise<SessionRef | undefined> {
+  async getSession(accountId: string): Promise<SessionClaim | undefined> {
     this.#check();
     return this.#state.sessions.get(accountId);
   }

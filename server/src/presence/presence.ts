@@ -3,7 +3,11 @@
  * otherwise, so every server process sees the same sessions and counts.
  */
 
-export interface SessionRef {
+/**
+ * An account's claim to be logged in: the id of its gateway session and the process holding it.
+ * One claim per account cluster-wide (a newer login replaces it).
+ */
+export interface SessionClaim {
   readonly accountId: string;
   readonly sessionId: string;
   /** MMO_SERVER_ID of the process holding the session. */
@@ -31,11 +35,11 @@ export interface Presence {
    * Makes `session` the account's only session; resolves with the session it replaced, if any, so
    * the caller can kick it (one session per account).
    */
-  claimSession(session: SessionRef): Promise<SessionRef | undefined>;
+  claimSession(session: SessionClaim): Promise<SessionClaim | undefined>;
   /** Drops the account's session if it is still `sessionId` (a newer login is left alone). */
   releaseSession(accountId: string, sessionId: string): Promise<void>;
   /** The account's current session, if any. */
-  getSession(accountId: string): Promise<SessionRef | undefined>;
+  getSession(accountId: string): Promise<SessionClaim | undefined>;
   /** Publishes this process's online counts per zone; entries expire if not refreshed within `ttlMs`. */
   reportOnline(serverId: string, byZone: Readonly<Record<string, number>>, ttlMs: number): Promise<void>;
   /** Online players across all live processes. */

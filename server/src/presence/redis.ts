@@ -4,7 +4,7 @@
  * (server/src/redis.ts) reconnects in the background with capped exponential backoff.
  *
  * Keys (under `keyPrefix`, default "mmo:"):
- *   session:<accountId>    JSON SessionRef; expires after SESSION_TTL_MS without a new claim
+ *   session:<accountId>    JSON SessionClaim; expires after SESSION_TTL_MS without a new claim
  *   online:<serverId>      JSON counts by zone, PX ttl; `online-servers` (sorted set) lists them
  *   zone:<zone>            owning serverId, PX ttl
  *   server:<serverId>      the process's public URL, PX ttl
@@ -12,7 +12,7 @@
  */
 import type { Redis } from 'ioredis';
 import { RedisConnection, type RedisConnectionOptions } from '../redis.ts';
-import type { Handoff, OnlineCounts, Presence, SessionRef } from './presence.ts';
+import type { Handoff, OnlineCounts, Presence, SessionClaim } from './presence.ts';
 
 export { describeRedisUrl } from '../redis.ts';
 
@@ -48,11 +48,11 @@ export class RedisPresence implements Presence {
   }
 
   /** Swaps in the new session and returns the old one in one command (SET … GET). */
-  async claimSession(session: SessionRef): Promise<SessionRef | undefined> {
+  async claimSession(session: SessionClaim): Promise<SessionClaim | undefined> {
     const value = JSON.stringify({ accountId: session.accountId, sessionId: session.sessionId, serverId: session.serverId });
     const previous = await this.#call((redis) => redis.set(`session:${session.accountId}`, value, 'PX', SESSION_TTL_MS, 'GET'));
     if (previous === null) return undefined;
-    const ref = JSON.parse(previous) as SessionRef;
+    const ref = JSON.parse(previous) as SessionClaim;
     return ref.sessionId === session.sessionId ? undefined : ref;
   }
 
@@ -62,9 +62,9 @@ export class RedisPresence implements Presence {
   }
 
   /** The account's current session, if any. */
-  async getSession(accountId: string): Promise<SessionRef | undefined> {
+  async getSession(accountId: string): Promise<SessionClaim | undefined> {
     const value = await this.#call((redis) => redis.get(`session:${accountId}`));
-    return value === null ? undefined : (JSON.parse(value) as SessionRef);
+    return value === null ? undefined : (JSON.parse(value) as SessionClaim);
   }
 
   /** Writes this process's counts with a TTL and lists it among the reporting processes. */

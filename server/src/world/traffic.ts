@@ -2,10 +2,10 @@
  * Message counters by transport and type, kept in a typed array so the hot paths pay one increment;
  * the metrics module reads them on scrape.
  */
+import { TRANSPORTS, type TransportName } from '../../../contract/ports.ts';
 import { CLIENT_TYPE, SERVER_TYPE } from '../protocol/codec.ts';
 
-export const TRANSPORTS = ['ws', 'udp'] as const;
-export type TransportName = (typeof TRANSPORTS)[number];
+/** Each transport's row in the counters (and a player sink's `transport`). */
 export const TRANSPORT_INDEX: Readonly<Record<TransportName, number>> = { ws: 0, udp: 1 };
 
 /** Type bytes go up to 127; one row of 128 counters per transport. */

@@ -7,7 +7,7 @@
  * see what the page sees. `?transport=ws|udp|auto` picks the transport (default auto).
  */
 import { GameClient, GameClientError, GameClientTransfer } from '../../src/client/game-client.ts';
-import type { TransportKind } from '../../src/client/transport.ts';
+import type { TransportName } from '../../../contract/ports.ts';
 import type { PlayerChatChannel } from '../../src/protocol/codec.ts';
 import { GameModel } from './game.ts';
 import { draw } from './render.ts';
@@ -17,7 +17,7 @@ type PageState = 'starting' | 'signing-in' | 'connecting' | 'playing' | 'reconne
 /** What the page exposes on `window.mmo`. */
 export interface PageStatus {
   state: PageState;
-  transport: TransportKind | undefined;
+  transport: TransportName | undefined;
   /** Smoothed move→ack / ping→pong round trip, ms; 0 until measured. */
   rttMs: number;
   playerId: number;
@@ -55,7 +55,7 @@ const chatInput = $<HTMLInputElement>('chat-input');
 const chatChannel = $<HTMLSelectElement>('chat-channel');
 
 const params = new URLSearchParams(location.search);
-const preference = (params.get('transport') ?? 'auto') as TransportKind | 'auto';
+const preference = (params.get('transport') ?? 'auto') as TransportName | 'auto';
 const MOVE_INTERVAL_MS = 100;
 const PING_INTERVAL_MS = 2000;
 

@@ -1,12 +1,12 @@
 /**
- * A player's session across connections: a GameClient that reconnects by itself. It follows the
+ * A player who stays in the game across connections: a GameClient that reconnects by itself. It follows the
  * server's `reconnect` (a drain: after the delay the server asked for, to the next address of its
  * list, so it lands on another process) and `transfer` (to the address of the process that serves
  * the character's new zone), and reconnects with capped, jittered backoff when a connection is lost
  * or refused for a reason that may pass (draining, full, unavailable). The character's state is
  * kept by the servers, so every new connection resumes it.
  *
- *   const session = await PlayerSession.start({ urls: [a, b], token, onClient: (c) => c.on('ack', …) });
+ *   const player = await ReconnectingClient.start({ urls: [a, b], token, onClient: (c) => c.on('ack', …) });
  *
  * It stops trying when the token is refused, when another login replaced this one, after
  * `maxAttempts` failed connects in a row, or when `close()` is called.
@@ -28,7 +28,7 @@ export interface ConnectedInfo {
   readonly failures: number;
 }
 
-export interface PlayerSessionOptions extends Omit<GameClientOptions, 'url'> {
+export interface ReconnectingClientOptions extends Omit<GameClientOptions, 'url'> {
   /** Server addresses (http://host:port), tried in turn; in a cluster usually one Service address. */
   readonly urls: readonly string[];
   /** Failed connects in a row before giving up. Default 20. */
@@ -37,7 +37,7 @@ export interface PlayerSessionOptions extends Omit<GameClientOptions, 'url'> {
   readonly backoffMs?: number;
   /** Called with every new client before any of its messages is delivered: attach listeners here. */
   readonly onClient?: (client: GameClient, info: ConnectedInfo) => void;
-  /** Called once when the session stops for good (refused token, replaced, too many failures). */
+  /** Called once when it stops for good (refused token, replaced, too many failures). */
   readonly onStopped?: (reason: string) => void;
 }
 
@@ -45,26 +45,26 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** Errors a retry (elsewhere, or later) can get past. */
 const RETRYABLE = new Set(['connect_failed', 'draining', 'server_full', 'unavailable', 'internal', 'zone_unavailable']);
 
-export class PlayerSession {
+export class ReconnectingClient {
   /** The current connection; undefined while reconnecting or after stopping. */
   client: GameClient | undefined;
   /** Connections opened so far (the first included). */
   connections = 0;
-  /** Why the session stopped, once it has. */
+  /** Why it stopped, once it has. */
   stopped: string | undefined;
-  readonly #o: PlayerSessionOptions;
+  readonly #o: ReconnectingClientOptions;
   #next = 0;
   #closing = false;
   #reconnecting = false;
 
-  private constructor(options: PlayerSessionOptions) {
-    if (options.urls.length === 0) throw new Error('PlayerSession needs at least one server URL');
+  private constructor(options: ReconnectingClientOptions) {
+    if (options.urls.length === 0) throw new Error('ReconnectingClient needs at least one server URL');
     this.#o = options;
   }
 
   /** Connects to the first address that welcomes the player; rejects like GameClient.connect. */
-  static async start(options: PlayerSessionOptions): Promise<PlayerSession> {
-    const s = new PlayerSession(options);
+  static async start(options: ReconnectingClientOptions): Promise<ReconnectingClient> {
+    const s = new ReconnectingClient(options);
     const client = await s.#connectLoop(undefined, 'initial', performance.now(), undefined);
     if (!client) throw new GameClientError('connect_failed', `no server welcomed the player: ${s.stopped ?? 'unknown'}`);
     return s;

@@ -1,16 +1,16 @@
 /**
- * Client-side transports: WebSocket (TCP) and geckos.io (WebRTC data channel over UDP), both reduced
- * to "send a frame, receive frames, closed". Browser-safe: Node callers must install the WebRTC
- * polyfill first (`installNodeWebRtc` in ./node.ts) and may pass the `ws` package's WebSocket.
+ * A client's link to the game server over either transport: WebSocket (TCP) or geckos.io (WebRTC
+ * data channel over UDP), both reduced to "send a frame, receive frames, closed". Browser-safe:
+ * Node callers must install the WebRTC polyfill first (`installNodeWebRtc` in ./node.ts) and may
+ * pass the `ws` package's WebSocket.
  */
 import geckos from '@geckos.io/client';
+import type { TransportName } from '../../../contract/ports.ts';
 
-export type TransportKind = 'ws' | 'udp';
-
-/** A connected, frame-oriented channel to the game server. */
-export interface Transport {
-  readonly kind: TransportKind;
-  /** Sends one frame; the transport may keep a reference, so never modify it afterwards. Dropped when closed. */
+/** A connected, frame-oriented link to the game server. */
+export interface ServerLink {
+  readonly kind: TransportName;
+  /** Sends one frame; the link may keep a reference, so never modify it afterwards. Dropped when closed. */
   send(frame: Uint8Array): void;
   /** Closes the channel; `onClose` fires once (also for closes the server or network caused). */
   close(): void;
@@ -24,8 +24,8 @@ export interface Transport {
 export type WebSocketConstructor = new (url: string) => WebSocket;
 
 export class ConnectError extends Error {
-  readonly transport: TransportKind;
-  constructor(transport: TransportKind, message: string, options?: ErrorOptions) {
+  readonly transport: TransportName;
+  constructor(transport: TransportName, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'ConnectError';
     this.transport = transport;
@@ -44,7 +44,7 @@ export function webSocketUrl(serverUrl: string, path = '/ws'): string {
 }
 
 /** Opens a WebSocket to `<serverUrl>/ws`; rejects with ConnectError after `timeoutMs`. */
-export function connectWebSocket(serverUrl: string, timeoutMs: number, Ctor?: WebSocketConstructor): Promise<Transport> {
+export function connectWebSocket(serverUrl: string, timeoutMs: number, Ctor?: WebSocketConstructor): Promise<ServerLink> {
   const WS: WebSocketConstructor | undefined = Ctor ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (!WS) return Promise.reject(new ConnectError('ws', 'no WebSocket implementation: pass one (e.g. the ws package)'));
   return new Promise((resolve, reject) => {
@@ -67,7 +67,7 @@ export function connectWebSocket(serverUrl: string, timeoutMs: number, Ctor?: We
       }
       reject(new ConnectError('ws', `WebSocket to ${serverUrl} did not open within ${timeoutMs} ms`));
     }, timeoutMs);
-    const transport: Transport & { closed: boolean } = {
+    const link: ServerLink & { closed: boolean } = {
       kind: 'ws',
       closed: false,
       send(frame) {
@@ -83,12 +83,12 @@ export function connectWebSocket(serverUrl: string, timeoutMs: number, Ctor?: We
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve(transport);
+      resolve(link);
     };
     socket.onmessage = (ev: MessageEvent) => {
       const d: unknown = ev.data;
-      if (d instanceof ArrayBuffer) transport.onFrame(new Uint8Array(d));
-      else if (ArrayBuffer.isView(d)) transport.onFrame(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+      if (d instanceof ArrayBuffer) link.onFrame(new Uint8Array(d));
+      else if (ArrayBuffer.isView(d)) link.onFrame(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
       // Text frames are not part of the protocol: ignored.
     };
     socket.onerror = () => {
@@ -104,9 +104,9 @@ export function connectWebSocket(serverUrl: string, timeoutMs: number, Ctor?: We
         reject(new ConnectError('ws', `WebSocket to ${serverUrl} closed before opening (${ev.code})`));
         return;
       }
-      if (transport.closed) return;
-      transport.closed = true;
-      transport.onClose(`ws closed ${ev.code}${ev.reason ? ` ${ev.reason}` : ''}`);
+      if (link.closed) return;
+      link.closed = true;
+      link.onClose(`ws closed ${ev.code}${ev.reason ? ` ${ev.reason}` : ''}`);
     };
   });
 }
@@ -121,7 +121,7 @@ export interface UdpOptions {
  * server); rejects with ConnectError after `timeoutMs`. A connect can fail on a path that drops
  * UDP or a lost handshake packet, so callers retry (GameClient does) and fall back to WebSocket.
  */
-export function connectUdp(serverUrl: string, timeoutMs: number, options: UdpOptions = {}): Promise<Transport> {
+export function connectUdp(serverUrl: string, timeoutMs: number, options: UdpOptions = {}): Promise<ServerLink> {
   if (typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection !== 'function') {
     return Promise.reject(new ConnectError('udp', 'no RTCPeerConnection: in Node call installNodeWebRtc() first'));
   }
@@ -173,7 +173,7 @@ export function connectUdp(serverUrl: string, timeoutMs: number, options: UdpOpt
       safeClose();
       reject(new ConnectError('udp', `WebRTC channel to ${serverUrl} did not open within ${timeoutMs} ms`));
     }, timeoutMs);
-    const transport: Transport = {
+    const link: ServerLink = {
       kind: 'udp',
       send(frame) {
         if (closed) return;
@@ -204,17 +204,17 @@ export function connectUdp(serverUrl: string, timeoutMs: number, options: UdpOpt
         return;
       }
       channel.onRaw((data: unknown) => {
-        if (data instanceof ArrayBuffer) transport.onFrame(new Uint8Array(data));
-        else if (ArrayBuffer.isView(data)) transport.onFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        if (data instanceof ArrayBuffer) link.onFrame(new Uint8Array(data));
+        else if (ArrayBuffer.isView(data)) link.onFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       });
       let reported = false;
       channel.onDisconnect(() => {
         closed = true;
         if (reported) return;
         reported = true;
-        transport.onClose('udp disconnected');
+        link.onClose('udp disconnected');
       });
-      resolve(transport);
+      resolve(link);
     });
   });
 }
