@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENV } from '../../contract/env.ts';
 import { TRANSPORTS, type TransportName } from '../../contract/ports.ts';
-import type { LoadReport } from '../../server/src/loadtest/report.ts';
+import type { LoadReport } from '../../client/loadtest/report.ts';
 import { ROOT, nodeBinary, startGameServer } from '../../test/support/game-server.ts';
 import { summarizeProfile } from './cpu-profile.ts';
 
@@ -75,7 +75,7 @@ function loadNow(): number[] {
 /** Runs the load generator pinned to the generator core; resolves with its JSON report. */
 function loadtest(argv: string[], file: string): Promise<LoadReport | null> {
   return new Promise((resolve) => {
-    const child = spawn('taskset', ['-c', args['gen-cpu'], nodeBinary(), join(ROOT, 'server', 'src', 'loadtest', 'main.ts'), ...argv, '--json', file], {
+    const child = spawn('taskset', ['-c', args['gen-cpu'], nodeBinary(), join(ROOT, 'client', 'loadtest', 'main.ts'), ...argv, '--json', file], {
       cwd: ROOT,
       stdio: ['ignore', 'inherit', 'inherit'],
     });

@@ -17,7 +17,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { FrameWriter } from '../../server/src/protocol/codec.ts';
+import { FrameWriter } from '../../protocol/codec.ts';
 import type { Character } from '../../server/src/store/store.ts';
 import { Traffic } from '../../server/src/world/traffic.ts';
 import type { Player, PlayerSink } from '../../server/src/world/player.ts';

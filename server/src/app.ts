@@ -15,7 +15,7 @@ import { dependencyHealth, type DependencyHealth, type DependencyName } from './
 import { createMetrics, type ServerMetrics } from './ops/metrics.ts';
 import { createHealthServer, createMetricsServer, type Readiness, type VersionInfo } from './ops/server.ts';
 import type { Presence } from './presence/presence.ts';
-import { PROTOCOL_VERSION } from './protocol/codec.ts';
+import { PROTOCOL_VERSION } from '../../protocol/codec.ts';
 import { CharacterSaves } from './saves.ts';
 import type { Store } from './store/store.ts';
 import { withTimeout } from './timeout.ts';

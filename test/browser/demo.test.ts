@@ -9,10 +9,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { ENV } from '../../contract/env.ts';
 import { METRICS } from '../../contract/metrics.ts';
-import { GameClient } from '../../server/src/client/game-client.ts';
+import { GameClient } from '../../client/game-client.ts';
 import type { PageStatus } from '../../server/web/src/main.ts';
-import { NodeWebSocketImpl } from '../../server/src/client/node.ts';
-import { guestToken } from '../../server/src/loadtest/worker.ts';
+import { NodeWebSocketImpl } from '../../client/node.ts';
+import { guestToken } from '../../client/loadtest/worker.ts';
 import { ROOT, metricValue, startGameServer, type GameServer } from '../support/game-server.ts';
 import { launch, type Browser } from './chromium.ts';
 

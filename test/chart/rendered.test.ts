@@ -1,9 +1,11 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ENV, type EnvKey } from '../../contract/env.ts';
 import { loadConfig } from '../../server/src/config.ts';
 import { COMPONENTS, LABELS, TRACKS } from '../../contract/labels.ts';
 import { PATHS } from '../../contract/ports.ts';
-import type { HelmMajor } from '../../scripts/setup/helm.ts';
+import { PROJECT_ROOT, type HelmMajor } from '../../scripts/setup/helm.ts';
 import { podSpecs, type PodSpec } from '../support/chart.ts';
 import { manifestProblems, type Manifest } from '../support/k8s-strict.ts';
 import { resourceViolations, restrictedViolations, selects, writableRootViolations } from '../support/policy.ts';
@@ -12,6 +14,11 @@ import { CASES, mergedValues, renderCases, valueFiles, type ValuesCase } from '.
 import { WIRING, userSecrets } from './env-wiring.ts';
 
 const majors: HelmMajor[] = [3, 4];
+/** What the server image's last stage copies from the repository (COPY lines after its last FROM). */
+const IMAGE_PATHS = (() => {
+  const dockerfile = readFileSync(join(PROJECT_ROOT, 'server', 'Dockerfile'), 'utf8');
+  return [...dockerfile.slice(dockerfile.lastIndexOf('\nFROM ')).matchAll(/^COPY (?!--)(\S+)(?: \S+)? \S+$/gm)].map((m) => m[1]!.replace(/\/$/, ''));
+})();
 let rendered = new Map<string, Manifest[]>();
 let defaults: object;
 let presets: Record<string, object> = {};
@@ -32,6 +39,21 @@ describe.each(table)('$label', ({ major, c }) => {
     expect(manifests.length).toBeGreaterThan(10);
     const problems = (await Promise.all(manifests.map(manifestProblems))).flat();
     expect(problems).toEqual([]);
+  });
+
+  it('runs only programs the server image holds: every `node <file>` is copied in by server/Dockerfile', () => {
+    // The file `node` runs: its first argument that is no flag (inline `-e` scripts have none).
+    const files = podSpecs(out(major, c)).flatMap(({ spec }) =>
+      [...(spec.initContainers ?? []), ...spec.containers]
+        .map((ctr) => (ctr.command as string[] | undefined) ?? [])
+        .filter((cmd) => cmd[0] === 'node' && !cmd.includes('-e') && !cmd.includes('--eval'))
+        .map((cmd) => cmd.slice(1).find((arg) => !arg.startsWith('-'))!),
+    );
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      expect(existsSync(join(PROJECT_ROOT, file)), `${file} exists`).toBe(true);
+      expect(IMAGE_PATHS.some((p) => file === p || file.startsWith(`${p}/`)), `${file} is in the image (${IMAGE_PATHS.join(', ')})`).toBe(true);
+    }
   });
 
   it('gives every container CPU and memory requests and limits', () => {

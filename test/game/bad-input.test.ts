@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { GameClient } from '../../server/src/client/game-client.ts';
-import { installNodeWebRtc, NodeWebSocketImpl } from '../../server/src/client/node.ts';
-import { connectUdp, webSocketUrl, type ServerLink } from '../../server/src/client/link.ts';
+import { GameClient } from '../../client/game-client.ts';
+import { installNodeWebRtc, NodeWebSocketImpl } from '../../client/node.ts';
+import { connectUdp, webSocketUrl, type ServerLink } from '../../client/link.ts';
 import {
   FrameWriter,
   LIMITS,
@@ -10,7 +10,7 @@ import {
   decodeServerFrame,
   encodeClientMessage,
   type ErrorMessage,
-} from '../../server/src/protocol/codec.ts';
+} from '../../protocol/codec.ts';
 import { waitFor } from '../support/wait.ts';
 import { startGameServer, type GameServer } from '../support/game-server.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GameClient, GameClientError } from '../../server/src/client/game-client.ts';
-import { installNodeWebRtc, NodeWebSocketImpl } from '../../server/src/client/node.ts';
-import { PROTOCOL_VERSION, encodeClientMessage, readSnapshotEntity, type SnapshotMessage } from '../../server/src/protocol/codec.ts';
+import { GameClient, GameClientError } from '../../client/game-client.ts';
+import { installNodeWebRtc, NodeWebSocketImpl } from '../../client/node.ts';
+import { PROTOCOL_VERSION, encodeClientMessage, readSnapshotEntity, type SnapshotMessage } from '../../protocol/codec.ts';
 import { METRICS } from '../../contract/metrics.ts';
 import { startGameServer, type GameServer } from '../support/game-server.ts';
 import { waitFor } from '../support/wait.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GameClient } from '../../server/src/client/game-client.ts';
-import { installNodeWebRtc, NodeWebSocketImpl } from '../../server/src/client/node.ts';
+import { GameClient } from '../../client/game-client.ts';
+import { installNodeWebRtc, NodeWebSocketImpl } from '../../client/node.ts';
 import { SERVER_MAIN, startGameServer } from '../support/game-server.ts';
 
 installNodeWebRtc();

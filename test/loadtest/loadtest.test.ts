@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../contract/env.ts';
 import { EXIT } from '../../contract/exit-codes.ts';
-import type { LoadReport } from '../../server/src/loadtest/report.ts';
+import type { LoadReport } from '../../client/loadtest/report.ts';
 import { ROOT, nodeBinary, startGameServer, type GameServer } from '../support/game-server.ts';
 
-const MAIN = join(ROOT, 'server', 'src', 'loadtest', 'main.ts');
+const MAIN = join(ROOT, 'client', 'loadtest', 'main.ts');
 const OUT = join(ROOT, '.tmp', 'loadtest-test');
 
 function run(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {

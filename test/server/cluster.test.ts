@@ -3,9 +3,9 @@
 // throttling counts a brute force spread over both as one.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { GameClient, GameClientTransfer } from '../../server/src/client/game-client.ts';
-import { NodeWebSocketImpl } from '../../server/src/client/node.ts';
-import type { InventoryMessage } from '../../server/src/protocol/codec.ts';
+import { GameClient, GameClientTransfer } from '../../client/game-client.ts';
+import { NodeWebSocketImpl } from '../../client/node.ts';
+import type { InventoryMessage } from '../../protocol/codec.ts';
 import type { GameServer } from '../support/game-server.ts';
 import { waitFor } from '../support/wait.ts';
 import { clusterEnv, startReady, type ClusterEnv } from './game-cluster.ts';

@@ -3,9 +3,9 @@
 // stopped too while they play, and after a restart every character is where its last move was
 // acknowledged, holding every item it was granted. Loopback only, bounded in time.
 import { afterAll, describe, expect, it } from 'vitest';
-import { GameClient } from '../../server/src/client/game-client.ts';
-import { NodeWebSocketImpl } from '../../server/src/client/node.ts';
-import type { InventoryMessage } from '../../server/src/protocol/codec.ts';
+import { GameClient } from '../../client/game-client.ts';
+import { NodeWebSocketImpl } from '../../client/node.ts';
+import type { InventoryMessage } from '../../protocol/codec.ts';
 import type { GameServer } from '../support/game-server.ts';
 import { waitFor } from '../support/wait.ts';
 import { Bot, quantile, Swarm } from '../support/swarm.ts';

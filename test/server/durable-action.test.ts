@@ -4,9 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GameClient } from '../../server/src/client/game-client.ts';
-import { NodeWebSocketImpl } from '../../server/src/client/node.ts';
-import type { InventoryMessage } from '../../server/src/protocol/codec.ts';
+import { GameClient } from '../../client/game-client.ts';
+import { NodeWebSocketImpl } from '../../client/node.ts';
+import type { InventoryMessage } from '../../protocol/codec.ts';
 import { startGameServer, type GameServer } from '../support/game-server.ts';
 import { clusterEnv, SECRET, type ClusterEnv } from './game-cluster.ts';
 

@@ -4,8 +4,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { Services, type ServiceName } from '../../scripts/services/services.ts';
-import { GameClient } from '../../server/src/client/game-client.ts';
-import { NodeWebSocketImpl } from '../../server/src/client/node.ts';
+import { GameClient } from '../../client/game-client.ts';
+import { NodeWebSocketImpl } from '../../client/node.ts';
 import type { GameServer } from '../support/game-server.ts';
 import { waitFor } from '../support/wait.ts';
 import { clusterEnv, isReady, startReady, type ClusterEnv } from './game-cluster.ts';

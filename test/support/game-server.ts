@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENV } from '../../contract/env.ts';
 import { PATHS } from '../../contract/ports.ts';
-import { parseMetrics, sumOf } from '../../server/src/loadtest/prometheus.ts';
+import { parseMetrics, sumOf } from '../../client/loadtest/prometheus.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -8,9 +8,9 @@
  * where its last move was acknowledged, or where one of the moves sent after that put it (the
  * server may have applied a move whose ack the closing connection never delivered).
  */
-import type { GameClient } from '../../server/src/client/game-client.ts';
-import { NodeWebSocketImpl } from '../../server/src/client/node.ts';
-import { ReconnectingClient, type ConnectedInfo } from '../../server/src/client/reconnecting-client.ts';
+import type { GameClient } from '../../client/game-client.ts';
+import { NodeWebSocketImpl } from '../../client/node.ts';
+import { ReconnectingClient, type ConnectedInfo } from '../../client/reconnecting-client.ts';
 
 export interface Position {
   readonly x: number;

@@ -7,7 +7,7 @@ import { createLogger } from '../../server/src/log.ts';
 import { createMetrics } from '../../server/src/ops/metrics.ts';
 import { LocalPresence } from '../../server/src/presence/local.ts';
 import type { Presence } from '../../server/src/presence/presence.ts';
-import { decodeServerFrame, encodeClientMessage, PROTOCOL_VERSION, type ServerMessage } from '../../server/src/protocol/codec.ts';
+import { decodeServerFrame, encodeClientMessage, PROTOCOL_VERSION, type ServerMessage } from '../../protocol/codec.ts';
 import { CharacterSaves } from '../../server/src/saves.ts';
 import { MemoryStore } from '../../server/src/store/memory.ts';
 import { StoreError, type Store } from '../../server/src/store/store.ts';

@@ -19,8 +19,8 @@ import {
   type ClientMessage,
   type ServerMessage,
   type SnapshotEntity,
-} from '../../server/src/protocol/codec.ts';
-import { ERROR_CODES, errorCodeName } from '../../server/src/protocol/errors.ts';
+} from '../../protocol/codec.ts';
+import { ERROR_CODES, errorCodeName } from '../../protocol/errors.ts';
 
 const f32 = (v: number): number => Math.fround(v);
 

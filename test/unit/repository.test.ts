@@ -1,7 +1,7 @@
 // Rules of the repository's layout that no compiler checks: what its text points at exists.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, normalize, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -22,5 +22,45 @@ describe('npm scripts named in the repository', () => {
   const distinct = [...new Map(mentions.map((m) => [`${m.script} ${m.file}`, [m.script, m.file] as const])).values()];
   it.each(distinct)('`npm run %s` (in %s) exists', (script) => {
     expect(scripts).toContain(script);
+  });
+});
+
+/**
+ * The house, bottom floor first: a module imports from its own floor or below, never above. The
+ * shared definitions and the wire format sit under everything; the player client stands on them
+ * alone (the CLI, tests, benchmarks and `helm test` use it without the server); inside the server,
+ * rate limits and the adapters sit under the world, the world under the gateway, the gateway under
+ * the transports, and the process entry points on top.
+ */
+const FLOORS: readonly (readonly string[])[] = [
+  ['contract'],
+  ['protocol'],
+  ['client'],
+  ['server/src/log.ts', 'server/src/timeout.ts', 'server/src/config.ts', 'server/src/http-json.ts', 'server/src/unavailable.ts', 'server/src/store'],
+  ['server/src/redis.ts'],
+  ['server/src/limits', 'server/src/presence', 'server/src/bus'],
+  ['server/src/auth', 'server/src/saves.ts', 'server/src/world'],
+  ['server/src/ops'],
+  ['server/src/gateway'],
+  ['server/src/transports'],
+  ['server/src/app.ts', 'server/src/dependencies.ts', 'server/src/main.ts', 'server/src/migrate.ts', 'server/src/node-address.ts'],
+];
+
+describe('the dependency direction', () => {
+  const floorOf = (file: string): number => FLOORS.findIndex((floor) => floor.some((p) => file === p || file.startsWith(`${p}/`)));
+  const modules = tracked('contract', 'protocol', 'client', 'server/src').filter((f) => f.endsWith('.ts'));
+
+  it('puts every module on a floor', () => {
+    expect(modules.filter((f) => floorOf(f) < 0)).toEqual([]);
+  });
+
+  it('never imports from a floor above', () => {
+    const upward = modules.flatMap((file) =>
+      [...read(file).matchAll(/from\s+'(\.{1,2}\/[^']+)'/g)]
+        .map((m) => relative(ROOT, normalize(join(ROOT, dirname(file), m[1]!))))
+        .filter((target) => floorOf(target) > floorOf(file))
+        .map((target) => `${file} imports ${target}`),
+    );
+    expect(upward).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { beginSnapshot, decodeServerFrame, FrameWriter, PROTOCOL_VERSION, writeSnapshotEntity, ENTITY_FLAGS, type SnapshotMessage } from '../../server/src/protocol/codec.ts';
+import { beginSnapshot, decodeServerFrame, FrameWriter, PROTOCOL_VERSION, writeSnapshotEntity, ENTITY_FLAGS, type SnapshotMessage } from '../../protocol/codec.ts';
 import { GameModel, WALK_SPEED } from '../../server/web/src/game.ts';
 
 function welcomed(): GameModel {

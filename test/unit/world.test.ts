@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BusMessage } from '../../server/src/bus/bus.ts';
-import { FrameWriter, decodeServerFrame, readSnapshotEntity, type ServerMessage, type SnapshotEntity } from '../../server/src/protocol/codec.ts';
+import { FrameWriter, decodeServerFrame, readSnapshotEntity, type ServerMessage, type SnapshotEntity } from '../../protocol/codec.ts';
 import type { Character } from '../../server/src/store/store.ts';
 import { TokenBucket } from '../../server/src/limits/token-bucket.ts';
 import { InterestGrid, SlotTable } from '../../server/src/world/grid.ts';

@@ -3,7 +3,7 @@
  * written only after the store committed the item), and whispers, delivered here or through
  * Presence and the Bus to the process that holds the other player.
  */
-import { SERVER_TYPE, writeChat, writeGranted } from '../protocol/codec.ts';
+import { SERVER_TYPE, writeChat, writeGranted } from '../../../protocol/codec.ts';
 import { ITEMS } from '../world/items.ts';
 import type { GatewayContext } from './context.ts';
 import type { Session } from './session.ts';

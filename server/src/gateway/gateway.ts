@@ -14,7 +14,7 @@ import type { Bus, BusMessage } from '../bus/bus.ts';
 import type { Logger } from '../log.ts';
 import type { ServerMetrics } from '../ops/metrics.ts';
 import type { Presence } from '../presence/presence.ts';
-import { FrameWriter, SERVER_TYPE, writeReconnect } from '../protocol/codec.ts';
+import { FrameWriter, SERVER_TYPE, writeReconnect } from '../../../protocol/codec.ts';
 import type { CharacterSaves } from '../saves.ts';
 import type { Store } from '../store/store.ts';
 import type { World } from '../world/world.ts';

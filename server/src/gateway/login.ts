@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AuthError } from '../auth/auth.ts';
-import { PROTOCOL_VERSION, SERVER_TYPE, writeInventory, writeWelcome } from '../protocol/codec.ts';
+import { PROTOCOL_VERSION, SERVER_TYPE, writeInventory, writeWelcome } from '../../../protocol/codec.ts';
 import type { Character, CharacterState } from '../store/store.ts';
 import { isUnavailable } from '../unavailable.ts';
 import { MAX_HP } from '../world/rules.ts';

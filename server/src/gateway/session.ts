@@ -18,8 +18,8 @@ import {
   writeError,
   writePong,
   type ClientMessage,
-} from '../protocol/codec.ts';
-import type { ErrorCode } from '../protocol/errors.ts';
+} from '../../../protocol/codec.ts';
+import type { ErrorCode } from '../../../protocol/errors.ts';
 import type { InventoryItem } from '../store/store.ts';
 import type { TransportName } from '../../../contract/ports.ts';
 import { TRANSPORT_INDEX } from '../world/traffic.ts';

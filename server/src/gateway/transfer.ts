@@ -9,8 +9,8 @@
  * Both find the owner the same way and end the same way: the session's claim released, a
  * `transfer` message sent, the connection closed.
  */
-import { SERVER_TYPE, writeTransfer } from '../protocol/codec.ts';
-import type { ErrorCode } from '../protocol/errors.ts';
+import { SERVER_TYPE, writeTransfer } from '../../../protocol/codec.ts';
+import type { ErrorCode } from '../../../protocol/errors.ts';
 import type { Character, CharacterState } from '../store/store.ts';
 import type { GatewayContext } from './context.ts';
 import type { Session } from './session.ts';

@@ -15,7 +15,7 @@ import { ENV } from '../../../contract/env.ts';
 import type { Bus } from '../bus/bus.ts';
 import type { Presence } from '../presence/presence.ts';
 import { HttpError, readBody, sendJson } from '../http-json.ts';
-import { LIMITS } from '../protocol/codec.ts';
+import { LIMITS } from '../../../protocol/codec.ts';
 
 export interface AdminOptions {
   /** MMO_ADMIN_TOKEN; undefined disables the endpoints. */

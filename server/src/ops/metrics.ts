@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { METRICS, type MetricSpec } from '../../../contract/metrics.ts';
-import type { ErrorCode } from '../protocol/errors.ts';
+import type { ErrorCode } from '../../../protocol/errors.ts';
 import { TRANSPORTS, type TransportName } from '../../../contract/ports.ts';
 import type { Traffic } from '../world/traffic.ts';
 

@@ -3,8 +3,8 @@
  * reaches the players within the interest radius of where it was said; zone chat (within the zone's
  * budget) and global chat reach every member of the zone.
  */
-import { FrameWriter, SERVER_TYPE, writeChat } from '../protocol/codec.ts';
-import type { ErrorCode } from '../protocol/errors.ts';
+import { FrameWriter, SERVER_TYPE, writeChat } from '../../../protocol/codec.ts';
+import type { ErrorCode } from '../../../protocol/errors.ts';
 import { TokenBucket } from '../limits/token-bucket.ts';
 import type { InterestGrid } from './grid.ts';
 import type { Player } from './player.ts';

@@ -2,7 +2,7 @@
  * A player in the world (its character's state while it plays here) and the sink the world writes
  * its messages to, which a gateway session implements.
  */
-import type { FrameWriter } from '../protocol/codec.ts';
+import type { FrameWriter } from '../../../protocol/codec.ts';
 import type { Character } from '../store/store.ts';
 import { MAX_HP, MOVE_BURST_SECONDS, PLAYER_SPEED } from './rules.ts';
 

@@ -2,8 +2,8 @@
  * Game rules as data and pure functions: movement speed, HP, skills, respawn. The world applies
  * them; unit tests check them without a world.
  */
-import type { ErrorCode } from '../protocol/errors.ts';
-import { SKILLS, type Skill } from '../protocol/codec.ts';
+import type { ErrorCode } from '../../../protocol/errors.ts';
+import { SKILLS, type Skill } from '../../../protocol/codec.ts';
 
 /** World units per second a player may move. */
 export const PLAYER_SPEED = 200;

@@ -5,7 +5,7 @@
  * entity's record is encoded once, and each viewer's snapshot is a byte copy of its neighbours'
  * records. Nothing is allocated per patch once the scratch buffers exist.
  */
-import { ENTITY_FLAGS, SERVER_TYPE, SNAPSHOT_ENTITY_BYTES, beginSnapshot, encodeSnapshotRecord } from '../protocol/codec.ts';
+import { ENTITY_FLAGS, SERVER_TYPE, SNAPSHOT_ENTITY_BYTES, beginSnapshot, encodeSnapshotRecord } from '../../../protocol/codec.ts';
 import type { InterestGrid } from './grid.ts';
 import type { Player } from './player.ts';
 import type { Traffic } from './traffic.ts';

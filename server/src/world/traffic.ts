@@ -3,7 +3,7 @@
  * the metrics module reads them on scrape.
  */
 import { TRANSPORTS, type TransportName } from '../../../contract/ports.ts';
-import { CLIENT_TYPE, SERVER_TYPE } from '../protocol/codec.ts';
+import { CLIENT_TYPE, SERVER_TYPE } from '../../../protocol/codec.ts';
 
 /** Each transport's row in the counters (and a player sink's `transport`). */
 export const TRANSPORT_INDEX: Readonly<Record<TransportName, number>> = { ws: 0, udp: 1 };

@@ -8,8 +8,8 @@
  * appending to `player.sink.out` and calling `sink.markDirty()`; the transport flushes the batch.
  */
 import type { BusMessage } from '../bus/bus.ts';
-import { FrameWriter, SERVER_TYPE, writeAck, writeAppear, writeCombat, writeJoined, type PlayerChatChannel, type Skill } from '../protocol/codec.ts';
-import type { ErrorCode } from '../protocol/errors.ts';
+import { FrameWriter, SERVER_TYPE, writeAck, writeAppear, writeCombat, writeJoined, type PlayerChatChannel, type Skill } from '../../../protocol/codec.ts';
+import type { ErrorCode } from '../../../protocol/errors.ts';
 import type { Character, CharacterState } from '../store/store.ts';
 import { TokenBucket } from '../limits/token-bucket.ts';
 import { GLOBAL_CHAT_BUDGET, ZoneChat, type ChatAudience } from './chat.ts';

@@ -9,7 +9,7 @@ import {
   type SnapshotEntity,
   type SnapshotMessage,
   type WelcomeMessage,
-} from '../../src/protocol/codec.ts';
+} from '../../../protocol/codec.ts';
 
 /** Units per second the page walks: below the server's clamp (PLAYER_SPEED 200), so never cut short. */
 export const WALK_SPEED = 150;

@@ -6,9 +6,9 @@
  * `window.mmo` exposes the page's state (read-only by convention) so people and browser tests can
  * see what the page sees. `?transport=ws|udp|auto` picks the transport (default auto).
  */
-import { GameClient, GameClientError, GameClientTransfer } from '../../src/client/game-client.ts';
+import { GameClient, GameClientError, GameClientTransfer } from '../../../client/game-client.ts';
 import type { TransportName } from '../../../contract/ports.ts';
-import type { PlayerChatChannel } from '../../src/protocol/codec.ts';
+import type { PlayerChatChannel } from '../../../protocol/codec.ts';
 import { GameModel } from './game.ts';
 import { draw } from './render.ts';
 

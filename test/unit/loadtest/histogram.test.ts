@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUCKET_COUNT, Histogram, MAX_VALUE, bucketHigh, bucketIndex, bucketLow } from '../../../server/src/loadtest/histogram.ts';
+import { BUCKET_COUNT, Histogram, MAX_VALUE, bucketHigh, bucketIndex, bucketLow } from '../../../client/loadtest/histogram.ts';
 
 describe('histogram buckets', () => {
   it('keep values below 128 exactly', () => {

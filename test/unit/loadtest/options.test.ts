@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError, parseOptions, serverBaseUrl } from '../../../server/src/loadtest/options.ts';
+import { UsageError, parseOptions, serverBaseUrl } from '../../../client/loadtest/options.ts';
 
 describe('load generator flags', () => {
   it('accept the chart test command line', () => {

@@ -7,7 +7,7 @@ import {
   histogramQuantile,
   parseMetrics,
   sumOf,
-} from '../../../server/src/loadtest/prometheus.ts';
+} from '../../../client/loadtest/prometheus.ts';
 
 const TEXT = `# HELP game_server_tick_duration_seconds Time spent simulating one tick.
 # TYPE game_server_tick_duration_seconds histogram

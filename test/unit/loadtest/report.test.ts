@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseOptions } from '../../../server/src/loadtest/options.ts';
-import { buildReport, formatTable, type ReportInput } from '../../../server/src/loadtest/report.ts';
-import { BotStats, StatsTotals } from '../../../server/src/loadtest/stats.ts';
-import { Histogram } from '../../../server/src/loadtest/histogram.ts';
+import { parseOptions } from '../../../client/loadtest/options.ts';
+import { buildReport, formatTable, type ReportInput } from '../../../client/loadtest/report.ts';
+import { BotStats, StatsTotals } from '../../../client/loadtest/stats.ts';
+import { Histogram } from '../../../client/loadtest/histogram.ts';
 
 function input(players: number, fill: (s: BotStats) => void): ReportInput {
   const stats = new BotStats();

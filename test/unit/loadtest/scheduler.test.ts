@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ATTACK, CHAT, MOVE, SEED_SCENARIO, Scheduler, ScenarioError, turnsOf } from '../../../server/src/loadtest/scheduler.ts';
+import { ATTACK, CHAT, MOVE, SEED_SCENARIO, Scheduler, ScenarioError, turnsOf } from '../../../client/loadtest/scheduler.ts';
 
 function recorder(slotMs = 10) {
   const calls: { bot: number; at: number; actions: number }[] = [];

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { connectRawWebSocket } from '../../../server/src/loadtest/ws-client.ts';
+import { connectRawWebSocket } from '../../../client/loadtest/ws-client.ts';
 
 const SIZES = [0, 1, 125, 126, 1000, 65535, 65536, 70000];
 const payload = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + n) & 0xff);

@@ -9,11 +9,11 @@
  * thousands of bots per core do not spend their time building objects for names and chat lines
  * nobody reads.
  */
-import type { TransportName } from '../../../contract/ports.ts';
-import { GameClient, GameClientError } from '../client/game-client.ts';
-import type { ServerLink, WebSocketConstructor } from '../client/link.ts';
-import { ENTITY_FLAGS, SERVER_TYPE, SNAPSHOT_ENTITY_BYTES, SNAPSHOT_HEADER_BYTES, serverMessageEnd } from '../protocol/codec.ts';
-import { errorCodeName } from '../protocol/errors.ts';
+import type { TransportName } from '../../contract/ports.ts';
+import { GameClient, GameClientError } from '../game-client.ts';
+import type { ServerLink, WebSocketConstructor } from '../link.ts';
+import { ENTITY_FLAGS, SERVER_TYPE, SNAPSHOT_ENTITY_BYTES, SNAPSHOT_HEADER_BYTES, serverMessageEnd } from '../../protocol/codec.ts';
+import { errorCodeName } from '../../protocol/errors.ts';
 import { ATTACK, CHAT } from './scheduler.ts';
 import type { BotStats } from './stats.ts';
 

@@ -5,7 +5,7 @@
  * pass the `ws` package's WebSocket.
  */
 import geckos from '@geckos.io/client';
-import type { TransportName } from '../../../contract/ports.ts';
+import type { TransportName } from '../contract/ports.ts';
 
 /** A connected, frame-oriented link to the game server. */
 export interface ServerLink {

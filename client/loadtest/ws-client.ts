@@ -13,7 +13,7 @@
  */
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { ConnectError, type ServerLink } from '../client/link.ts';
+import { ConnectError, type ServerLink } from '../link.ts';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** Largest message accepted from the server (the protocol's frames are far smaller). */

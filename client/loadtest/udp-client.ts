@@ -11,7 +11,7 @@
  * are polled from /connections/:id/additional-candidates; /connections/:id/close ends it.
  */
 import { PeerConnection, type DataChannel } from 'node-datachannel';
-import { ConnectError, type ServerLink } from '../client/link.ts';
+import { ConnectError, type ServerLink } from '../link.ts';
 
 /** When to poll the server's additional candidates, ms after the offer (geckos' client does the same). */
 const CANDIDATE_POLLS = [50, 100, 200, 400, 800, 1600, 3200];

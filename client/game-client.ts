@@ -17,7 +17,7 @@ import {
   type Skill,
   type WelcomeMessage,
 } from '../protocol/codec.ts';
-import type { TransportName } from '../../../contract/ports.ts';
+import type { TransportName } from '../contract/ports.ts';
 import type { ErrorCode } from '../protocol/errors.ts';
 import {
   ConnectError,

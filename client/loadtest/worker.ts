@@ -61,7 +61,7 @@ export async function guestToken(serverUrl: string, timeoutMs: number): Promise<
  */
 export async function runBots(init: WorkerInit, send: (r: WorkerReport) => void): Promise<(c: WorkerCommand) => void> {
   const { options: o, worker, workers } = init;
-  const node = await import('../client/node.ts');
+  const node = await import('../node.ts');
   const stats = new BotStats();
   const cfg: BotConfig = {
     serverUrl: o.serverUrl,

@@ -13,8 +13,8 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { EXIT } from '../../../contract/exit-codes.ts';
-import { METRICS } from '../../../contract/metrics.ts';
+import { EXIT } from '../../contract/exit-codes.ts';
+import { METRICS } from '../../contract/metrics.ts';
 import { parseOptions, USAGE, UsageError, type LoadOptions } from './options.ts';
 import {
   bucketsDelta,

@@ -3,7 +3,7 @@
  * the flag, what was expected and what was given.
  */
 import { parseArgs } from 'node:util';
-import { PATHS, PORTS, type TransportName } from '../../../contract/ports.ts';
+import { PATHS, PORTS, type TransportName } from '../../contract/ports.ts';
 import { SEED_SCENARIO, turnsOf, type Scenario } from './scheduler.ts';
 
 /**
