@@ -4,12 +4,12 @@
  * `--watch` rebuilds on change while developing.
  */
 import { copyFile, mkdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { PROJECT_ROOT } from './lib/root.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const web = join(root, 'server', 'web');
+const web = join(PROJECT_ROOT, 'server', 'web');
 const dist = join(web, 'dist');
 
 /** Builds the page; resolves with the output directory. Throws with esbuild's messages on error. */

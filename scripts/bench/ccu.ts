@@ -22,7 +22,8 @@ import { parseArgs } from 'node:util';
 import { ENV } from '../../contract/env.ts';
 import { TRANSPORTS, type TransportName } from '../../contract/ports.ts';
 import type { LoadReport } from '../../client/loadtest/report.ts';
-import { ROOT, nodeBinary, startGameServer } from '../../test/support/game-server.ts';
+import { nodeBinary, startGameServer } from '../lib/game-server.ts';
+import { PROJECT_ROOT } from '../lib/root.ts';
 import { summarizeProfile } from './cpu-profile.ts';
 
 const P95_LIMIT_MS = 50;
@@ -57,7 +58,7 @@ const args = parseArgs({
     bisect: { type: 'string', default: '2' },
     profile: { type: 'boolean', default: false },
     'stop-on-fail': { type: 'boolean', default: false },
-    out: { type: 'string', default: join(ROOT, 'bench-results') },
+    out: { type: 'string', default: join(PROJECT_ROOT, 'bench-results') },
   },
 }).values;
 
@@ -75,8 +76,8 @@ function loadNow(): number[] {
 /** Runs the load generator pinned to the generator core; resolves with its JSON report. */
 function loadtest(argv: string[], file: string): Promise<LoadReport | null> {
   return new Promise((resolve) => {
-    const child = spawn('taskset', ['-c', args['gen-cpu'], nodeBinary(), join(ROOT, 'client', 'loadtest', 'main.ts'), ...argv, '--json', file], {
-      cwd: ROOT,
+    const child = spawn('taskset', ['-c', args['gen-cpu'], nodeBinary(), join(PROJECT_ROOT, 'client', 'loadtest', 'main.ts'), ...argv, '--json', file], {
+      cwd: PROJECT_ROOT,
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     child.on('exit', async () => {

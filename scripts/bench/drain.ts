@@ -13,14 +13,15 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
+import { PROJECT_ROOT } from '../lib/root.ts';
 import { Services } from '../services/services.ts';
 import { migratePostgres } from '../../server/src/store/postgres.ts';
-import { startGameServer, type GameServer } from '../../test/support/game-server.ts';
-import { Bot, quantile, Swarm } from '../../test/support/swarm.ts';
+import { startGameServer, type GameServer } from '../lib/game-server.ts';
+import { quantile, Swarm, SwarmBot } from '../lib/swarm.ts';
+import { waitFor } from '../lib/wait.ts';
 
-const root = resolve(import.meta.dirname, '../..');
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
@@ -34,13 +35,6 @@ const PLAY_SECONDS = arg('play-seconds', 5);
 const SECRET = 'bench-drain-secret-0123456789-abcdefghijkl';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, check: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 const services = new Services();
 const wasUp = await services.status().catch(() => undefined);
 const urls = await services.up();
@@ -81,7 +75,7 @@ try {
   const ports = [current.ports.game, other.ports.game];
   const tokens: string[] = [];
   for (let i = 0; i < PLAYERS; i++) tokens.push(await current.token());
-  const swarm = new Swarm(tokens.map((t) => new Bot(t)));
+  const swarm = new Swarm(tokens.map((t) => new SwarmBot(t)));
   await swarm.start([current.url, other.url], 20, { maxAttempts: 30 });
   swarm.play(250, 8);
   for (let round = 1; round <= ROUNDS; round++) {
@@ -91,7 +85,7 @@ try {
     current.process.kill('SIGTERM');
     const exitCode = await current.exited;
     const drainMs = performance.now() - signalled;
-    await until('every player to land on the other process', () => swarm.bots.every((b, i) => b.landings.length > before[i]!), 60_000).catch((e: unknown) => console.error(String(e)));
+    await waitFor('every player to land on the other process', () => swarm.bots.every((b, i) => b.landings.length > before[i]!), 60_000).catch((e: unknown) => console.error(String(e)));
     const landings = swarm.bots.map((b, i) => b.landings[before[i]!]).filter((l) => l !== undefined);
     const ms = landings.map((l) => l.ms);
     const notice = landings.map((l) => l.sinceNoticeMs ?? Number.NaN).filter((n) => !Number.isNaN(n));
@@ -109,7 +103,7 @@ try {
   }
   swarm.stop();
   violations = swarm.violations();
-  for (const b of swarm.bots) b.session?.close();
+  for (const b of swarm.bots) b.player?.close();
 } finally {
   load.after = loadavg().map((l) => Math.round(l * 100) / 100);
   for (const s of servers) await s.stop();
@@ -127,9 +121,9 @@ for (const r of rounds) {
   console.log(`| ${r.round} | ${r.drainMs} | ${r.landed}/${PLAYERS} | ${r.reconnectMs.p50} | ${r.reconnectMs.p95} | ${r.reconnectMs.max} | ${r.noticeToWelcomeMs.p50} | ${r.noticeToWelcomeMs.p95} |`);
 }
 console.log(`all rounds: reconnect ${JSON.stringify(all(allReconnect))} ms; notice→welcome ${JSON.stringify(all(allNotice))} ms; acknowledged state lost: ${violations.length}`);
-mkdirSync(join(root, 'bench-results'), { recursive: true });
+mkdirSync(join(PROJECT_ROOT, 'bench-results'), { recursive: true });
 writeFileSync(
-  join(root, 'bench-results', 'drain.json'),
+  join(PROJECT_ROOT, 'bench-results', 'drain.json'),
   `${JSON.stringify({ machine, date: new Date().toISOString(), players: PLAYERS, drainSeconds: DRAIN_SECONDS, load, rounds, all: { reconnectMs: all(allReconnect), noticeToWelcomeMs: all(allNotice) }, violations }, null, 2)}\n`,
 );
 if (violations.length > 0) {

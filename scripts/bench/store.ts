@@ -11,14 +11,14 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
+import { PROJECT_ROOT } from '../lib/root.ts';
 import { Services } from '../services/services.ts';
 import { openPgliteStore } from '../../server/src/store/pglite.ts';
 import { migratePostgres, openPostgresStore } from '../../server/src/store/postgres.ts';
 import type { CharacterState, Store } from '../../server/src/store/store.ts';
 
-const root = resolve(import.meta.dirname, '../..');
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
@@ -86,7 +86,7 @@ async function measure(backend: string, store: Store): Promise<Result> {
 
 const results: Result[] = [];
 if (ONLY === 'all' || ONLY === 'pglite') {
-  const dir = join(root, '.tmp', `bench-pglite-${process.pid}`);
+  const dir = join(PROJECT_ROOT, '.tmp', `bench-pglite-${process.pid}`);
   const store = await openPgliteStore(dir);
   try {
     results.push(await measure('PGlite (embedded, on disk)', store));
@@ -125,5 +125,5 @@ console.log(`saveCharacters, batch of ${BATCH} (${machine})`);
 console.log('| backend | rounds | p50 ms | p95 ms | p99 ms | max ms | mean ms |');
 console.log('|---|---:|---:|---:|---:|---:|---:|');
 for (const r of results) console.log(`| ${r.backend} | ${r.rounds} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max} | ${r.mean} |`);
-mkdirSync(join(root, 'bench-results'), { recursive: true });
-writeFileSync(join(root, 'bench-results', 'store.json'), `${JSON.stringify({ machine, date: new Date().toISOString(), results }, null, 2)}\n`);
+mkdirSync(join(PROJECT_ROOT, 'bench-results'), { recursive: true });
+writeFileSync(join(PROJECT_ROOT, 'bench-results', 'store.json'), `${JSON.stringify({ machine, date: new Date().toISOString(), results }, null, 2)}\n`);

@@ -16,7 +16,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../lib/root.ts';
 import { FrameWriter } from '../../protocol/codec.ts';
 import type { Character } from '../../server/src/store/store.ts';
 import { Traffic } from '../../server/src/world/traffic.ts';
@@ -134,6 +135,6 @@ console.log(`tick CPU (simulate + snapshots)    p50 ${f(result.tickMs.p50)}  p95
 console.log(`CPU per simulated second           ticks ${f(result.ticksCpuPerSecondMs)} ms, inputs (move/attack/chat) ${f(result.inputsCpuPerSecondMs)} ms`);
 console.log(`output                             ${f(result.framesPerSecond)} frames/s, ${f(result.kibOutPerSecond)} KiB/s`);
 console.log(`messages/s                         ${Object.entries(result.messagesPerSecond).map(([t, n]) => `${t} ${Math.round(n)}`).join(', ')}`);
-const dir = resolve(import.meta.dirname, '../../bench-results');
+const dir = join(PROJECT_ROOT, 'bench-results');
 mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, 'world.json'), `${JSON.stringify(result, null, 2)}\n`);

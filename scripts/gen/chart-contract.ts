@@ -9,7 +9,7 @@ import { ENV } from '../../contract/env.ts';
 import { COMPONENTS, LABELS } from '../../contract/labels.ts';
 import { METRICS } from '../../contract/metrics.ts';
 import { PATHS, PORT_NAMES, PORTS } from '../../contract/ports.ts';
-import { PROJECT_ROOT } from '../setup/helm.ts';
+import { PROJECT_ROOT } from '../lib/root.ts';
 
 export const CONTRACT_TPL_PATH = join(PROJECT_ROOT, 'charts', 'mmo', 'templates', '_contract.tpl');
 

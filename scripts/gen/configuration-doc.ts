@@ -4,11 +4,11 @@
  * file is stale; `npm run gen` rewrites it.
  */
 import { writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ENV, type EnvKey, type EnvKind, type EnvSpec } from '../../contract/env.ts';
+import { PROJECT_ROOT } from '../lib/root.ts';
 
-export const CONFIGURATION_DOC_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'configuration.md');
+export const CONFIGURATION_DOC_PATH = join(PROJECT_ROOT, 'docs', 'configuration.md');
 
 function typeOf(kind: EnvKind): string {
   switch (kind.type) {

@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { METRICS } from '../../contract/metrics.ts';
-import { PROJECT_ROOT } from '../setup/helm.ts';
+import { PROJECT_ROOT } from '../lib/root.ts';
 
 export const DASHBOARD_PATH = join(PROJECT_ROOT, 'charts', 'mmo', 'files', 'dashboard.json');
 

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { isMap, isScalar, parse, parseDocument, type YAMLMap } from 'yaml';
-import { PROJECT_ROOT } from '../setup/helm.ts';
+import { PROJECT_ROOT } from '../lib/root.ts';
 
 export const VALUES_DOC_PATH = join(PROJECT_ROOT, 'docs', 'values.md');
 const CHART = join(PROJECT_ROOT, 'charts', 'mmo');

@@ -25,7 +25,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { withLock } from './lock.ts';
+import { withLock } from '../lib/lock.ts';
 
 const execFileAsync = promisify(execFile);
 

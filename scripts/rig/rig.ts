@@ -19,17 +19,16 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readlink, rename, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { ensureRigBinaries, type RigBinaries, type RigBinary } from './build.ts';
-import { withLock } from './lock.ts';
+import { withLock } from '../lib/lock.ts';
+import { freeTcpPort } from '../lib/ports.ts';
+import { PROJECT_ROOT } from '../lib/root.ts';
 import { createPki, pemData, type Pki } from './pki.ts';
 
-/** Root of this checkout (two levels above scripts/rig). */
-const PROJECT_ROOT = resolve(import.meta.dirname, '..', '..');
 
 /** The namespace the restricted kubeconfig may use, and nothing outside it. */
 export const RESTRICTED_NAMESPACE = 'rig-tenant';
@@ -267,18 +266,6 @@ function rssKiB(pid: number): number {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
 function logTail(file: string, lines = 20): string {
   try {
     return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
@@ -425,11 +412,11 @@ async function start(stateDir: string, bins: RigBinaries, log: (l: string) => vo
     { file: 'kwok', user: 'kwok-controller', groups: ['system:masters'] },
   ]);
   const ports = {
-    etcdClient: await freePort(),
-    etcdPeer: await freePort(),
-    apiserver: await freePort(),
-    controllerManager: await freePort(),
-    scheduler: await freePort(),
+    etcdClient: await freeTcpPort(),
+    etcdPeer: await freeTcpPort(),
+    apiserver: await freeTcpPort(),
+    controllerManager: await freeTcpPort(),
+    scheduler: await freeTcpPort(),
   };
   const server = `https://127.0.0.1:${ports.apiserver}`;
   await Promise.all([

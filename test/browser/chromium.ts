@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { ROOT } from '../support/game-server.ts';
+import { PROJECT_ROOT } from '../../scripts/lib/root.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -28,7 +28,7 @@ export interface Browser {
 /** Launches Chromium with a profile of its own; close() removes the profile. */
 export async function launch(): Promise<Browser> {
   requireChromium();
-  const base = join(ROOT, '.tmp', 'chromium');
+  const base = join(PROJECT_ROOT, '.tmp', 'chromium');
   await mkdir(base, { recursive: true });
   const profile = await mkdtemp(join(base, 'profile-'));
   const context = await chromium.launchPersistentContext(profile, {

@@ -13,7 +13,8 @@ import { GameClient } from '../../client/game-client.ts';
 import type { PageStatus } from '../../server/web/src/main.ts';
 import { NodeWebSocketImpl } from '../../client/node.ts';
 import { guestToken } from '../../client/loadtest/worker.ts';
-import { ROOT, metricValue, startGameServer, type GameServer } from '../support/game-server.ts';
+import { metricValue, startGameServer, type GameServer } from '../../scripts/lib/game-server.ts';
+import { PROJECT_ROOT } from '../../scripts/lib/root.ts';
 import { launch, type Browser } from './chromium.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -113,8 +114,8 @@ async function playAndCheck(server: GameServer, page: Page, transport: 'udp' | '
   await expect.poll(() => page.textContent('#rtt')).toMatch(/^\d+(\.\d)? ms$/);
   expect(logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
 
-  await mkdir(join(ROOT, '.tmp'), { recursive: true });
-  await page.screenshot({ path: join(ROOT, '.tmp', `demo-${transport}.png`) });
+  await mkdir(join(PROJECT_ROOT, '.tmp'), { recursive: true });
+  await page.screenshot({ path: join(PROJECT_ROOT, '.tmp', `demo-${transport}.png`) });
 }
 
 describe('demo page in Chromium', () => {

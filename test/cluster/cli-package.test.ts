@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PROJECT_ROOT } from '../../scripts/setup/helm.ts';
+import { PROJECT_ROOT } from '../../scripts/lib/root.ts';
 import { json, mmoctl } from '../support/cli.ts';
 import { clients, uniqueName } from './kube.ts';
 import { podSecurityNamespace } from './mmo-chart.ts';

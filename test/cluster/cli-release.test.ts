@@ -13,7 +13,7 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LABELS } from '../../contract/labels.ts';
 import { down, up, type RigInfo } from '../../scripts/rig/rig.ts';
-import { PROJECT_ROOT } from '../../scripts/setup/helm.ts';
+import { PROJECT_ROOT } from '../../scripts/lib/root.ts';
 import { json, mmoctl, type CliRun } from '../support/cli.ts';
 import { HELM_MAJORS, clients, eventually, uniqueName } from './kube.ts';
 import { ensureMonitoringCrds, freeNodePort, podSecurityNamespace, secretsOf, type Clients } from './mmo-chart.ts';

@@ -5,7 +5,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
-import { PROJECT_ROOT, type HelmMajor } from '../../scripts/setup/helm.ts';
+import { PROJECT_ROOT } from '../../scripts/lib/root.ts';
+import type { HelmMajor } from '../../scripts/setup/helm.ts';
 
 /** Typed clients for one kubeconfig. */
 export function clients(kubeconfigPath: string) {

@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { down, status, up } from '../../scripts/rig/rig.ts';
-import { PROJECT_ROOT } from '../../scripts/setup/helm.ts';
+import { PROJECT_ROOT } from '../../scripts/lib/root.ts';
 import { clients, eventually, uniqueName } from './kube.ts';
 
 const rig = inject('rig');

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Bus, BusMessage } from '../../server/src/bus/bus.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor } from '../../scripts/lib/wait.ts';
 
 export interface BusBackend {
   /** A new client of this backend, as another server process would hold. */

@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Handoff, Presence, SessionClaim } from '../../server/src/presence/presence.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor } from '../../scripts/lib/wait.ts';
 
 export interface PresenceBackend {
   /** A new client of this backend, as another server process would hold. */

@@ -11,8 +11,8 @@ import {
   encodeClientMessage,
   type ErrorMessage,
 } from '../../protocol/codec.ts';
-import { waitFor } from '../support/wait.ts';
-import { startGameServer, type GameServer } from '../support/game-server.ts';
+import { waitFor } from '../../scripts/lib/wait.ts';
+import { startGameServer, type GameServer } from '../../scripts/lib/game-server.ts';
 
 installNodeWebRtc();
 

@@ -3,8 +3,8 @@ import { GameClient, GameClientError } from '../../client/game-client.ts';
 import { installNodeWebRtc, NodeWebSocketImpl } from '../../client/node.ts';
 import { PROTOCOL_VERSION, encodeClientMessage, readSnapshotEntity, type SnapshotMessage } from '../../protocol/codec.ts';
 import { METRICS } from '../../contract/metrics.ts';
-import { startGameServer, type GameServer } from '../support/game-server.ts';
-import { waitFor } from '../support/wait.ts';
+import { startGameServer, type GameServer } from '../../scripts/lib/game-server.ts';
+import { waitFor } from '../../scripts/lib/wait.ts';
 
 installNodeWebRtc();
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GameClient } from '../../client/game-client.ts';
 import { installNodeWebRtc, NodeWebSocketImpl } from '../../client/node.ts';
-import { SERVER_MAIN, startGameServer } from '../support/game-server.ts';
+import { SERVER_MAIN, startGameServer } from '../../scripts/lib/game-server.ts';
 
 installNodeWebRtc();
 

@@ -10,14 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../contract/env.ts';
 import { EXIT } from '../../contract/exit-codes.ts';
 import type { LoadReport } from '../../client/loadtest/report.ts';
-import { ROOT, nodeBinary, startGameServer, type GameServer } from '../support/game-server.ts';
+import { nodeBinary, startGameServer, type GameServer } from '../../scripts/lib/game-server.ts';
+import { PROJECT_ROOT } from '../../scripts/lib/root.ts';
 
-const MAIN = join(ROOT, 'client', 'loadtest', 'main.ts');
-const OUT = join(ROOT, '.tmp', 'loadtest-test');
+const MAIN = join(PROJECT_ROOT, 'client', 'loadtest', 'main.ts');
+const OUT = join(PROJECT_ROOT, '.tmp', 'loadtest-test');
 
 function run(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(nodeBinary(), [MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(nodeBinary(), [MAIN, ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));

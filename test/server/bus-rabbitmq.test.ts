@@ -6,7 +6,7 @@ import type { BusMessage } from '../../server/src/bus/bus.ts';
 import { RabbitBus } from '../../server/src/bus/rabbitmq.ts';
 import { UnavailableError } from '../../server/src/unavailable.ts';
 import { describeBus } from '../conformance/bus.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor } from '../../scripts/lib/wait.ts';
 
 async function deleteTopology(url: string, prefix: string, servers: string[]): Promise<void> {
   const connection = await amqp.connect(url);

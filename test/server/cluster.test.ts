@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GameClient, GameClientTransfer } from '../../client/game-client.ts';
 import { NodeWebSocketImpl } from '../../client/node.ts';
 import type { InventoryMessage } from '../../protocol/codec.ts';
-import type { GameServer } from '../support/game-server.ts';
-import { waitFor } from '../support/wait.ts';
+import type { GameServer } from '../../scripts/lib/game-server.ts';
+import { waitFor } from '../../scripts/lib/wait.ts';
 import { clusterEnv, startReady, type ClusterEnv } from './game-cluster.ts';
 
 const ADMIN = 'cluster-admin-token-0123456789';

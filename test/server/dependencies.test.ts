@@ -1,10 +1,11 @@
 // connectDependencies against the real services: choosing them from URLs, clear refusals, and
 // health that follows an outage and the recovery after it without a restart.
 import { describe, expect, inject, it } from 'vitest';
-import { freePort, Services } from '../../scripts/services/services.ts';
+import { freeTcpPort } from '../../scripts/lib/ports.ts';
+import { Services } from '../../scripts/services/services.ts';
 import { connectDependencies, type ConnectedDependencies, DependencyError } from '../../server/src/dependencies.ts';
 import { createLogger } from '../../server/src/log.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor } from '../../scripts/lib/wait.ts';
 import { createDatabase } from './helpers.ts';
 
 const SECRET = 'server-suite-secret-0123456789-abcdefghij';
@@ -47,7 +48,7 @@ describe('dependencies on the real services', () => {
   });
 
   it('names the variable and the fix when a configured service cannot be reached', async () => {
-    const port = await freePort();
+    const port = await freeTcpPort();
     const attempt = (config: object) =>
       connectDependencies({ dataDir: 'memory://', serverId: 'x', authSecret: SECRET, ...config }, { log: quiet, connectTimeoutMs: 1_000, memoryStore: true }).catch((e: unknown) => e);
     const redis = (await attempt({ redisUrl: `redis://127.0.0.1:${port}` })) as DependencyError;

@@ -6,9 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GameClient } from '../../client/game-client.ts';
 import { NodeWebSocketImpl } from '../../client/node.ts';
 import type { InventoryMessage } from '../../protocol/codec.ts';
-import type { GameServer } from '../support/game-server.ts';
-import { waitFor } from '../support/wait.ts';
-import { Bot, quantile, Swarm } from '../support/swarm.ts';
+import type { GameServer } from '../../scripts/lib/game-server.ts';
+import { waitFor } from '../../scripts/lib/wait.ts';
+import { quantile, Swarm, SwarmBot } from '../../scripts/lib/swarm.ts';
 import { clusterEnv, startReady, terminate, type ClusterEnv } from './game-cluster.ts';
 
 const PLAYERS = 200;
@@ -31,7 +31,7 @@ describe('drain with 200 players', () => {
 
     const tokens: string[] = [];
     for (let i = 0; i < PLAYERS; i++) tokens.push(await a.token());
-    const swarm = new Swarm(tokens.map((t) => new Bot(t)));
+    const swarm = new Swarm(tokens.map((t) => new SwarmBot(t)));
     await swarm.start([a.url, b.url], 20, { maxAttempts: 4 });
     expect(swarm.bots.every((bot) => bot.landings[0]?.serverId === 'drain-a')).toBe(true);
     swarm.play(250, 8);
@@ -58,8 +58,8 @@ describe('drain with 200 players', () => {
     expect(drainB.code).toBe(0);
     expect(drainB.ms).toBeLessThan(DRAIN_SECONDS * 1000);
     swarm.stop();
-    for (const bot of swarm.bots) bot.session?.close();
-    await waitFor('every player to give up reconnecting', () => swarm.bots.every((bot) => bot.session?.stopped !== undefined), 30_000);
+    for (const bot of swarm.bots) bot.player?.close();
+    await waitFor('every player to give up reconnecting', () => swarm.bots.every((bot) => bot.player?.stopped !== undefined), 30_000);
 
     // 3. Restart: every character is where it was last acknowledged, with every granted item.
     const c = await startReady({ ...env, MMO_SERVER_ID: 'drain-c' });

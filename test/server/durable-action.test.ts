@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GameClient } from '../../client/game-client.ts';
 import { NodeWebSocketImpl } from '../../client/node.ts';
 import type { InventoryMessage } from '../../protocol/codec.ts';
-import { startGameServer, type GameServer } from '../support/game-server.ts';
+import { startGameServer, type GameServer } from '../../scripts/lib/game-server.ts';
 import { clusterEnv, SECRET, type ClusterEnv } from './game-cluster.ts';
 
 const connect = (server: GameServer, token: string) =>

@@ -1,10 +1,10 @@
 // Game server processes on the suite's real services: a migrated database of their own, the shared
-// Redis and RabbitMQ, one auth secret, loopback only. Built on test/support/game-server.ts (the real
+// Redis and RabbitMQ, one auth secret, loopback only. Built on scripts/lib/game-server.ts (the real
 // `node server/src/main.ts`).
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { migratePostgres } from '../../server/src/store/postgres.ts';
-import { startGameServer, type GameServer } from '../support/game-server.ts';
+import { startGameServer, type GameServer } from '../../scripts/lib/game-server.ts';
 import { createDatabase } from './helpers.ts';
 
 export const SECRET = 'server-suite-cluster-secret-0123456789-abcdef';

@@ -3,10 +3,11 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Services, freePort } from '../../scripts/services/services.ts';
+import { freeTcpPort } from '../../scripts/lib/ports.ts';
+import { Services } from '../../scripts/services/services.ts';
 import { MigrationError, loadMigrations, migrate, verifySchema } from '../../server/src/store/migrations.ts';
 import { clientDriver } from '../../server/src/store/postgres.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor } from '../../scripts/lib/wait.ts';
 import { createDatabase } from './helpers.ts';
 
 const script = join(import.meta.dirname, '../../server/src/migrate.ts');
@@ -84,7 +85,7 @@ describe('migrate command', () => {
   });
 
   it('says which database it cannot reach and how to fix it, without printing the password', async () => {
-    const port = await freePort();
+    const port = await freeTcpPort();
     const run = await runMigrate({ DATABASE_URL: `postgres://mmo:s3cret-pw@127.0.0.1:${port}/mmo` });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`cannot reach the database at postgres://mmo@127.0.0.1:${port}/mmo`);

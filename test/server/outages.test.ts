@@ -6,8 +6,8 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { Services, type ServiceName } from '../../scripts/services/services.ts';
 import { GameClient } from '../../client/game-client.ts';
 import { NodeWebSocketImpl } from '../../client/node.ts';
-import type { GameServer } from '../support/game-server.ts';
-import { waitFor } from '../support/wait.ts';
+import type { GameServer } from '../../scripts/lib/game-server.ts';
+import { waitFor } from '../../scripts/lib/wait.ts';
 import { clusterEnv, isReady, startReady, type ClusterEnv } from './game-cluster.ts';
 
 const OUTAGES: Array<[ServiceName, 'presence' | 'bus' | 'store']> = [

@@ -5,7 +5,7 @@ import { RedisPresence } from '../../server/src/presence/redis.ts';
 import { UnavailableError } from '../../server/src/unavailable.ts';
 import { deleteKeys } from './helpers.ts';
 import { describePresence } from '../conformance/presence.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor } from '../../scripts/lib/wait.ts';
 
 describePresence('Redis', async () => {
   const url = inject('services').REDIS_URL;

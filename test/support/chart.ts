@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { PROJECT_ROOT } from '../../scripts/setup/helm.ts';
+import { PROJECT_ROOT } from '../../scripts/lib/root.ts';
 import type { Manifest } from './k8s-strict.ts';
 
 export const CHART_DIR = join(PROJECT_ROOT, 'charts', 'mmo');

@@ -5,8 +5,8 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { withLock } from '../../scripts/rig/lock.ts';
-import { PROJECT_ROOT } from '../../scripts/setup/helm.ts';
+import { withLock } from '../../scripts/lib/lock.ts';
+import { PROJECT_ROOT } from '../../scripts/lib/root.ts';
 
 export const MMOCTL = join(PROJECT_ROOT, 'bin', 'mmoctl.js');
 

@@ -17,7 +17,7 @@ import { LocalPresence, LocalPresenceState } from '../../server/src/presence/loc
 import type { InventoryMessage } from '../../protocol/codec.ts';
 import { MemoryStore } from '../../server/src/store/memory.ts';
 import type { Store } from '../../server/src/store/store.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor } from '../../scripts/lib/wait.ts';
 
 const SECRET = 'unit-cluster-secret-0123456789-abcdefgh';
 const ADMIN = 'admin-token-0123456789';

@@ -16,7 +16,7 @@ import type { Connection } from '../../server/src/gateway/session.ts';
 import { UnavailableError } from '../../server/src/unavailable.ts';
 import { Traffic } from '../../server/src/world/traffic.ts';
 import { World } from '../../server/src/world/world.ts';
-import { waitFor } from '../support/wait.ts';
+import { waitFor } from '../../scripts/lib/wait.ts';
 
 const SECRET = 'unit-gateway-secret-0123456789-abcdefgh';
 

@@ -8,6 +8,9 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const tracked = (...paths: string[]): string[] =>
   execFileSync('git', ['ls-files', '-z', '--', ...paths], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
 const read = (file: string): string => readFileSync(join(ROOT, file), 'utf8');
+/** The repository paths a module's relative imports name. */
+const importsOf = (file: string): string[] =>
+  [...read(file).matchAll(/from\s+'(\.{1,2}\/[^']+)'/g)].map((m) => relative(ROOT, normalize(join(ROOT, dirname(file), m[1]!))));
 
 describe('npm scripts named in the repository', () => {
   const scripts = Object.keys((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts);
@@ -54,10 +57,15 @@ describe('the dependency direction', () => {
     expect(modules.filter((f) => floorOf(f) < 0)).toEqual([]);
   });
 
+  it('keeps the tests to themselves: nothing outside test/ imports from it', () => {
+    const outside = tracked('contract', 'protocol', 'client', 'server', 'scripts', 'cli', 'bin').filter((f) => f.endsWith('.ts'));
+    const intoTests = outside.filter((file) => importsOf(file).some((target) => target.startsWith('test/')));
+    expect(intoTests).toEqual([]);
+  });
+
   it('never imports from a floor above', () => {
     const upward = modules.flatMap((file) =>
-      [...read(file).matchAll(/from\s+'(\.{1,2}\/[^']+)'/g)]
-        .map((m) => relative(ROOT, normalize(join(ROOT, dirname(file), m[1]!))))
+      importsOf(file)
         .filter((target) => floorOf(target) > floorOf(file))
         .map((target) => `${file} imports ${target}`),
     );

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireLock, withLock } from '../../scripts/rig/lock.ts';
+import { acquireLock, withLock } from '../../scripts/lib/lock.ts';
 
 let dir = '';
 beforeEach(async () => {
@@ -38,7 +38,7 @@ describe('rig lock (shared by checkouts)', () => {
 
   it('is released when the process holding it is killed', async () => {
     const file = join(dir, 'crash.lock');
-    const lockModule = new URL('../../scripts/rig/lock.ts', import.meta.url).href;
+    const lockModule = new URL('../../scripts/lib/lock.ts', import.meta.url).href;
     const script = `const { acquireLock } = await import(${JSON.stringify(lockModule)});
       await acquireLock(${JSON.stringify(file)}, { purpose: 'doomed build' });
       console.log('held');

@@ -25,9 +25,10 @@ export interface Landing extends ConnectedInfo {
 const f32 = (v: number) => Math.fround(v);
 const STEP = 6;
 
-export class Bot {
+export class SwarmBot {
   readonly token: string;
-  session: ReconnectingClient | undefined;
+  /** The player, reconnecting across drains and transfers; undefined until `start`. */
+  player: ReconnectingClient | undefined;
   /** Every welcome, in order. */
   readonly landings: Landing[] = [];
   /** Broken promises: a welcome (or a check) that found the character somewhere it was never acknowledged. */
@@ -61,7 +62,7 @@ export class Bot {
   }
 
   async start(urls: readonly string[], options: { maxAttempts?: number; connectTimeoutMs?: number } = {}): Promise<void> {
-    this.session = await ReconnectingClient.start({
+    this.player = await ReconnectingClient.start({
       urls,
       token: this.token,
       transport: 'ws',
@@ -134,11 +135,11 @@ export class Bot {
 
 /** Drives every bot from one timer: each acts every `periodMs`, pickups every `pickupEvery` acts. */
 export class Swarm {
-  readonly bots: Bot[];
+  readonly bots: SwarmBot[];
   private timer: NodeJS.Timeout | undefined;
   private turn = 0;
 
-  constructor(bots: Bot[]) {
+  constructor(bots: SwarmBot[]) {
     this.bots = bots;
   }
 
@@ -158,7 +159,7 @@ export class Swarm {
   }
 
   /** Starts every bot (`parallel` at a time). */
-  async start(urls: readonly string[], parallel = 20, options?: Parameters<Bot['start']>[1]): Promise<void> {
+  async start(urls: readonly string[], parallel = 20, options?: Parameters<SwarmBot['start']>[1]): Promise<void> {
     for (let i = 0; i < this.bots.length; i += parallel) await Promise.all(this.bots.slice(i, i + parallel).map((b) => b.start(urls, options)));
   }
 

@@ -8,42 +8,15 @@
  * is kept (raw and as parsed JSON log lines) so a failing test can show why.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ENV } from '../../contract/env.ts';
 import { PATHS } from '../../contract/ports.ts';
 import { parseMetrics, sumOf } from '../../client/loadtest/prometheus.ts';
-
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { freeTcpPort, freeUdpPort } from './ports.ts';
+import { PROJECT_ROOT } from './root.ts';
 
 /** The server's entry point, by absolute path (tests may run from any directory). */
-export const SERVER_MAIN = join(ROOT, 'server', 'src', 'main.ts');
-
-/** A TCP port nothing listens on right now (the OS picks it). */
-export function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** A UDP port nothing is bound to right now. */
-export function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => {
-      const port = s.address().port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export const SERVER_MAIN = join(PROJECT_ROOT, 'server', 'src', 'main.ts');
 
 export interface GameServer {
   readonly process: ChildProcess;
@@ -96,8 +69,8 @@ export async function startGameServer(options: StartOptions = {}): Promise<GameS
   };
   const args = [...(options.nodeArgs ?? []), SERVER_MAIN];
   const child = options.cpus
-    ? spawn('taskset', ['-c', options.cpus, nodeBinary(), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(nodeBinary(), args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    ? spawn('taskset', ['-c', options.cpus, nodeBinary(), ...args], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(nodeBinary(), args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (b: Buffer) => {
     out += b.toString();

@@ -1,5 +1,5 @@
 /**
- * Polls `check` until it returns true; fails after `timeoutMs` saying what it waited for. Bounded in
+ * Polls `check` (every 20 ms) until it returns true; fails after `timeoutMs` saying what it waited for. Bounded in
  * time. `what` may be a function, read at the timeout, so the message can show the last state seen.
  */
 export async function waitFor(what: string | (() => string), check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
