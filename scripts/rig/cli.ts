@@ -11,7 +11,8 @@
  */
 import { EXIT } from '../../contract/exit-codes.ts';
 import { ensureRigBinaries } from './build.ts';
-import { down, kubeconfigPaths, status, up, type RigStatus } from './rig.ts';
+import { down, kubeconfigPaths, status, up } from './rig.ts';
+import type { RigStatus } from './status.ts';
 
 const USAGE = 'usage: npm run rig -- <up|down|status|kubeconfig|build> [--json] [--restricted]';
 

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { NODE_ALLOCATABLE, RIG_NODES } from '../../scripts/rig/rig.ts';
+import { NODE_ALLOCATABLE, RIG_NODES } from '../../scripts/rig/cluster.ts';
 import { HELM_PINS } from '../../scripts/setup/helm.ts';
 import { HELM_MAJORS, apiErrorCode, clients, eventually, helm, uniqueName } from './kube.ts';
 
