@@ -9,15 +9,8 @@
  * ./actions.ts, final states moving between sessions in ./handover.ts. They share ./context.ts,
  * which this class implements.
  */
-import type { Auth } from '../auth/auth.ts';
-import type { Bus, BusMessage } from '../bus/bus.ts';
-import type { Logger } from '../log.ts';
-import type { ServerMetrics } from '../ops/metrics.ts';
-import type { Presence } from '../presence/presence.ts';
+import type { BusMessage } from '../bus/bus.ts';
 import { FrameWriter, SERVER_TYPE, writeReconnect } from '../../../protocol/codec.ts';
-import type { CharacterSaves } from '../saves.ts';
-import type { Store } from '../store/store.ts';
-import type { World } from '../world/world.ts';
 import { whispered } from './actions.ts';
 import type { GatewayContext, GatewayOptions } from './context.ts';
 import { Handover } from './handover.ts';
@@ -29,19 +22,10 @@ const RECLAIM_CHUNK = 64;
 /** Above this many queued bytes after a send a connection is closed: its peer does not read. */
 const SLOW_CLOSE_BYTES = 4 * 1024 * 1024;
 
+/** The services a session reaches through the context: the gateway's own properties, set from its options. */
+export interface Gateway extends Required<GatewayOptions> {}
+
 export class Gateway implements GatewayContext {
-  readonly world: World;
-  readonly auth: Auth;
-  readonly store: Store;
-  readonly presence: Presence;
-  readonly bus: Bus;
-  readonly metrics: ServerMetrics;
-  readonly log: Logger;
-  readonly serverId: string;
-  readonly saves: CharacterSaves;
-  readonly now: () => number;
-  readonly helloTimeoutMs: number;
-  readonly releaseTimeoutMs: number;
   readonly sessions = new Set<Session>();
   readonly handover = new Handover();
   readonly taking = new Map<string, Promise<void>>();
@@ -53,18 +37,7 @@ export class Gateway implements GatewayContext {
   private logins = 0;
 
   constructor(options: GatewayOptions) {
-    this.world = options.world;
-    this.auth = options.auth;
-    this.store = options.store;
-    this.presence = options.presence;
-    this.bus = options.bus;
-    this.metrics = options.metrics;
-    this.log = options.log;
-    this.serverId = options.serverId;
-    this.saves = options.saves;
-    this.now = options.now;
-    this.helloTimeoutMs = options.helloTimeoutMs ?? 10_000;
-    this.releaseTimeoutMs = options.releaseTimeoutMs ?? 2000;
+    Object.assign(this, options, { helloTimeoutMs: options.helloTimeoutMs ?? 10_000, releaseTimeoutMs: options.releaseTimeoutMs ?? 2000 });
   }
 
   /** Registers a new connection; the transport feeds it frames and reports its close. */
