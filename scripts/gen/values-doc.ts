@@ -24,11 +24,16 @@ export interface ValueRow {
   inSchema: boolean;
 }
 
-type Schema = { type?: string | string[]; enum?: unknown[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; pattern?: string; properties?: Record<string, Schema>; items?: Schema; anyOf?: Schema[] };
+export type Schema = { type?: string | string[]; enum?: unknown[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; pattern?: string; properties?: Record<string, Schema>; items?: Schema; anyOf?: Schema[]; $ref?: string; definitions?: Record<string, Schema> };
 
-function schemaAt(schema: Schema, path: string[]): Schema | undefined {
-  let s: Schema | undefined = schema;
-  for (const key of path) s = s?.properties?.[key];
+/** The schema at `path`, following `#/definitions/…` references and the object branch of an anyOf. */
+export function schemaAt(root: Schema, path: string[]): Schema | undefined {
+  const resolve = (s: Schema | undefined): Schema | undefined => (s?.$ref ? resolve(root.definitions?.[s.$ref.replace('#/definitions/', '')]) : s);
+  let s = resolve(root);
+  for (const key of path) {
+    const branch = s?.anyOf?.map(resolve).find((x) => x?.properties?.[key]);
+    s = resolve((branch ?? s)?.properties?.[key]);
+  }
   return s;
 }
 

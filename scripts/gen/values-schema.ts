@@ -1,0 +1,338 @@
+/**
+ * Writes charts/mmo/values.schema.json, the JSON schema (draft-07) helm checks every value against
+ * before anything renders. Written here rather than by hand because most of it repeats (resources,
+ * images, names, pod placement) and part of it is the contract's: the server settings take their
+ * types, ranges and formats from contract/env.ts and contract/formats.ts, so the chart refuses what
+ * the server would refuse. The chart suite fails when the file is stale; `npm run gen` rewrites it.
+ *
+ * Rules of the schema, so `null` anywhere is refused by helm's own check and never reaches a template:
+ * - every object the chart defines lists all its keys as required, except keys whose schema allows
+ *   null (a documented "null means derived") and keys wrapped in `optional`;
+ * - no type admits null unless null is a documented value.
+ * Patterns use the syntax JavaScript and Go's RE2 read alike (helm 3 and 4 validate with RE2).
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ENV, type EnvKey, type EnvSpec } from '../../contract/env.ts';
+import { FORMATS } from '../../contract/formats.ts';
+import { PROJECT_ROOT } from '../setup/helm.ts';
+
+export const VALUES_SCHEMA_PATH = join(PROJECT_ROOT, 'charts', 'mmo', 'values.schema.json');
+
+export type Schema = { [key: string]: unknown };
+
+const optionalSchemas = new WeakSet<Schema>();
+
+/** A key of `obj` that may be left out (a Kubernetes field the chart passes through). */
+export function optional<S extends Schema>(s: S): S {
+  optionalSchemas.add(s);
+  return s;
+}
+
+const allowsNull = (s: Schema) => (Array.isArray(s.type) && s.type.includes('null')) || (Array.isArray(s.anyOf) && s.anyOf.some((x) => (x as Schema).type === 'null'));
+
+/** An object of the chart's own: these keys only, each required unless nullable or optional. */
+function obj(properties: Record<string, Schema>, extra: Schema = {}): Schema {
+  const required = Object.entries(properties)
+    .filter(([, s]) => !optionalSchemas.has(s) && !allowsNull(s))
+    .map(([k]) => k);
+  return { type: 'object', additionalProperties: false, properties, ...(required.length ? { required } : {}), ...extra };
+}
+
+/** A Kubernetes object passed through: these keys typed, `required` listed, others left to the API server. */
+function k8sObj(properties: Record<string, Schema>, required: string[] = [], extra: Schema = {}): Schema {
+  return { type: 'object', properties, ...(required.length ? { required } : {}), ...extra };
+}
+
+const str = (extra: Schema = {}): Schema => ({ type: 'string', ...extra });
+const bool = (): Schema => ({ type: 'boolean' });
+const int = (minimum: number, maximum?: number): Schema => ({ type: 'integer', minimum, ...(maximum === undefined ? {} : { maximum }) });
+const num = (extra: Schema): Schema => ({ type: 'number', ...extra });
+const list = (items: Schema, extra: Schema = {}): Schema => ({ type: 'array', items, ...extra });
+const nullable = (s: Schema): Schema => ({ ...s, type: [s.type, 'null'] });
+const ref = (name: keyof typeof definitions): Schema => ({ $ref: `#/definitions/${name}` });
+const pattern = (p: string, extra: Schema = {}): Schema => str({ pattern: p, ...extra });
+/** The same pattern, or the empty string ("not set"). */
+const orEmpty = (s: Schema): Schema => ({ ...s, pattern: `^$|${s.pattern as string}` });
+
+// ---- names and text formats ------------------------------------------------------------------
+
+const dnsLabelRe = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
+/** RFC 1123 label: namespaces, container, port and volume names. */
+export const DNS_LABEL = `^${dnsLabelRe}$`;
+/** RFC 1123 subdomain: Secrets, ConfigMaps, PVCs, StorageClasses, PriorityClasses. */
+export const DNS_SUBDOMAIN = `^${dnsLabelRe}(\\.${dnsLabelRe})*$`;
+/** Label and annotation keys: an optional DNS-subdomain prefix and a name of at most 63 characters. */
+export const QUALIFIED_NAME = `^(${dnsLabelRe}(\\.${dnsLabelRe})*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`;
+/** Label values: at most 63 characters, alphanumeric at both ends. */
+export const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$';
+/** Host names the chart hands to players or an Ingress: a DNS name whose last label starts with a letter (so never an IP address). */
+const hostName = `${dnsLabelRe}(\\.${dnsLabelRe})*`;
+const ingressHost = `^(\\*\\.)?(${dnsLabelRe}\\.)*[a-z]([-a-z0-9]*[a-z0-9])?$`;
+
+const octet = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const ipv4 = `(${octet}\\.){3}${octet}`;
+const h = '[0-9a-fA-F]{1,4}';
+const ipv6 = [
+  `(${h}:){7}${h}`,
+  `(${h}:){1,7}:`,
+  `(${h}:){1,6}:${h}`,
+  `(${h}:){1,5}(:${h}){1,2}`,
+  `(${h}:){1,4}(:${h}){1,3}`,
+  `(${h}:){1,3}(:${h}){1,4}`,
+  `(${h}:){1,2}(:${h}){1,5}`,
+  `${h}:(:${h}){1,6}`,
+  `:((:${h}){1,7}|:)`,
+].join('|');
+/** An IPv4 CIDR (prefix 0–32) or an IPv6 CIDR (prefix 0–128), no leading zeros in IPv4 octets. */
+export const CIDR = `^(${ipv4}/(3[0-2]|[12]?[0-9])|(${ipv6})/(12[0-8]|1[01][0-9]|[1-9]?[0-9]))$`;
+/** Host of an external service: a DNS name, an IPv4 or an IPv6 address. */
+const serviceHost = `^(${hostName.replaceAll('a-z', 'a-zA-Z')}|${ipv4}|${ipv6})$`;
+
+const pathComponent = '[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*';
+/** An image reference without tag or digest: optional registry (host[:port]) and a lowercase path. */
+export const IMAGE_REPOSITORY = `^([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*(:[0-9]+)?/)?${pathComponent}(/${pathComponent})*$`;
+const imageTag = '^[\\w][\\w.-]{0,127}$';
+const imageDigest = '^sha256:[a-f0-9]{64}$';
+
+/** A Prometheus duration ("30s", "1m30s"); zero is refused by the chart's own check. */
+export const PROMETHEUS_DURATION = '^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$';
+
+const dnsLabel = (maxLength = 63) => pattern(DNS_LABEL, { maxLength });
+const dnsSubdomain = () => pattern(DNS_SUBDOMAIN, { maxLength: 253 });
+/** A Secret name that may be empty ("none: the chart makes its own" or "not used"). */
+const secretName = () => orEmpty(dnsSubdomain());
+const secretKey = () => pattern('^[-._a-zA-Z0-9]+$', { maxLength: 253 });
+const cidr = () => pattern(CIDR);
+const cidrs = (minItems = 1) => list(cidr(), { minItems });
+const port = () => int(1, 65535);
+
+/** The schema of a server setting, from its contract kind (and any chart-specific narrowing). */
+function fromEnv(key: EnvKey, narrow: Schema = {}): Schema {
+  const spec: EnvSpec = ENV[key];
+  if (!(spec.chartValues ?? []).length) throw new Error(`${spec.name} names no chart value`);
+  const kind = spec.kind;
+  const base: Schema = (() => {
+    switch (kind.type) {
+      case 'int':
+        return int(kind.min, kind.max);
+      case 'number':
+        return num({ minimum: kind.min, maximum: kind.max });
+      case 'enum':
+        return str({ enum: [...kind.values] });
+      case 'bool':
+        return bool();
+      case 'string':
+      case 'url':
+        return kind.format ? pattern(FORMATS[kind.format].pattern) : str();
+    }
+  })();
+  for (const bound of ['minimum', 'maximum'] as const) {
+    const n = narrow[bound] as number | undefined;
+    if (n === undefined) continue;
+    const b = base[bound] as number;
+    if (bound === 'minimum' ? n < b : n > b) throw new Error(`${spec.name}: ${bound} ${n} is outside the contract's range`);
+  }
+  return { ...base, ...narrow };
+}
+
+// ---- shared structures ------------------------------------------------------------------------
+
+const quantity = (p: string, numberType: 'number' | 'integer'): Schema => ({ type: ['string', numberType], pattern: p, minimum: 0 });
+const cpu = () => quantity('^[0-9]+(\\.[0-9]+)?m?$', 'number');
+const memory = () => quantity('^[0-9]+(\\.[0-9]+)?(k|M|G|T|Ki|Mi|Gi|Ti)?$', 'integer');
+/** A size above zero ("8Gi"): volumes and emptyDir limits. */
+const size = () => pattern('^([1-9][0-9]*(\\.[0-9]+)?|0\\.[0-9]*[1-9][0-9]*)(Ki|Mi|Gi|Ti|k|M|G|T)$');
+
+const definitions = {
+  resources: obj({ requests: obj({ cpu: cpu(), memory: memory() }), limits: obj({ cpu: cpu(), memory: memory() }) }),
+  image: obj({ repository: pattern(IMAGE_REPOSITORY), tag: pattern(imageTag), digest: orEmpty(pattern(imageDigest)), pullPolicy: str({ enum: ['Always', 'IfNotPresent', 'Never'] }) }),
+  labels: { type: 'object', propertyNames: pattern(QUALIFIED_NAME, { maxLength: 317 }), additionalProperties: pattern(LABEL_VALUE) },
+  annotations: { type: 'object', propertyNames: pattern(QUALIFIED_NAME, { maxLength: 317 }), additionalProperties: str() },
+  toleration: k8sObj(
+    {
+      key: optional(pattern(`^$|${QUALIFIED_NAME.slice(1)}`)),
+      operator: optional(str({ enum: ['Exists', 'Equal'] })),
+      value: optional(pattern(LABEL_VALUE)),
+      effect: optional(str({ enum: ['', 'NoSchedule', 'PreferNoSchedule', 'NoExecute'] })),
+      tolerationSeconds: optional(int(0)),
+    },
+    [],
+    {
+      additionalProperties: false,
+      allOf: [
+        // The API server's rules: "Exists" takes no value, an empty key needs "Exists", and only
+        // NoExecute tolerations may limit how long they tolerate.
+        { if: { properties: { operator: { const: 'Exists' } }, required: ['operator'] }, then: { properties: { value: { const: '' } } } },
+        { if: { anyOf: [{ not: { required: ['key'] } }, { properties: { key: { const: '' } } }] }, then: { properties: { operator: { const: 'Exists' } }, required: ['operator'] } },
+        { if: { required: ['tolerationSeconds'] }, then: { properties: { effect: { const: 'NoExecute' } }, required: ['effect'] } },
+      ],
+    },
+  ),
+} satisfies Record<string, Schema>;
+
+const pullSecrets = () => list(obj({ name: dnsSubdomain() }));
+
+/** One bundled data service's values (postgres, redis, rabbitmq). */
+function dataStore(own: Record<string, Schema>): Schema {
+  return obj({
+    enabled: bool(),
+    image: ref('image'),
+    auth: obj({ existingSecret: secretName(), passwordKey: secretKey(), urlKey: secretKey() }),
+    persistence: obj({ size: size(), storageClass: orEmpty(dnsSubdomain()) }),
+    resources: ref('resources'),
+    external: obj({
+      host: orEmpty(pattern(serviceHost, { maxLength: 253 })),
+      port: port(),
+      existingSecret: secretName(),
+      existingSecretKey: secretKey(),
+      cidrs: cidrs(),
+    }),
+    ...own,
+  });
+}
+
+const probe = (withDelay: boolean) =>
+  obj({
+    ...(withDelay ? { initialDelaySeconds: int(0, 3600) } : {}),
+    periodSeconds: int(1, 3600),
+    ...(withDelay ? { timeoutSeconds: int(1, 3600) } : {}),
+    failureThreshold: int(1, 1000),
+  });
+
+// Identifiers PostgreSQL and RabbitMQ take without quoting, and that fit into a URL unescaped.
+const identifier = () => pattern('^[a-zA-Z_][a-zA-Z0-9_]{0,62}$');
+
+/** The whole schema. */
+export function valuesSchema(): Schema {
+  const config = Object.fromEntries(
+    ['tickRate', 'patchRate', 'zoneCount', 'zoneSize', 'zones', 'interestRadius', 'drainSeconds', 'saveIntervalSeconds', 'logLevel'].map((k) => [k, fromEnv(k as EnvKey)]),
+  );
+  const properties: Record<string, Schema> = {
+    global: optional({ type: 'object', description: 'Shared with parent charts.' }),
+    nameOverride: orEmpty(dnsLabel(42)),
+    // The prefix of every object name, Services included: a DNS-1035 label (starts with a letter).
+    fullnameOverride: orEmpty(pattern('^[a-z]([-a-z0-9]*[a-z0-9])?$', { maxLength: 42 })),
+    commonLabels: ref('labels'),
+    imagePullSecrets: pullSecrets(),
+    image: obj({ repository: pattern(IMAGE_REPOSITORY), tag: orEmpty(pattern(imageTag)), digest: orEmpty(pattern(imageDigest)), pullPolicy: str({ enum: ['Always', 'IfNotPresent', 'Never'] }) }),
+    capacity: obj({
+      playersPerPod: fromEnv('maxPlayers'),
+      targetPlayers: int(0, 10_000_000),
+      spareReplicas: int(0, 100),
+      scaleAtPercent: int(1, 100),
+    }),
+    gameServer: obj({
+      replicas: nullable(int(0, 1000)),
+      config: obj(config),
+      terminationGracePeriodSeconds: int(1, 7200),
+      publicUrl: orEmpty(fromEnv('publicUrl')),
+      auth: obj({ existingSecret: secretName(), existingSecretKey: secretKey() }),
+      admin: obj({ existingSecret: secretName(), existingSecretKey: secretKey() }),
+      resources: ref('resources'),
+      rollingUpdate: obj({ maxSurge: int(1, 100) }),
+      spread: obj({ mode: str({ enum: ['preferred', 'required'] }) }),
+      probes: obj({ liveness: probe(true), readiness: probe(true), startup: probe(false) }),
+      podAnnotations: ref('annotations'),
+      podLabels: ref('labels'),
+      nodeSelector: ref('labels'),
+      tolerations: list(ref('toleration')),
+      priorityClassName: orEmpty(dnsSubdomain()),
+      autoscaling: obj({
+        enabled: bool(),
+        minReplicas: nullable(int(1, 1000)),
+        maxReplicas: nullable(int(1, 1000)),
+        setReplicas: bool(),
+        targetCPUUtilizationPercentage: int(0, 100),
+        targetMemoryUtilizationPercentage: int(0, 100),
+        playersPerPod: obj({ enabled: bool(), metricName: pattern('^[a-zA-Z_:][a-zA-Z0-9_:]*$') }),
+      }),
+      pdb: obj({ enabled: bool(), maxUnavailable: int(1, 1000), minAvailable: nullable(int(1, 1000)) }),
+    }),
+    canary: obj({
+      enabled: bool(),
+      replicas: int(1, 100),
+      image: obj({ tag: orEmpty(pattern(imageTag)), digest: orEmpty(pattern(imageDigest)) }),
+      // {} means "as gameServer.resources".
+      resources: { anyOf: [obj({}), ref('resources')] },
+    }),
+    service: obj({
+      type: str({ enum: ['ClusterIP', 'NodePort', 'LoadBalancer'] }),
+      port: port(),
+      nodePort: nullable(port()),
+      annotations: ref('annotations'),
+      externalTrafficPolicy: str({ enum: ['Cluster', 'Local'] }),
+      loadBalancerSourceRanges: cidrs(0),
+      sessionAffinityTimeoutSeconds: int(1, 86400),
+    }),
+    ingress: obj({
+      enabled: bool(),
+      className: orEmpty(dnsSubdomain()),
+      annotations: ref('annotations'),
+      hosts: list(pattern(ingressHost, { maxLength: 253 })),
+      tls: list(obj({ secretName: dnsSubdomain(), hosts: optional(list(pattern(ingressHost, { maxLength: 253 }))) })),
+    }),
+    udp: obj({
+      mode: str({ enum: ['nodePort', 'hostPort', 'hostNetwork', 'relay', 'disabled'] }),
+      // The server runs as a non-root user: on the host network it cannot bind ports below 1024.
+      port: fromEnv('udpPort', { minimum: 1024 }),
+      nodePort: fromEnv('udpPort', { minimum: 1 }),
+      announce: obj({ addressTypes: list(str({ enum: ['ExternalIP', 'InternalIP'] }), { minItems: 1, uniqueItems: true }) }),
+      iceServers: list(obj({ urls: list(pattern(FORMATS.iceServerUrl.pattern), { minItems: 1 }), username: optional(str()) })),
+      iceServersSecret: obj({ name: secretName(), key: secretKey() }),
+      allowedCIDRs: cidrs(),
+    }),
+    migrations: obj({
+      waitSeconds: int(1, 3600),
+      activeDeadlineSeconds: int(60, 86400),
+      backoffLimit: int(0, 10),
+      resources: ref('resources'),
+    }),
+    postgres: dataStore({ database: identifier(), username: identifier() }),
+    redis: dataStore({}),
+    rabbitmq: dataStore({ username: identifier() }),
+    networkPolicy: obj({
+      enabled: bool(),
+      apiServerCIDRs: cidrs(),
+      apiServerPorts: list(port(), { minItems: 1 }),
+    }),
+    monitoring: obj({
+      namespace: dnsLabel(),
+      release: pattern(LABEL_VALUE),
+      serviceMonitor: obj({ enabled: bool(), interval: pattern(PROMETHEUS_DURATION, { minLength: 2 }), scrapeTimeout: pattern(PROMETHEUS_DURATION, { minLength: 2 }) }),
+      prometheusRule: obj({
+        enabled: bool(),
+        latencyP95Seconds: num({ exclusiveMinimum: 0 }),
+        tickOverrunsPerSecond: num({ minimum: 0 }),
+        rejectedMessageRatio: num({ minimum: 0, maximum: 1 }),
+        restartsPerHour: int(0, 1000),
+        capacityRatio: num({ minimum: 0, maximum: 1 }),
+        saveFailuresFor: pattern(PROMETHEUS_DURATION, { minLength: 2 }),
+      }),
+      dashboard: obj({ enabled: bool(), labels: ref('labels') }),
+    }),
+    tests: obj({
+      players: int(1, 100),
+      durationSeconds: int(1, 600),
+      readyTimeoutSeconds: int(1, 3600),
+      resources: ref('resources'),
+    }),
+  };
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $comment: 'Generated from scripts/gen/values-schema.ts by `npm run gen`; do not edit.',
+    title: 'Values of the mmo chart',
+    ...obj(properties),
+    definitions,
+  };
+}
+
+/** Text of values.schema.json. */
+export function renderValuesSchema(): string {
+  return `${JSON.stringify(valuesSchema(), null, 2)}\n`;
+}
+
+if (import.meta.main) {
+  await writeFile(VALUES_SCHEMA_PATH, renderValuesSchema());
+  process.stdout.write(`wrote ${VALUES_SCHEMA_PATH}\n`);
+}
