@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ENV } from '../../contract/env.ts';
 import { FORMATS, ZONE_ITEM } from '../../contract/formats.ts';
+import { KUBERNETES_SYNTAX } from '../../contract/kubernetes.ts';
 import { COMPONENTS, LABELS } from '../../contract/labels.ts';
 import { METRICS } from '../../contract/metrics.ts';
 import { PATHS, PORT_NAMES, PORTS } from '../../contract/ports.ts';
@@ -25,6 +26,7 @@ export function chartContract() {
     components: COMPONENTS,
     metrics: Object.fromEntries(Object.entries(METRICS).map(([key, spec]) => [key, spec.name])),
     formats: { ...FORMATS, zoneItem: ZONE_ITEM },
+    kubernetes: KUBERNETES_SYNTAX,
   };
 }
 

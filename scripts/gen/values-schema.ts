@@ -15,6 +15,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ENV, type EnvKey, type EnvSpec } from '../../contract/env.ts';
 import { FORMATS } from '../../contract/formats.ts';
+import { KUBERNETES_SYNTAX } from '../../contract/kubernetes.ts';
 import { PROJECT_ROOT } from '../setup/helm.ts';
 
 export const VALUES_SCHEMA_PATH = join(PROJECT_ROOT, 'charts', 'mmo', 'values.schema.json');
@@ -57,15 +58,8 @@ const orEmpty = (s: Schema): Schema => ({ ...s, pattern: `^$|${s.pattern as stri
 
 // ---- names and text formats ------------------------------------------------------------------
 
+const { dnsLabel: DNS_LABEL, dnsSubdomain: DNS_SUBDOMAIN, qualifiedName: QUALIFIED_NAME, labelValue: LABEL_VALUE } = KUBERNETES_SYNTAX;
 const dnsLabelRe = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
-/** RFC 1123 label: namespaces, container, port and volume names. */
-export const DNS_LABEL = `^${dnsLabelRe}$`;
-/** RFC 1123 subdomain: Secrets, ConfigMaps, PVCs, StorageClasses, PriorityClasses. */
-export const DNS_SUBDOMAIN = `^${dnsLabelRe}(\\.${dnsLabelRe})*$`;
-/** Label and annotation keys: an optional DNS-subdomain prefix and a name of at most 63 characters. */
-export const QUALIFIED_NAME = `^(${dnsLabelRe}(\\.${dnsLabelRe})*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`;
-/** Label values: at most 63 characters, alphanumeric at both ends. */
-export const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$';
 /** Host names the chart hands to players or an Ingress: a DNS name whose last label starts with a letter (so never an IP address). */
 const hostName = `${dnsLabelRe}(\\.${dnsLabelRe})*`;
 const ingressHost = `^(\\*\\.)?(${dnsLabelRe}\\.)*[a-z]([-a-z0-9]*[a-z0-9])?$`;
@@ -147,8 +141,10 @@ const size = () => pattern('^([1-9][0-9]*(\\.[0-9]+)?|0\\.[0-9]*[1-9][0-9]*)(Ki|
 const definitions = {
   resources: obj({ requests: obj({ cpu: cpu(), memory: memory() }), limits: obj({ cpu: cpu(), memory: memory() }) }),
   image: obj({ repository: pattern(IMAGE_REPOSITORY), tag: pattern(imageTag), digest: orEmpty(pattern(imageDigest)), pullPolicy: str({ enum: ['Always', 'IfNotPresent', 'Never'] }) }),
-  labels: { type: 'object', propertyNames: pattern(QUALIFIED_NAME, { maxLength: 317 }), additionalProperties: pattern(LABEL_VALUE) },
-  annotations: { type: 'object', propertyNames: pattern(QUALIFIED_NAME, { maxLength: 317 }), additionalProperties: str() },
+  // Keys are checked by the chart (mmo.validateKeys): helm 4 reports a bad property name at the
+  // document's root, naming no key.
+  labels: { type: 'object', additionalProperties: pattern(LABEL_VALUE) },
+  annotations: { type: 'object', additionalProperties: str() },
   toleration: k8sObj(
     {
       key: optional(pattern(`^$|${QUALIFIED_NAME.slice(1)}`)),
@@ -256,6 +252,7 @@ export function valuesSchema(): Schema {
       // {} means "as gameServer.resources".
       resources: { anyOf: [obj({}), ref('resources')] },
     }),
+    nodePortRange: pattern('^[0-9]{1,5}-[0-9]{1,5}$'),
     service: obj({
       type: str({ enum: ['ClusterIP', 'NodePort', 'LoadBalancer'] }),
       port: port(),

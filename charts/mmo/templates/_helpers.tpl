@@ -35,21 +35,22 @@ Usage: include "mmo.selectorLabels" (dict "root" $ "component" "postgres")
 */}}
 {{- define "mmo.selectorLabels" -}}
 {{- $c := include "mmo.contract" .root | fromJson -}}
-{{ $c.labels.name }}: {{ include "mmo.name" .root }}
-{{ $c.labels.instance }}: {{ .root.Release.Name }}
+{{ $c.labels.name }}: {{ include "mmo.name" .root | quote }}
+{{ $c.labels.instance }}: {{ .root.Release.Name | quote }}
 {{ $c.labels.component }}: {{ .component }}
 {{- end }}
 
 {{/*
 mmo.labels: standard labels for every object of one component (selector labels + version, chart,
-managed-by, part-of, commonLabels). "version" defaults to the game server tag.
+managed-by, part-of, commonLabels). "version" defaults to the game server tag, cut to what a label
+value may be (63 characters, alphanumeric at both ends: image tags may end in "_" or ".").
 Usage: include "mmo.labels" (dict "root" $ "component" "game-server" ["version" "1.2.3"])
 */}}
 {{- define "mmo.labels" -}}
 {{- $c := include "mmo.contract" .root | fromJson -}}
 {{ include "mmo.selectorLabels" . }}
-{{ $c.labels.version }}: {{ default (include "mmo.imageTag" .root) .version | trunc 63 | trimSuffix "-" | quote }}
-{{ $c.labels.partOf }}: {{ include "mmo.name" .root }}
+{{ $c.labels.version }}: {{ default (include "mmo.imageTag" .root) .version | trunc 63 | trimAll "-_." | quote }}
+{{ $c.labels.partOf }}: {{ include "mmo.name" .root | quote }}
 {{ $c.labels.managedBy }}: {{ .root.Release.Service }}
 helm.sh/chart: {{ include "mmo.chart" .root }}
 {{- with .root.Values.commonLabels }}
@@ -62,8 +63,8 @@ mmo.instanceSelector: selects every pod of the release (default-deny NetworkPoli
 */}}
 {{- define "mmo.instanceSelector" -}}
 {{- $c := include "mmo.contract" . | fromJson -}}
-{{ $c.labels.name }}: {{ include "mmo.name" . }}
-{{ $c.labels.instance }}: {{ .Release.Name }}
+{{ $c.labels.name }}: {{ include "mmo.name" . | quote }}
+{{ $c.labels.instance }}: {{ .Release.Name | quote }}
 {{- end }}
 
 {{/*
