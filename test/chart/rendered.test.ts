@@ -215,6 +215,13 @@ describe.each(table)('$label', ({ major, c }) => {
     }
   });
 
+  it('publishes not-ready game pods on the UDP Service only, so connected UDP players survive a data-store restart', () => {
+    const services = out(major, c).filter((m) => m.kind === 'Service');
+    const publishing = services.filter((m) => (m.spec as { publishNotReadyAddresses?: boolean }).publishNotReadyAddresses).map((m) => m.metadata.name);
+    const headless = services.filter((m) => (m.spec as { clusterIP?: string }).clusterIP === 'None').map((m) => m.metadata.name);
+    expect(publishing.sort()).toEqual([...headless, ...(valuesOf(c).udp.mode === 'nodePort' ? ['game-mmo-server-udp'] : [])].sort());
+  });
+
   it('points every Service at pods that exist', () => {
     const manifests = out(major, c);
     const pods = podSpecs(manifests);
