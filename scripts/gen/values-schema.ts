@@ -292,6 +292,7 @@ export function valuesSchema(): Schema {
       enabled: bool(),
       apiServerCIDRs: cidrs(),
       apiServerPorts: list(port(), { minItems: 1 }),
+      nodeCIDRs: cidrs(0),
     }),
     monitoring: obj({
       namespace: dnsLabel(),

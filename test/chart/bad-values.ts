@@ -133,6 +133,8 @@ export const CORPUS: BadCase[] = [
   { class: 'cross-field', name: 'a scrape timeout longer than its interval', values: { monitoring: { serviceMonitor: { interval: '15s', scrapeTimeout: '1m' } } }, key: 'monitoring.serviceMonitor.scrapeTimeout', mentions: ['--set monitoring.serviceMonitor.scrapeTimeout=15s'] },
   { class: 'cross-field', name: 'a migration deadline shorter than its wait for the database', values: { migrations: { activeDeadlineSeconds: 120, waitSeconds: 300 } }, key: 'migrations.activeDeadlineSeconds' },
 
+  { class: 'cross-field', name: 'host-network game servers behind data-store policies that only know pod labels', values: { udp: { mode: 'hostNetwork' } }, key: 'networkPolicy.nodeCIDRs', mentions: ['--set networkPolicy.enabled=false'] },
+
   // ---- nulls: never a template panic ----
   { class: 'nulls', name: 'a whole section set to null', values: { gameServer: null }, key: 'gameServer', fixed: {} },
   { class: 'nulls', name: 'resources set to null (requests and limits stay required)', values: { gameServer: { resources: null } }, key: 'gameServer.resources', fixed: {} },

@@ -23,7 +23,7 @@ export const CASES: readonly ValuesCase[] = [
   { name: 'preset production', presets: ['production'] },
   { name: 'udp nodePort', values: [{ udp: { mode: 'nodePort' } }] },
   { name: 'udp hostPort', values: [{ udp: { mode: 'hostPort' } }] },
-  { name: 'udp hostNetwork', values: [{ udp: { mode: 'hostNetwork' } }] },
+  { name: 'udp hostNetwork', values: [{ udp: { mode: 'hostNetwork' }, networkPolicy: { nodeCIDRs: ['10.0.0.0/16'] } }] },
   { name: 'udp relay', values: [{ udp: { mode: 'relay', iceServers: [{ urls: ['turn:turn.example.com:3478'], username: 'game' }] } }] },
   { name: 'udp relay with secret ICE servers', values: [{ udp: { mode: 'relay', iceServersSecret: { name: 'turn-credentials' } } }] },
   { name: 'udp disabled', values: [{ udp: { mode: 'disabled' } }] },

@@ -84,12 +84,18 @@ const show = (f: Flow) => `${f.from.name} → ${f.to.name} ${f.port}/${f.protoco
 /** The flows a release must allow and must deny, for its values. */
 function flowTable(manifests: readonly Manifest[], c: ValuesCase): Flow[] {
   const v = mergedValues(defaults, presets, c);
-  const game = podOf(manifests, COMPONENTS.gameServer);
+  // On the host network a game server is its node's address, whatever its labels: many network
+  // plugins never match host traffic to pod labels, and apply no policy to such pods.
+  const hostNetwork = v.udp.mode === 'hostNetwork';
+  const game: Endpoint = hostNetwork
+    ? ip('a game server on the host network, at its node address', addressIn((v.networkPolicy.nodeCIDRs as string[])[0]!))
+    : podOf(manifests, COMPONENTS.gameServer);
   const migrate = podOf(manifests, COMPONENTS.migrate);
   const test = podOf(manifests, COMPONENTS.test);
   const monitoring: PodEndpoint = { kind: 'pod', name: 'Prometheus', namespace: v.monitoring.namespace, namespaceLabels: { 'kubernetes.io/metadata.name': v.monitoring.namespace }, labels: { app: 'prometheus' } };
   // Another namespace's pod, even one wearing the game server's labels, is still a stranger.
-  const stranger: PodEndpoint = { ...game, name: 'a pod of another namespace', namespace: 'shop', namespaceLabels: { 'kubernetes.io/metadata.name': 'shop' } };
+  const stranger: PodEndpoint = { ...podOf(manifests, COMPONENTS.gameServer), name: 'a pod of another namespace', namespace: 'shop', namespaceLabels: { 'kubernetes.io/metadata.name': 'shop' } };
+  const OUTSIDER = ip('a machine outside the nodes', '192.0.2.99');
   const flows: Flow[] = [];
   const allow = (from: Endpoint, to: Endpoint, port: number, protocol: Protocol = 'TCP') => flows.push({ from, to, port, protocol, allowed: true });
   const deny = (from: Endpoint, to: Endpoint, port: number, protocol: Protocol = 'TCP') => flows.push({ from, to, port, protocol, allowed: false });
@@ -108,6 +114,7 @@ function flowTable(manifests: readonly Manifest[], c: ValuesCase): Flow[] {
       deny(stranger, pod, port);
       deny(monitoring, pod, port);
       deny(test, pod, port);
+      deny(OUTSIDER, pod, port);
       // The bundled service is the only one: the same port elsewhere stays closed.
       deny(game, INTERNET, port);
       deny(game, pod, port + 1);
@@ -160,7 +167,9 @@ function flowTable(manifests: readonly Manifest[], c: ValuesCase): Flow[] {
   // Only the per-node UDP modes read their Node from the API server.
   const perNode = ['nodePort', 'hostPort', 'hostNetwork'].includes(v.udp.mode);
   for (const port of v.networkPolicy.apiServerPorts as number[]) (perNode ? allow : deny)(game, API_SERVER, port);
-  return flows;
+  // No policy selects a game server on the host network: what it sends and receives is open, and only
+  // the other side's policy decides.
+  return hostNetwork ? flows.filter((f) => f.allowed || (f.from !== game && f.to !== game)) : flows;
 }
 
 const table = majors.flatMap((major) => cases.map((c) => ({ major, c, label: `helm ${major}, ${c.name}` })));

@@ -134,7 +134,7 @@ describe.each(HELM_MAJORS)('helm %i and the UDP modes that need host access', (m
     const release = { major, ns, name: 'game' };
     releases.push(release);
     try {
-      const res = await run(['install', 'game', CHART_DIR, '-n', ns, '--set', 'udp.mode=hostNetwork', '--set', 'gameServer.replicas=2', '--wait', '--timeout', '60s']);
+      const res = await run(['install', 'game', CHART_DIR, '-n', ns, '--set', 'udp.mode=hostNetwork', '--set-json', 'networkPolicy.nodeCIDRs=["10.0.0.0/24"]', '--set', 'gameServer.replicas=2', '--wait', '--timeout', '60s']);
       expect(res.code, res.stderr).toBe(0);
       const pods = (await admin.core.listNamespacedPod({ namespace: ns, labelSelector: 'app.kubernetes.io/component=game-server' })).items;
       expect(pods).toHaveLength(2);

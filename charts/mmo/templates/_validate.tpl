@@ -363,6 +363,9 @@ mmo.validateValues: every check; fails with all problems at once.
 {{- include "mmo.problem" (dict "state" $state "line" "udp.iceServers is empty but udp.mode is relay: players need a TURN server to relay through. Fix: --set-json 'udp.iceServers=[{\"urls\":[\"turn:turn.example.com:3478\"]}]', or --set udp.iceServersSecret.name=turn-servers") }}
 {{- end }}
 {{- include "mmo.validateNodePorts" $ctx }}
+{{- if and (eq $v.udp.mode "hostNetwork") $v.networkPolicy.enabled (not $v.networkPolicy.nodeCIDRs) }}
+{{- include "mmo.problem" (dict "state" $state "line" "networkPolicy.nodeCIDRs is empty but udp.mode is hostNetwork: game servers on the host network reach the data stores from their node's address, which many network plugins never match to the game server's pod labels, so the data stores' policies must admit the nodes' address ranges (for example your VPC's node subnet). Fix: --set-json 'networkPolicy.nodeCIDRs=[\"10.0.0.0/16\"]', or --set networkPolicy.enabled=false") }}
+{{- end }}
 {{- range $i, $r := $v.service.loadBalancerSourceRanges }}
 {{- with include "mmo.cidrNetwork" $r }}
 {{- include "mmo.problem" (dict "state" $state "line" (printf "service.loadBalancerSourceRanges[%d] (%s) has bits set beyond its prefix length, which the API server refuses: the network it names is %s. Fix: --set service.loadBalancerSourceRanges[%d]=%s" $i $r . $i .)) }}
