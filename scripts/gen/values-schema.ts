@@ -87,6 +87,8 @@ const pathComponent = '[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*';
 /** An image reference without tag or digest: optional registry (host[:port]) and a lowercase path. */
 export const IMAGE_REPOSITORY = `^([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*(:[0-9]+)?/)?${pathComponent}(/${pathComponent})*$`;
 const imageTag = '^[\\w][\\w.-]{0,127}$';
+/** An environment variable name as every supported Kubernetes takes it (a C identifier, '-' and '.' too). */
+const ENV_NAME = '^[-._a-zA-Z][-._a-zA-Z0-9]*$';
 const imageDigest = '^sha256:[a-f0-9]{64}$';
 
 /** A Prometheus duration ("30s", "1m30s"); zero is refused by the chart's own check. */
@@ -165,18 +167,121 @@ const definitions = {
       ],
     },
   ),
+  affinity: k8sObj({ nodeAffinity: optional({ type: 'object' }), podAffinity: optional({ type: 'object' }), podAntiAffinity: optional({ type: 'object' }) }, [], { additionalProperties: false }),
+  topologySpreadConstraint: k8sObj(
+    {
+      maxSkew: int(1),
+      topologyKey: pattern(QUALIFIED_NAME),
+      whenUnsatisfiable: str({ enum: ['DoNotSchedule', 'ScheduleAnyway'] }),
+      labelSelector: optional({ type: 'object' }),
+      minDomains: optional(int(1)),
+      nodeAffinityPolicy: optional(str({ enum: ['Honor', 'Ignore'] })),
+      nodeTaintsPolicy: optional(str({ enum: ['Honor', 'Ignore'] })),
+      matchLabelKeys: optional(list(str())),
+    },
+    ['maxSkew', 'topologyKey', 'whenUnsatisfiable'],
+    // minDomains works with DoNotSchedule only (the API server's rule).
+    { additionalProperties: false, if: { required: ['minDomains'] }, then: { properties: { whenUnsatisfiable: { const: 'DoNotSchedule' } } } },
+  ),
+  envVar: k8sObj(
+    {
+      name: pattern(ENV_NAME),
+      value: optional(str()),
+      // Exactly one source: secretKeyRef, configMapKeyRef, fieldRef or resourceFieldRef.
+      valueFrom: optional({ type: 'object', minProperties: 1, maxProperties: 1 }),
+    },
+    ['name'],
+    { additionalProperties: false, not: { required: ['value', 'valueFrom'] } },
+  ),
+  envFromSource: k8sObj(
+    { prefix: optional(pattern(ENV_NAME)), configMapRef: optional(obj({ name: dnsSubdomain(), optional: optional(bool()) })), secretRef: optional(obj({ name: dnsSubdomain(), optional: optional(bool()) })) },
+    [],
+    { additionalProperties: false, oneOf: [{ required: ['configMapRef'] }, { required: ['secretRef'] }] },
+  ),
+  // A name and exactly one volume source (emptyDir, configMap, secret, persistentVolumeClaim, …).
+  volume: k8sObj({ name: pattern(DNS_LABEL, { maxLength: 63 }) }, ['name'], { minProperties: 2, maxProperties: 2 }),
+  volumeMount: k8sObj(
+    {
+      name: pattern(DNS_LABEL, { maxLength: 63 }),
+      mountPath: pattern('^/[^:]*$'),
+      readOnly: optional(bool()),
+      subPath: optional(pattern('^[^/].*$|^$')),
+      subPathExpr: optional(str()),
+      mountPropagation: optional(str({ enum: ['None', 'HostToContainer', 'Bidirectional'] })),
+      recursiveReadOnly: optional(str({ enum: ['Disabled', 'IfPossible', 'Enabled'] })),
+    },
+    ['name', 'mountPath'],
+    { additionalProperties: false },
+  ),
+  // Other container fields go to the API server as given; what the chart needs from every container
+  // it runs is a name, an image and resources (requests and limits).
+  container: k8sObj(
+    {
+      name: pattern(DNS_LABEL, { maxLength: 63 }),
+      image: str({ minLength: 1 }),
+      resources: { $ref: '#/definitions/resources' },
+      env: optional(list({ $ref: '#/definitions/envVar' })),
+      envFrom: optional(list({ $ref: '#/definitions/envFromSource' })),
+      volumeMounts: optional(list({ $ref: '#/definitions/volumeMount' })),
+      ports: optional(list(k8sObj({ name: optional(pattern('^[a-z0-9]([-a-z0-9]*[a-z]([-a-z0-9]*[a-z0-9])?)?$', { maxLength: 15 })), containerPort: port(), protocol: optional(str({ enum: ['TCP', 'UDP', 'SCTP'] })) }, ['containerPort']))),
+    },
+    ['name', 'image', 'resources'],
+  ),
+  networkPolicyPeer: k8sObj(
+    { podSelector: optional({ type: 'object' }), namespaceSelector: optional({ type: 'object' }), ipBlock: optional(obj({ cidr: cidr(), except: optional(list(cidr())) })) },
+    [],
+    // An ipBlock stands alone; selectors may be combined.
+    { additionalProperties: false, minProperties: 1, if: { required: ['ipBlock'] }, then: { maxProperties: 1 } },
+  ),
+  networkPolicyPort: k8sObj({ port: optional({ type: ['integer', 'string'], minimum: 1, maximum: 65535, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }), endPort: optional(port()), protocol: optional(str({ enum: ['TCP', 'UDP', 'SCTP'] })) }, [], { additionalProperties: false }),
+  ingressRule: k8sObj({ from: optional(list({ $ref: '#/definitions/networkPolicyPeer' })), ports: optional(list({ $ref: '#/definitions/networkPolicyPort' })) }, [], { additionalProperties: false }),
+  egressRule: k8sObj({ to: optional(list({ $ref: '#/definitions/networkPolicyPeer' })), ports: optional(list({ $ref: '#/definitions/networkPolicyPort' })) }, [], { additionalProperties: false }),
 } satisfies Record<string, Schema>;
 
 const pullSecrets = () => list(obj({ name: dnsSubdomain() }));
 
+/** Where a workload's pods run and what they carry: the same keys for every workload. */
+const podPlacement = (): Record<string, Schema> => ({
+  podAnnotations: ref('annotations'),
+  podLabels: ref('labels'),
+  nodeSelector: ref('labels'),
+  tolerations: list(ref('toleration')),
+  affinity: ref('affinity'),
+  priorityClassName: orEmpty(dnsSubdomain()),
+  topologySpreadConstraints: list(ref('topologySpreadConstraint')),
+});
+
+/** What a studio adds to a workload's pods and main container. */
+const podExtras = (): Record<string, Schema> => ({
+  extraEnv: list(ref('envVar')),
+  extraEnvFrom: list(ref('envFromSource')),
+  extraVolumes: list(ref('volume')),
+  extraVolumeMounts: list(ref('volumeMount')),
+  sidecars: list(ref('container')),
+  initContainers: list(ref('container')),
+});
+
+const serviceAccount = () => obj({ annotations: ref('annotations') });
+
 /** One bundled data service's values (postgres, redis, rabbitmq). */
-function dataStore(own: Record<string, Schema>): Schema {
+function dataStore(own: Record<string, Schema>, exporter: boolean): Schema {
+  const retention = () => orEmpty(pattern('^(Retain|Delete)$'));
   return obj({
     enabled: bool(),
     image: ref('image'),
     auth: obj({ existingSecret: secretName(), passwordKey: secretKey(), urlKey: secretKey() }),
-    persistence: obj({ size: size(), storageClass: orEmpty(dnsSubdomain()) }),
+    persistence: obj({
+      size: size(),
+      storageClass: orEmpty(dnsSubdomain()),
+      existingClaim: orEmpty(dnsSubdomain()),
+      retentionPolicy: obj({ whenDeleted: retention(), whenScaled: retention() }),
+    }),
     resources: ref('resources'),
+    ...podPlacement(),
+    serviceAccount: serviceAccount(),
+    ...podExtras(),
+    pdb: obj({ enabled: bool() }),
+    metrics: obj({ enabled: bool(), ...(exporter ? { image: ref('image'), resources: ref('resources') } : {}), serviceMonitor: obj({ enabled: bool() }) }),
     external: obj({
       host: orEmpty(pattern(serviceHost, { maxLength: 253 })),
       port: port(),
@@ -205,7 +310,16 @@ export function valuesSchema(): Schema {
     ['tickRate', 'patchRate', 'zoneCount', 'zoneSize', 'zones', 'interestRadius', 'drainSeconds', 'saveIntervalSeconds', 'logLevel'].map((k) => [k, fromEnv(k as EnvKey)]),
   );
   const properties: Record<string, Schema> = {
-    global: optional({ type: 'object', description: 'Shared with parent charts.' }),
+    // Shared with parent charts, which may put keys of their own here.
+    global: {
+      type: 'object',
+      properties: {
+        imageRegistry: orEmpty(pattern('^[a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*/?$')),
+        imagePullSecrets: list({ anyOf: [dnsSubdomain(), obj({ name: dnsSubdomain() })] }),
+        compatibility: obj({ openshift: obj({ adaptSecurityContext: str({ enum: ['auto', 'force', 'disabled'] }) }) }),
+      },
+      required: ['imageRegistry', 'imagePullSecrets', 'compatibility'],
+    },
     nameOverride: orEmpty(dnsLabel(42)),
     // The prefix of every object name, Services included: a DNS-1035 label (starts with a letter).
     fullnameOverride: orEmpty(pattern('^[a-z]([-a-z0-9]*[a-z0-9])?$', { maxLength: 42 })),
@@ -229,11 +343,9 @@ export function valuesSchema(): Schema {
       rollingUpdate: obj({ maxSurge: int(1, 100) }),
       spread: obj({ mode: str({ enum: ['preferred', 'required'] }) }),
       probes: obj({ liveness: probe(true), readiness: probe(true), startup: probe(false) }),
-      podAnnotations: ref('annotations'),
-      podLabels: ref('labels'),
-      nodeSelector: ref('labels'),
-      tolerations: list(ref('toleration')),
-      priorityClassName: orEmpty(dnsSubdomain()),
+      ...podPlacement(),
+      serviceAccount: serviceAccount(),
+      ...podExtras(),
       autoscaling: obj({
         enabled: bool(),
         minReplicas: nullable(int(1, 1000)),
@@ -276,6 +388,7 @@ export function valuesSchema(): Schema {
       nodePort: fromEnv('udpPort', { minimum: 1 }),
       announce: obj({ addressTypes: list(str({ enum: ['ExternalIP', 'InternalIP'] }), { minItems: 1, uniqueItems: true }) }),
       iceServers: list(obj({ urls: list(pattern(FORMATS.iceServerUrl.pattern), { minItems: 1 }), username: optional(str()) })),
+      serviceAnnotations: ref('annotations'),
       iceServersSecret: obj({ name: secretName(), key: secretKey() }),
       allowedCIDRs: cidrs(),
     }),
@@ -284,15 +397,19 @@ export function valuesSchema(): Schema {
       activeDeadlineSeconds: int(60, 86400),
       backoffLimit: int(0, 10),
       resources: ref('resources'),
+      ...podPlacement(),
+      serviceAccount: serviceAccount(),
     }),
-    postgres: dataStore({ database: identifier(), username: identifier() }),
-    redis: dataStore({}),
-    rabbitmq: dataStore({ username: identifier() }),
+    postgres: dataStore({ database: identifier(), username: identifier(), shm: obj({ enabled: bool(), sizeLimit: size() }) }, true),
+    redis: dataStore({}, true),
+    rabbitmq: dataStore({ username: identifier() }, false),
     networkPolicy: obj({
       enabled: bool(),
       apiServerCIDRs: cidrs(),
       apiServerPorts: list(port(), { minItems: 1 }),
       nodeCIDRs: cidrs(0),
+      extraIngress: obj(Object.fromEntries(['gameServer', 'postgres', 'redis', 'rabbitmq'].map((k) => [k, list(ref('ingressRule'))]))),
+      extraEgress: obj(Object.fromEntries(['gameServer', 'postgres', 'redis', 'rabbitmq'].map((k) => [k, list(ref('egressRule'))]))),
     }),
     monitoring: obj({
       namespace: dnsLabel(),
@@ -314,6 +431,7 @@ export function valuesSchema(): Schema {
       durationSeconds: int(1, 600),
       readyTimeoutSeconds: int(1, 3600),
       resources: ref('resources'),
+      ...podPlacement(),
     }),
   };
   return {

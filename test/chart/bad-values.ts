@@ -31,6 +31,9 @@ export interface BadCase {
   notUnderLint?: string;
 }
 
+const resources = { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } };
+const sidecar = (name: string, extra: object = {}) => ({ name, image: 'docker.io/library/busybox:1.37', resources, ...extra });
+
 const cidrCase = (name: string, cidr: string): BadCase => ({ class: 'formats', name, values: { udp: { allowedCIDRs: [cidr] } }, key: 'udp.allowedCIDRs[0]', fixed: { udp: { allowedCIDRs: ['203.0.113.0/24'] } } });
 
 export const CORPUS: BadCase[] = [
@@ -49,6 +52,15 @@ export const CORPUS: BadCase[] = [
   { class: 'types', name: 'an unknown address type to announce', values: { udp: { announce: { addressTypes: ['PublicIP'] } } }, key: 'udp.announce.addressTypes[0]', fixed: { udp: { announce: { addressTypes: ['ExternalIP'] } } } },
   { class: 'types', name: 'a credential written into the ICE servers', values: { udp: { iceServers: [{ urls: ['turn:t.example.com'], credential: 'hunter2' }] } }, key: 'udp.iceServers[0]', mentions: ['credential'], fixed: { udp: { iceServers: [{ urls: ['turn:t.example.com'] }] } } },
   { class: 'types', name: 'a toleration operator Kubernetes does not know', values: { gameServer: { tolerations: [{ key: 'game', operator: 'In', value: 'yes' }] } }, key: 'gameServer.tolerations[0]', fixed: { gameServer: { tolerations: [{ key: 'game', operator: 'Equal', value: 'yes' }] } } },
+
+  { class: 'types', name: 'an OpenShift switch that is neither auto, force nor disabled', values: { global: { compatibility: { openshift: { adaptSecurityContext: 'yes' } } } }, key: 'global.compatibility.openshift.adaptSecurityContext', fixed: { global: { compatibility: { openshift: { adaptSecurityContext: 'force' } } } } },
+  { class: 'types', name: 'a claim retention Kubernetes does not know', values: { redis: { persistence: { retentionPolicy: { whenDeleted: 'Keep' } } } }, key: 'redis.persistence.retentionPolicy.whenDeleted', fixed: { redis: { persistence: { retentionPolicy: { whenDeleted: 'Retain' } } } } },
+  { class: 'types', name: 'a sidecar without resources', values: { gameServer: { sidecars: [{ name: 'proxy', image: 'docker.io/library/busybox:1.37' }] } }, key: 'gameServer.sidecars[0]', fixed: { gameServer: { sidecars: [sidecar('proxy')] } } },
+  { class: 'types', name: 'an environment variable with both a value and a source', values: { gameServer: { extraEnv: [{ name: 'REGION', value: 'eu', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }] } }, key: 'gameServer.extraEnv[0]', fixed: { gameServer: { extraEnv: [{ name: 'REGION', value: 'eu' }] } } },
+  { class: 'types', name: 'an envFrom naming both a ConfigMap and a Secret', values: { redis: { extraEnvFrom: [{ configMapRef: { name: 'a' }, secretRef: { name: 'b' } }] } }, key: 'redis.extraEnvFrom[0]', fixed: { redis: { extraEnvFrom: [{ configMapRef: { name: 'a' } }] } } },
+  { class: 'types', name: 'a volume with two sources', values: { postgres: { extraVolumes: [{ name: 'conf', configMap: { name: 'a' }, emptyDir: {} }] } }, key: 'postgres.extraVolumes[0]', fixed: { postgres: { extraVolumes: [{ name: 'conf', configMap: { name: 'a' } }] } } },
+  { class: 'types', name: 'a NetworkPolicy peer mixing an ipBlock and a selector', values: { networkPolicy: { extraEgress: { gameServer: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' }, podSelector: {} }] }] } } }, key: 'networkPolicy.extraEgress.gameServer[0].to[0]', fixed: { networkPolicy: { extraEgress: { gameServer: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }] }] } } } },
+  { class: 'types', name: 'a topology spread that is unsatisfiable in an unknown way', values: { redis: { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'Ignore' }] } }, key: 'redis.topologySpreadConstraints[0].whenUnsatisfiable', fixed: { redis: { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' }] } } },
 
   // ---- ranges ----
   { class: 'ranges', name: 'a port above 65535', values: { service: { port: 70000 } }, key: 'service.port', fixed: { service: { port: 8080 } } },
@@ -76,6 +88,10 @@ export const CORPUS: BadCase[] = [
   { class: 'ranges', name: 'a node port range that runs backwards', values: { nodePortRange: '32767-30000' }, key: 'nodePortRange' },
   { class: 'ranges', name: 'a scrape interval of zero', values: { monitoring: { serviceMonitor: { interval: '0s' } } }, key: 'monitoring.serviceMonitor.interval' },
 
+  { class: 'ranges', name: 'a sidecar that requests more memory than it may use', values: { postgres: { sidecars: [sidecar('backup', { resources: { requests: { cpu: '10m', memory: '1Gi' }, limits: { cpu: '100m', memory: '64Mi' } } })] } }, key: 'postgres.sidecars[0].resources.limits.memory', mentions: ['--set postgres.sidecars[0].resources.limits.memory=1Gi'] },
+  { class: 'ranges', name: 'an exporter with a CPU limit of 0', values: { redis: { metrics: { enabled: true, resources: { limits: { cpu: 0 } } } } }, key: 'redis.metrics.resources.limits.cpu' },
+  { class: 'ranges', name: 'a memory-backed /dev/shm as large as PostgreSQL may use', values: { postgres: { shm: { enabled: true, sizeLimit: '1Gi' } } }, key: 'postgres.shm.sizeLimit', mentions: ['--set postgres.shm.sizeLimit=512Mi'] },
+
   // ---- formats: text the API server or prometheus-operator would refuse ----
   { class: 'formats', name: 'a memory size in words', values: { gameServer: { resources: { limits: { memory: 'lots' } } } }, key: 'gameServer.resources.limits.memory', fixed: { gameServer: { resources: { limits: { memory: '1Gi' } } } } },
   cidrCase('an IPv4 CIDR with an octet above 255', '999.0.0.0/8'),
@@ -98,6 +114,11 @@ export const CORPUS: BadCase[] = [
   { class: 'formats', name: 'an autoscaling metric name Prometheus cannot hold', values: { gameServer: { autoscaling: { playersPerPod: { metricName: 'players-per-pod' } } } }, key: 'gameServer.autoscaling.playersPerPod.metricName', fixed: { gameServer: { autoscaling: { playersPerPod: { metricName: 'players_per_pod' } } } } },
   { class: 'formats', name: 'a toleration with a value under "Exists"', values: { gameServer: { tolerations: [{ key: 'game', operator: 'Exists', value: 'yes' }] } }, key: 'gameServer.tolerations[0]', fixed: { gameServer: { tolerations: [{ key: 'game', operator: 'Exists' }] } } },
   { class: 'formats', name: 'a toleration time without NoExecute', values: { gameServer: { tolerations: [{ key: 'game', operator: 'Exists', effect: 'NoSchedule', tolerationSeconds: 60 }] } }, key: 'gameServer.tolerations[0]', fixed: { gameServer: { tolerations: [{ key: 'game', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 }] } } },
+
+  { class: 'formats', name: 'a registry mirror written as a URL', values: { global: { imageRegistry: 'https://registry.example.com' } }, key: 'global.imageRegistry', fixed: { global: { imageRegistry: 'registry.example.com' } } },
+  { class: 'formats', name: 'an existing claim name with capitals', values: { postgres: { persistence: { existingClaim: 'PG-Data' } } }, key: 'postgres.persistence.existingClaim', fixed: { postgres: { persistence: { existingClaim: 'pg-data' } } } },
+  { class: 'formats', name: 'a volume mount at a relative path', values: { gameServer: { extraVolumes: [{ name: 'ca', secret: { secretName: 'ca' } }], extraVolumeMounts: [{ name: 'ca', mountPath: 'etc/ca' }] } }, key: 'gameServer.extraVolumeMounts[0].mountPath', fixed: { gameServer: { extraVolumes: [{ name: 'ca', secret: { secretName: 'ca' } }], extraVolumeMounts: [{ name: 'ca', mountPath: '/etc/ca' }] } } },
+  { class: 'formats', name: 'an extra egress rule with a malformed CIDR', values: { networkPolicy: { extraEgress: { postgres: [{ to: [{ ipBlock: { cidr: '10.0.0.0/40' } }] }] } } }, key: 'networkPolicy.extraEgress.postgres[0].to[0].ipBlock.cidr', fixed: { networkPolicy: { extraEgress: { postgres: [{ to: [{ ipBlock: { cidr: '10.0.0.0/16' } }] }] } } } },
 
   // ---- server-parsed: the server's own parser (contract/formats.ts) would refuse them and crash-loop ----
   { class: 'server-parsed', name: 'zone names instead of ids', values: { gameServer: { config: { zones: 'north,south' } } }, key: 'gameServer.config.zones', fixed: { gameServer: { config: { zones: '*' } } } },
@@ -135,6 +156,13 @@ export const CORPUS: BadCase[] = [
 
   { class: 'cross-field', name: 'host-network game servers behind data-store policies that only know pod labels', values: { udp: { mode: 'hostNetwork' } }, key: 'networkPolicy.nodeCIDRs', mentions: ['--set networkPolicy.enabled=false'] },
 
+  { class: 'cross-field', name: 'an exporter ServiceMonitor without the exporter', values: { redis: { metrics: { serviceMonitor: { enabled: true } } } }, key: 'redis.metrics.serviceMonitor.enabled', mentions: ['--set redis.metrics.enabled=true'] },
+  { class: 'cross-field', name: 'an exporter for a data store the chart does not run', values: { postgres: { enabled: false, external: { host: 'db.example.com', existingSecret: 'db' }, metrics: { enabled: true } } }, key: 'postgres.metrics.enabled' },
+  { class: 'cross-field', name: 'an exporter ServiceMonitor on a cluster without prometheus-operator', apiVersions: [], values: { rabbitmq: { metrics: { enabled: true, serviceMonitor: { enabled: true } } } }, key: 'rabbitmq.metrics.serviceMonitor.enabled', mentions: ['--api-versions monitoring.coreos.com/v1/ServiceMonitor'] },
+  { class: 'cross-field', name: 'a server variable set again through extraEnv', values: { gameServer: { extraEnv: [{ name: 'TZ', value: 'UTC' }, { name: 'MMO_TICK_RATE', value: '30' }] } }, key: 'gameServer.extraEnv[1].name', mentions: [`--set-json 'gameServer.extraEnv=[{"name":"TZ","value":"UTC"}]'`] },
+  { class: 'cross-field', name: "PostgreSQL's password set again through extraEnv", values: { postgres: { extraEnv: [{ name: 'POSTGRES_PASSWORD', value: 'hunter2hunter2' }] } }, key: 'postgres.extraEnv[0].name' },
+  { class: 'cross-field', name: 'a mount of a volume the pod does not have', values: { rabbitmq: { extraVolumeMounts: [{ name: 'plugins', mountPath: '/plugins' }] } }, key: 'rabbitmq.extraVolumeMounts[0].name', mentions: [`'rabbitmq.extraVolumes=[{"emptyDir":{},"name":"plugins"}]'`] },
+
   // ---- nulls: never a template panic ----
   { class: 'nulls', name: 'a whole section set to null', values: { gameServer: null }, key: 'gameServer', fixed: {} },
   { class: 'nulls', name: 'resources set to null (requests and limits stay required)', values: { gameServer: { resources: null } }, key: 'gameServer.resources', fixed: {} },
@@ -170,7 +198,22 @@ export const CORPUS: BadCase[] = [
   { class: 'labels and names', name: 'a database user that would break the connection URL', values: { postgres: { username: 'mmo@game' } }, key: 'postgres.username', fixed: { postgres: { username: 'mmo_game' } } },
   { class: 'labels and names', name: 'a RabbitMQ user starting with a dash', values: { rabbitmq: { username: '-mmo' } }, key: 'rabbitmq.username', fixed: { rabbitmq: { username: 'mmo' } } },
 
+  { class: 'labels and names', name: 'data-store pod labels that overwrite a selector label', values: { postgres: { podLabels: { 'app.kubernetes.io/component': 'db' } } }, key: 'postgres.podLabels.app\\.kubernetes\\.io/component' },
+  { class: 'labels and names', name: 'migration pod labels that overwrite the instance label', values: { migrations: { podLabels: { 'app.kubernetes.io/instance': 'x' } } }, key: 'migrations.podLabels.app\\.kubernetes\\.io/instance' },
+  { class: 'labels and names', name: 'a workload-identity annotation key with a space', values: { gameServer: { serviceAccount: { annotations: { 'iam role': 'x' } } } }, key: 'gameServer.serviceAccount.annotations', mentions: ['"iam role"'] },
+  { class: 'labels and names', name: 'a UDP Service annotation key with two slashes', values: { udp: { serviceAnnotations: { 'a/b/c': 'x' } } }, key: 'udp.serviceAnnotations' },
+  { class: 'labels and names', name: 'a node selector key with a space on the test pod', values: { tests: { nodeSelector: { 'node pool': 'ci' } } }, key: 'tests.nodeSelector' },
+  { class: 'labels and names', name: 'a sidecar named like the server container', values: { gameServer: { sidecars: [sidecar('server')] } }, key: 'gameServer.sidecars[0].name', mentions: ['--set gameServer.sidecars[0].name=server-0'] },
+  { class: 'labels and names', name: 'two init containers of one name', values: { redis: { initContainers: [sidecar('prep'), sidecar('prep')] } }, key: 'redis.initContainers[1].name' },
+  { class: 'labels and names', name: 'an extra volume named like the chart\'s /tmp volume', values: { gameServer: { extraVolumes: [{ name: 'tmp', emptyDir: {} }], extraVolumeMounts: [{ name: 'tmp', mountPath: '/scratch' }] } }, key: 'gameServer.extraVolumes[0].name', mentions: ['--set gameServer.extraVolumes[0].name=tmp-extra --set gameServer.extraVolumeMounts[0].name=tmp-extra'] },
+  { class: 'labels and names', name: 'an extra mount over the data directory', values: { postgres: { extraVolumes: [{ name: 'conf', configMap: { name: 'pg-conf' } }], extraVolumeMounts: [{ name: 'conf', mountPath: '/var/lib/postgresql/data' }] } }, key: 'postgres.extraVolumeMounts[0].mountPath' },
+  { class: 'labels and names', name: 'two topology spread constraints on one key', values: { gameServer: { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' }, { maxSkew: 2, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' }] } }, key: 'gameServer.topologySpreadConstraints[1]' },
+
   // ---- port collisions ----
   { class: 'port collisions', name: 'the game node port equal to the UDP node port', values: { service: { type: 'NodePort', nodePort: 30000 } }, key: 'service.nodePort', mentions: ['one pool for TCP and UDP', '--set udp.nodePort=30001'] },
   { class: 'port collisions', name: 'the load balancer node port equal to the UDP node port', values: { service: { type: 'LoadBalancer', nodePort: 31000 }, udp: { nodePort: 31000 } } , key: 'service.nodePort' },
+  { class: 'port collisions', name: 'a sidecar on the game port', values: { gameServer: { sidecars: [sidecar('proxy', { ports: [{ containerPort: 9000 }, { containerPort: 8080 }] })] } }, key: 'gameServer.sidecars[0].ports[1].containerPort', mentions: [`--set-json 'gameServer.sidecars[0].ports=[{"containerPort":9000}]'`] },
+  { class: 'port collisions', name: 'a sidecar on the UDP node port the server binds', values: { gameServer: { sidecars: [sidecar('stun', { ports: [{ containerPort: 30000, protocol: 'UDP' }] })] } }, key: 'gameServer.sidecars[0].ports[0].containerPort' },
+  { class: 'port collisions', name: "a PostgreSQL sidecar on the exporter's port", values: { postgres: { metrics: { enabled: true }, sidecars: [sidecar('pgbouncer', { ports: [{ containerPort: 9187 }] })] } }, key: 'postgres.sidecars[0].ports[0].containerPort' },
+  { class: 'port collisions', name: "a RabbitMQ sidecar on Erlang's distribution port", values: { rabbitmq: { sidecars: [sidecar('shovel', { ports: [{ containerPort: 25672 }] })] } }, key: 'rabbitmq.sidecars[0].ports[0].containerPort' },
 ];

@@ -165,6 +165,90 @@ Usage: include "mmo.validateKeys" (dict "state" $state "root" $ "path" "commonLa
 {{- end }}
 
 {{/*
+mmo.without: a list without its i-th item, as a --set-json fix. Usage: include "mmo.without" (list "path" $list $i)
+*/}}
+{{- define "mmo.without" -}}
+{{- $path := index . 0 }}{{ $list := index . 1 }}{{ $i := index . 2 }}
+{{- $kept := list }}
+{{- range $j, $x := $list }}{{ if ne $j $i }}{{ $kept = append $kept $x }}{{ end }}{{ end }}
+{{- printf "--set-json %s" (include "mmo.shellQuote" (printf "%s=%s" $path (toJson $kept))) }}
+{{- end }}
+
+{{/*
+mmo.validateWorkload: what a studio adds to one workload's pods, against what the chart puts there
+itself ("volumes", "mounts" of the main container, "containers", "ports" as "port/protocol", "env" of
+the main container): names the API server would refuse as duplicates, mounts of volumes that do not
+exist, ports two containers would both bind, variables the chart sets, resources of extra containers,
+labels replacing the chart's, and keys Kubernetes refuses.
+Usage: include "mmo.validateWorkload" (dict "state" $state "root" $ "path" "postgres" "volumes" (list …) "mounts" (list …) "containers" (list …) "ports" (list "5432/TCP") "env" (list …))
+*/}}
+{{- define "mmo.validateWorkload" -}}
+{{- $state := .state }}
+{{- $root := .root }}
+{{- $path := .path }}
+{{- $v := include "mmo.valueAt" (dict "root" $root "path" $path) | fromJson }}
+{{- include "mmo.validateReservedLabels" (dict "state" $state "root" $root "path" (printf "%s.podLabels" $path) "labels" $v.podLabels) }}
+{{- range $map := list "podLabels" "podAnnotations" "nodeSelector" }}
+{{- include "mmo.validateKeys" (dict "state" $state "root" $root "path" (printf "%s.%s" $path $map) "map" (index $v $map)) }}
+{{- end }}
+{{- with $v.serviceAccount }}
+{{- include "mmo.validateKeys" (dict "state" $state "root" $root "path" (printf "%s.serviceAccount.annotations" $path) "map" .annotations) }}
+{{- end }}
+{{- $spreads := list }}
+{{- range $i, $t := $v.topologySpreadConstraints }}
+{{- $id := printf "%s %s" $t.topologyKey $t.whenUnsatisfiable }}
+{{- if has $id $spreads }}
+{{- include "mmo.problem" (dict "state" $state "line" (printf "%s.topologySpreadConstraints[%d] repeats the topologyKey %s with whenUnsatisfiable %s of an earlier constraint, which the API server refuses. Fix: %s" $path $i $t.topologyKey $t.whenUnsatisfiable (include "mmo.without" (list (printf "%s.topologySpreadConstraints" $path) $v.topologySpreadConstraints $i)))) }}
+{{- end }}
+{{- $spreads = append $spreads $id }}
+{{- end }}
+{{- if hasKey $v "extraEnv" }}
+{{- range $i, $e := $v.extraEnv }}
+{{- if has $e.name $.env }}
+{{- include "mmo.problem" (dict "state" $state "line" (printf "%s.extraEnv[%d].name is %s, which the chart sets itself from its values: a second definition would override what the chart checked. Fix: %s" $path $i $e.name (include "mmo.without" (list (printf "%s.extraEnv" $path) $v.extraEnv $i)))) }}
+{{- end }}
+{{- end }}
+{{- $volumes := $.volumes }}
+{{- range $i, $vol := $v.extraVolumes }}
+{{- if has $vol.name $volumes }}
+{{- $fix := printf "--set %s.extraVolumes[%d].name=%s-extra" $path $i $vol.name }}
+{{- range $j, $m := $v.extraVolumeMounts }}{{ if eq $m.name $vol.name }}{{ $fix = printf "%s --set %s.extraVolumeMounts[%d].name=%s-extra" $fix $path $j $vol.name }}{{ end }}{{ end }}
+{{- include "mmo.problem" (dict "state" $state "line" (printf "%s.extraVolumes[%d].name (%s) is taken by %s: the API server refuses two volumes of one name. Fix: %s" $path $i $vol.name (ternary "a volume of the chart" "an earlier extra volume" (has $vol.name $.volumes)) $fix)) }}
+{{- end }}
+{{- $volumes = append $volumes $vol.name }}
+{{- end }}
+{{- $mounts := $.mounts }}
+{{- range $i, $m := $v.extraVolumeMounts }}
+{{- if not (has $m.name $volumes) }}
+{{- include "mmo.problem" (dict "state" $state "line" (printf "%s.extraVolumeMounts[%d].name (%s) names no volume of the pod (extraVolumes adds them): the API server refuses the mount. Fix: %s, or --set-json %s" $path $i $m.name (include "mmo.without" (list (printf "%s.extraVolumeMounts" $path) $v.extraVolumeMounts $i)) (include "mmo.shellQuote" (printf "%s.extraVolumes=%s" $path (toJson (append $v.extraVolumes (dict "name" $m.name "emptyDir" dict))))))) }}
+{{- else if has (trimSuffix "/" $m.mountPath) $mounts }}
+{{- include "mmo.problem" (dict "state" $state "line" (printf "%s.extraVolumeMounts[%d].mountPath (%s) is mounted already in that container: the API server refuses two mounts at one path. Fix: --set %s.extraVolumeMounts[%d].mountPath=/mnt/%s" $path $i $m.mountPath $path $i $m.name)) }}
+{{- end }}
+{{- $mounts = append $mounts (trimSuffix "/" $m.mountPath) }}
+{{- end }}
+{{- $names := $.containers }}
+{{- $ports := $.ports }}
+{{- range $kind := list "initContainers" "sidecars" }}
+{{- range $i, $ctr := index $v $kind }}
+{{- $at := printf "%s.%s[%d]" $path $kind $i }}
+{{- if has $ctr.name $names }}
+{{- include "mmo.problem" (dict "state" $state "line" (printf "%s.name (%s) is the name of another container of the pod: the API server refuses two containers of one name. Fix: --set %s.name=%s-%d" $at $ctr.name $at (trunc 50 $ctr.name) $i)) }}
+{{- end }}
+{{- $names = append $names $ctr.name }}
+{{- include "mmo.validateResources" (dict "state" $state "path" (printf "%s.resources" $at) "resources" $ctr.resources) }}
+{{- range $j, $p := $ctr.ports | default list }}
+{{- $id := printf "%d/%s" (int $p.containerPort) ($p.protocol | default "TCP") }}
+{{- if has $id $ports }}
+{{- include "mmo.problem" (dict "state" $state "line" (printf "%s.ports[%d].containerPort (%s) is a port another container of the pod listens on: two containers share one network namespace, so one of them could not bind it. Fix: %s" $at $j $id (include "mmo.without" (list (printf "%s.ports" $at) $ctr.ports $j)))) }}
+{{- end }}
+{{- $ports = append $ports $id }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
 mmo.validateZones: gameServer.config.zones against the zone count, as the server's parseZones reads
 it (the list's syntax is the schema's, from contract/formats.ts).
 */}}
@@ -303,11 +387,38 @@ mmo.validateValues: every check; fails with all problems at once.
 {{- if and (not $v.fullnameOverride) (not (regexMatch "^[a-z]([-a-z0-9]*[a-z0-9])?$" (include "mmo.fullname" .))) }}
 {{- include "mmo.problem" (dict "state" $state "line" (printf "fullnameOverride is empty, so objects are named after the release: %s, which a Service name cannot start with (a lowercase letter first, then letters, digits and '-'). Fix: --set fullnameOverride=%s" (include "mmo.fullname" .) (printf "mmo-%s" (regexReplaceAll "[^a-z0-9-]+" .Release.Name "-") | trunc 42 | trimSuffix "-"))) }}
 {{- end }}
-{{- range $path := list "commonLabels" "gameServer.podLabels" "monitoring.dashboard.labels" }}
+{{- range $path := list "commonLabels" "monitoring.dashboard.labels" }}
 {{- include "mmo.validateReservedLabels" (dict "state" $state "root" $ "path" $path "labels" (include "mmo.valueAt" (dict "root" $ "path" $path) | fromJson)) }}
 {{- end }}
-{{- range $path := list "commonLabels" "gameServer.podLabels" "gameServer.podAnnotations" "gameServer.nodeSelector" "service.annotations" "ingress.annotations" "monitoring.dashboard.labels" }}
+{{- range $path := list "commonLabels" "service.annotations" "ingress.annotations" "udp.serviceAnnotations" "monitoring.dashboard.labels" }}
 {{- include "mmo.validateKeys" (dict "state" $state "root" $ "path" $path "map" (include "mmo.valueAt" (dict "root" $ "path" $path) | fromJson)) }}
+{{- end }}
+{{- $c := include "mmo.contract" . | fromJson }}
+{{- $udpPorts := ternary (list (printf "%s/UDP" (include "mmo.udpPort" .))) list (ne $v.udp.mode "disabled") }}
+{{- include "mmo.validateWorkload" (dict "state" $state "root" . "path" "gameServer" "volumes" (list "tmp" "announce" "node-reader-token") "mounts" (list "/tmp" "/run/mmo/announce") "containers" (list "server" "migrate" "node-address") "ports" (concat (list (printf "%d/TCP" (int $c.ports.game)) (printf "%d/TCP" (int $c.ports.health)) (printf "%d/TCP" (int $c.ports.metrics))) $udpPorts) "env" (values $c.env)) }}
+{{- include "mmo.validateWorkload" (dict "state" $state "root" . "path" "postgres" "volumes" (concat (list "data" "run" "tmp") (ternary (list "shm") list $v.postgres.shm.enabled)) "mounts" (concat (list "/var/lib/postgresql/data" "/var/run/postgresql" "/tmp") (ternary (list "/dev/shm") list $v.postgres.shm.enabled)) "containers" (concat (list "postgres") (ternary (list "metrics") list $v.postgres.metrics.enabled)) "ports" (concat (list "5432/TCP") (ternary (list "9187/TCP") list $v.postgres.metrics.enabled)) "env" (list "POSTGRES_DB" "POSTGRES_USER" "POSTGRES_PASSWORD" "PGDATA")) }}
+{{- include "mmo.validateWorkload" (dict "state" $state "root" . "path" "redis" "volumes" (list "data" "tmp") "mounts" (list "/data" "/tmp") "containers" (concat (list "redis") (ternary (list "metrics") list $v.redis.metrics.enabled)) "ports" (concat (list "6379/TCP") (ternary (list "9121/TCP") list $v.redis.metrics.enabled)) "env" (list "REDIS_PASSWORD" "REDISCLI_AUTH")) }}
+{{- include "mmo.validateWorkload" (dict "state" $state "root" . "path" "rabbitmq" "volumes" (list "data" "tmp") "mounts" (list "/var/lib/rabbitmq" "/tmp") "containers" (list "rabbitmq") "ports" (list "5672/TCP" "15692/TCP" "25672/TCP" "4369/TCP") "env" (list "RABBITMQ_DEFAULT_USER" "RABBITMQ_DEFAULT_PASS" "RABBITMQ_NODENAME")) }}
+{{- range $path := list "migrations" "tests" }}
+{{- include "mmo.validateWorkload" (dict "state" $state "root" $ "path" $path) }}
+{{- end }}
+{{- range $store := list "postgres" "redis" "rabbitmq" }}
+{{- $s := index $v $store }}
+{{- if and $s.metrics.enabled (not $s.enabled) }}
+{{- include "mmo.problem" (dict "state" $state "line" (printf "%s.metrics.enabled is true but %s.enabled is false: the chart runs its exporter next to the %s it runs, and scrapes nothing external. Fix: --set %s.metrics.enabled=false" $store $store $store $store)) }}
+{{- else if and $s.metrics.serviceMonitor.enabled (not $s.metrics.enabled) }}
+{{- include "mmo.problem" (dict "state" $state "line" (printf "%s.metrics.serviceMonitor.enabled is true but %s.metrics.enabled is false: the ServiceMonitor would find no metrics port to scrape. Fix: --set %s.metrics.serviceMonitor.enabled=false, or --set %s.metrics.enabled=true" $store $store $store $store)) }}
+{{- else if and $s.metrics.serviceMonitor.enabled (not ($.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor")) }}
+{{- include "mmo.problem" (dict "state" $state "line" (printf "%s.metrics.serviceMonitor.enabled is true but the cluster has no ServiceMonitor kind (monitoring.coreos.com/v1): prometheus-operator's CRDs are not installed (the kube-prometheus-stack chart installs them; offline renders with helm template name the kinds the cluster has with --api-versions). Fix: --set %s.metrics.serviceMonitor.enabled=false, or --api-versions monitoring.coreos.com/v1/ServiceMonitor" $store $store)) }}
+{{- end }}
+{{- if $s.metrics.enabled }}{{ with $s.metrics.resources }}{{ include "mmo.validateResources" (dict "state" $state "path" (printf "%s.metrics.resources" $store) "resources" .) }}{{ end }}{{ end }}
+{{- end }}
+{{- $pg := $v.postgres }}
+{{- if and $pg.enabled $pg.shm.enabled }}
+{{- $limit := include "mmo.quantity" $pg.resources.limits.memory | float64 }}
+{{- if ge (include "mmo.quantity" $pg.shm.sizeLimit | float64) $limit }}
+{{- include "mmo.problem" (dict "state" $state "line" (printf "postgres.shm.sizeLimit (%s) is not below postgres.resources.limits.memory (%v): a memory-backed /dev/shm counts against the container's memory, and filling it would get PostgreSQL killed. Fix: --set postgres.shm.sizeLimit=%dMi" $pg.shm.sizeLimit $pg.resources.limits.memory (max 1 (int (div (int64 $limit) 2097152))))) }}
+{{- end }}
 {{- end }}
 
 {{- range $svc := list (list "postgres" "postgres://user:password@postgres.example.com:5432/database") (list "redis" "redis://:password@redis.example.com:6379/0") (list "rabbitmq" "amqp://user:password@rabbitmq.example.com:5672") }}
