@@ -156,6 +156,7 @@ export const CORPUS: BadCase[] = [
 
   { class: 'cross-field', name: 'host-network game servers behind data-store policies that only know pod labels', values: { udp: { mode: 'hostNetwork' } }, key: 'networkPolicy.nodeCIDRs', mentions: ['--set networkPolicy.enabled=false'] },
 
+  { class: 'cross-field', name: 'generated credentials in a GitOps render, which each sync would change', presets: ['production'], values: { gameServer: { autoscaling: { setReplicas: false }, auth: { existingSecret: 'mmo-auth' } }, redis: { auth: { existingSecret: 'rd' } } }, key: 'postgres.auth.existingSecret', mentions: ['rabbitmq.auth.existingSecret is empty', 'gameServer.admin.existingSecret is empty', 'docs/upgrades.md'] },
   { class: 'cross-field', name: 'an exporter ServiceMonitor without the exporter', values: { redis: { metrics: { serviceMonitor: { enabled: true } } } }, key: 'redis.metrics.serviceMonitor.enabled', mentions: ['--set redis.metrics.enabled=true'] },
   { class: 'cross-field', name: 'an exporter for a data store the chart does not run', values: { postgres: { enabled: false, external: { host: 'db.example.com', existingSecret: 'db' }, metrics: { enabled: true } } }, key: 'postgres.metrics.enabled' },
   { class: 'cross-field', name: 'an exporter ServiceMonitor on a cluster without prometheus-operator', apiVersions: [], values: { rabbitmq: { metrics: { enabled: true, serviceMonitor: { enabled: true } } } }, key: 'rabbitmq.metrics.serviceMonitor.enabled', mentions: ['--api-versions monitoring.coreos.com/v1/ServiceMonitor'] },

@@ -54,7 +54,11 @@ export const CASES: readonly ValuesCase[] = [
   { name: 'hpa on', values: [{ gameServer: { autoscaling: { enabled: true } } }] },
   { name: 'hpa on with players per pod', values: [{ gameServer: { autoscaling: { enabled: true, playersPerPod: { enabled: true } } } }] },
   { name: 'hpa off on production', presets: ['production'], values: [{ gameServer: { autoscaling: { enabled: false } } }] },
-  { name: 'hpa on, replicas left to it (GitOps)', presets: ['production'], values: [{ gameServer: { autoscaling: { setReplicas: false } } }] },
+  {
+    name: 'hpa on, replicas left to it, credentials from Secrets (GitOps)',
+    presets: ['production'],
+    values: [{ gameServer: { autoscaling: { setReplicas: false }, auth: { existingSecret: 'mmo-auth' }, admin: { existingSecret: 'mmo-admin' } }, postgres: { auth: { existingSecret: 'pg' } }, redis: { auth: { existingSecret: 'rd' } }, rabbitmq: { auth: { existingSecret: 'mq' } } }],
+  },
   { name: 'pdb off', values: [{ gameServer: { pdb: { enabled: false } } }] },
   { name: 'pdb minAvailable', values: [{ gameServer: { replicas: 3, pdb: { minAvailable: 2 } } }] },
   { name: 'ingress and load balancer', values: [{ ingress: { enabled: true, className: 'nginx', hosts: ['game.example.com'], tls: [{ secretName: 'game-tls', hosts: ['game.example.com'] }] }, service: { type: 'LoadBalancer', loadBalancerSourceRanges: ['203.0.113.0/24'] } }] },

@@ -522,6 +522,24 @@ mmo.validateValues: every check; fails with all problems at once.
 {{- include "mmo.validateNodePorts" $ctx }}
 {{- include "mmo.validateUpgrade" $ctx }}
 
+{{- /*
+GitOps: gameServer.autoscaling.setReplicas=false says the chart is rendered with `helm template`
+(Argo CD), where `lookup` sees nothing and secrets.yaml would generate new credentials on every
+render: each sync would rotate the data stores' passwords (which the stores keep from their first
+start) and the token key (logging every player out). Refused, with existingSecret as the way.
+*/}}
+{{- if not $v.gameServer.autoscaling.setReplicas }}
+{{- $generated := list }}
+{{- range $store := list "postgres" "redis" "rabbitmq" }}
+{{- $s := index $v $store }}
+{{- if and $s.enabled (not $s.auth.existingSecret) }}{{ $generated = append $generated (list (printf "%s.auth.existingSecret" $store) (printf "the %s password" $store) (printf "%s-%s-credentials" (include "mmo.fullname" $) $store)) }}{{ end }}
+{{- end }}
+{{- if not $v.gameServer.auth.existingSecret }}{{ $generated = append $generated (list "gameServer.auth.existingSecret" "the key that signs player tokens" (printf "%s-auth" (include "mmo.fullname" .))) }}{{ end }}
+{{- if not $v.gameServer.admin.existingSecret }}{{ $generated = append $generated (list "gameServer.admin.existingSecret" "the admin token" (printf "%s-admin" (include "mmo.fullname" .))) }}{{ end }}
+{{- range $generated }}
+{{- include "mmo.problem" (dict "state" $state "line" (printf "%s is empty but gameServer.autoscaling.setReplicas is false, which says the chart is rendered with helm template (Argo CD): the chart would generate %s anew on every render, so each sync would change it (create the Secret once instead, as docs/upgrades.md shows). Fix: --set %s=%s" (index . 0) (index . 1) (index . 0) (index . 2))) }}
+{{- end }}
+{{- end }}
 {{- if and (eq $v.udp.mode "hostNetwork") $v.networkPolicy.enabled (not $v.networkPolicy.nodeCIDRs) }}
 {{- include "mmo.problem" (dict "state" $state "line" "networkPolicy.nodeCIDRs is empty but udp.mode is hostNetwork: game servers on the host network reach the data stores from their node's address, which many network plugins never match to the game server's pod labels, so the data stores' policies must admit the nodes' address ranges (for example your VPC's node subnet). Fix: --set-json 'networkPolicy.nodeCIDRs=[\"10.0.0.0/16\"]', or --set networkPolicy.enabled=false") }}
 {{- end }}
