@@ -201,6 +201,8 @@ export const CORPUS: BadCase[] = [
 
   { class: 'labels and names', name: 'data-store pod labels that overwrite a selector label', values: { postgres: { podLabels: { 'app.kubernetes.io/component': 'db' } } }, key: 'postgres.podLabels.app\\.kubernetes\\.io/component' },
   { class: 'labels and names', name: 'migration pod labels that overwrite the instance label', values: { migrations: { podLabels: { 'app.kubernetes.io/instance': 'x' } } }, key: 'migrations.podLabels.app\\.kubernetes\\.io/instance' },
+  { class: 'labels and names', name: "a pod annotation the chart uses to roll pods on new settings", values: { gameServer: { podAnnotations: { 'checksum/config': 'x', team: 'game' } } }, key: 'gameServer.podAnnotations.checksum/config', mentions: [`--set-json 'gameServer.podAnnotations={"team":"game"}'`] },
+  { class: 'labels and names', name: "a hook annotation on the migration Job's ServiceAccount", values: { migrations: { serviceAccount: { annotations: { 'helm.sh/hook': 'post-install' } } } }, key: 'migrations.serviceAccount.annotations.helm\\.sh/hook' },
   { class: 'labels and names', name: 'a workload-identity annotation key with a space', values: { gameServer: { serviceAccount: { annotations: { 'iam role': 'x' } } } }, key: 'gameServer.serviceAccount.annotations', mentions: ['"iam role"'] },
   { class: 'labels and names', name: 'a UDP Service annotation key with two slashes', values: { udp: { serviceAnnotations: { 'a/b/c': 'x' } } }, key: 'udp.serviceAnnotations' },
   { class: 'labels and names', name: 'a node selector key with a space on the test pod', values: { tests: { nodeSelector: { 'node pool': 'ci' } } }, key: 'tests.nodeSelector' },

@@ -194,6 +194,17 @@ Usage: include "mmo.validateWorkload" (dict "state" $state "root" $ "path" "post
 {{- with $v.serviceAccount }}
 {{- include "mmo.validateKeys" (dict "state" $state "root" $root "path" (printf "%s.serviceAccount.annotations" $path) "map" .annotations) }}
 {{- end }}
+{{- range $where := list (list "podAnnotations" $.podAnnotations) (list "serviceAccount.annotations" $.accountAnnotations) }}
+{{- if index $where 1 }}
+{{- $at := printf "%s.%s" $path (index $where 0) }}
+{{- $given := include "mmo.valueAt" (dict "root" $root "path" $at) | fromJson }}
+{{- range $key := index $where 1 }}
+{{- if hasKey $given $key }}
+{{- include "mmo.problem" (dict "state" $state "line" (printf "%s.%s is an annotation the chart sets itself on that object: the two would clash. Fix: --set-json %s" $at (replace "." "\\." $key) (include "mmo.shellQuote" (printf "%s=%s" $at (toJson (omit $given $key)))))) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- $spreads := list }}
 {{- range $i, $t := $v.topologySpreadConstraints }}
 {{- $id := printf "%s %s" $t.topologyKey $t.whenUnsatisfiable }}
@@ -441,13 +452,13 @@ mmo.validateValues: every check; fails with all problems at once.
 {{- end }}
 {{- $c := include "mmo.contract" . | fromJson }}
 {{- $udpPorts := ternary (list (printf "%s/UDP" (include "mmo.udpPort" .))) list (ne $v.udp.mode "disabled") }}
-{{- include "mmo.validateWorkload" (dict "state" $state "root" . "path" "gameServer" "volumes" (list "tmp" "announce" "node-reader-token") "mounts" (list "/tmp" "/run/mmo/announce") "containers" (list "server" "migrate" "node-address") "ports" (concat (list (printf "%d/TCP" (int $c.ports.game)) (printf "%d/TCP" (int $c.ports.health)) (printf "%d/TCP" (int $c.ports.metrics))) $udpPorts) "env" (values $c.env)) }}
+{{- include "mmo.validateWorkload" (dict "state" $state "root" . "path" "gameServer" "volumes" (list "tmp" "announce" "node-reader-token") "mounts" (list "/tmp" "/run/mmo/announce") "containers" (list "server" "migrate" "node-address") "ports" (concat (list (printf "%d/TCP" (int $c.ports.game)) (printf "%d/TCP" (int $c.ports.health)) (printf "%d/TCP" (int $c.ports.metrics))) $udpPorts) "env" (values $c.env) "podAnnotations" (list "checksum/config")) }}
 {{- include "mmo.validateWorkload" (dict "state" $state "root" . "path" "postgres" "volumes" (concat (list "data" "run" "tmp") (ternary (list "shm") list $v.postgres.shm.enabled)) "mounts" (concat (list "/var/lib/postgresql/data" "/var/run/postgresql" "/tmp") (ternary (list "/dev/shm") list $v.postgres.shm.enabled)) "containers" (concat (list "postgres") (ternary (list "metrics") list $v.postgres.metrics.enabled)) "ports" (concat (list "5432/TCP") (ternary (list "9187/TCP") list $v.postgres.metrics.enabled)) "env" (list "POSTGRES_DB" "POSTGRES_USER" "POSTGRES_PASSWORD" "PGDATA")) }}
 {{- include "mmo.validateWorkload" (dict "state" $state "root" . "path" "redis" "volumes" (list "data" "tmp") "mounts" (list "/data" "/tmp") "containers" (concat (list "redis") (ternary (list "metrics") list $v.redis.metrics.enabled)) "ports" (concat (list "6379/TCP") (ternary (list "9121/TCP") list $v.redis.metrics.enabled)) "env" (list "REDIS_PASSWORD" "REDISCLI_AUTH")) }}
 {{- include "mmo.validateWorkload" (dict "state" $state "root" . "path" "rabbitmq" "volumes" (list "data" "tmp") "mounts" (list "/var/lib/rabbitmq" "/tmp") "containers" (list "rabbitmq") "ports" (list "5672/TCP" "15692/TCP" "25672/TCP" "4369/TCP") "env" (list "RABBITMQ_DEFAULT_USER" "RABBITMQ_DEFAULT_PASS" "RABBITMQ_NODENAME")) }}
-{{- range $path := list "migrations" "tests" }}
-{{- include "mmo.validateWorkload" (dict "state" $state "root" $ "path" $path) }}
-{{- end }}
+{{- $hook := list "helm.sh/hook" "helm.sh/hook-weight" "helm.sh/hook-delete-policy" }}
+{{- include "mmo.validateWorkload" (dict "state" $state "root" . "path" "migrations" "accountAnnotations" $hook) }}
+{{- include "mmo.validateWorkload" (dict "state" $state "root" . "path" "tests" "podAnnotations" $hook) }}
 {{- range $store := list "postgres" "redis" "rabbitmq" }}
 {{- $s := index $v $store }}
 {{- if and $s.metrics.enabled (not $s.enabled) }}
