@@ -46,8 +46,11 @@ function fixSets(problems: Problem[]): string[][] {
   return sets;
 }
 
+// The chart's messages are the same text under both majors, so their fixes are rendered once, with
+// helm 4 (the schema's `fixed` values too); each major checks the refusal and the key.
 describe.each(majors)('helm %i refuses bad values before rendering, naming the key', (major) => {
   const helm = () => inject('helmPaths')[major];
+  const rendersFixes = major === 4;
 
   // helm runs are the slow part and independent: several at once (vitest's maxConcurrency).
   describe.concurrent.each(CLASSES.map((cls) => [cls, CORPUS.filter((c) => c.class === cls)] as const))('%s', (_cls, cases) => {
@@ -62,6 +65,7 @@ describe.each(majors)('helm %i refuses bad values before rendering, naming the k
         // helm's own schema check: the key is named, and the values the user meant render.
         expect(schemaErrorPaths(res.stderr)).toContain(schemaPath(c.key));
         expect(c.fixed, 'a schema case names the values it meant').toBeDefined();
+        if (!rendersFixes) return;
         const fixed = await templateRaw(helm(), optionsOf(c, c.fixed));
         expect(fixed.stderr).toBe('');
         expect(fixed.code).toBe(0);
@@ -74,7 +78,7 @@ describe.each(majors)('helm %i refuses bad values before rendering, naming the k
         const changed = keysSetBy(p.fixes[0]!.helmArgs).map(schemaPath);
         if (changed.length) expect(changed.some((k) => k.startsWith(schemaPath(p.key)) || schemaPath(p.key).startsWith(k)), `${p.key} vs ${changed.join(', ')}`).toBe(true);
       }
-      for (const args of fixSets(problems)) {
+      for (const args of rendersFixes ? fixSets(problems) : []) {
         const fixed = await templateRaw(helm(), { ...optionsOf(c), args });
         expect(fixed.stderr, `with ${args.join(' ')}`).toBe('');
         expect(fixed.code).toBe(0);
