@@ -60,8 +60,7 @@ const orEmpty = (s: Schema): Schema => ({ ...s, pattern: `^$|${s.pattern as stri
 
 const { dnsLabel: DNS_LABEL, dnsSubdomain: DNS_SUBDOMAIN, qualifiedName: QUALIFIED_NAME, labelValue: LABEL_VALUE } = KUBERNETES_SYNTAX;
 const dnsLabelRe = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
-/** Host names the chart hands to players or an Ingress: a DNS name whose last label starts with a letter (so never an IP address). */
-const hostName = `${dnsLabelRe}(\\.${dnsLabelRe})*`;
+/** Host names handed to an Ingress and, through it, to players: a DNS name whose last label starts with a letter (so never an IP address). */
 const ingressHost = `^(\\*\\.)?(${dnsLabelRe}\\.)*[a-z]([-a-z0-9]*[a-z0-9])?$`;
 
 const octet = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
@@ -80,8 +79,12 @@ const ipv6 = [
 ].join('|');
 /** An IPv4 CIDR (prefix 0–32) or an IPv6 CIDR (prefix 0–128), no leading zeros in IPv4 octets. */
 export const CIDR = `^(${ipv4}/(3[0-2]|[12]?[0-9])|(${ipv6})/(12[0-8]|1[01][0-9]|[1-9]?[0-9]))$`;
-/** Host of an external service: a DNS name, an IPv4 or an IPv6 address. */
-const serviceHost = `^(${hostName.replaceAll('a-z', 'a-zA-Z')}|${ipv4}|${ipv6})$`;
+/**
+ * Host of an external service, as a studio's network names it: a host name (underscores too, as
+ * private zones allow), an IPv4 or an IPv6 address. The game servers connect by the URL in its Secret.
+ */
+const serviceLabel = '[a-zA-Z0-9_]([-a-zA-Z0-9_]*[a-zA-Z0-9_])?';
+const serviceHost = `^(${serviceLabel}(\\.${serviceLabel})*|${ipv4}|${ipv6})$`;
 
 const pathComponent = '[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*';
 /** An image reference without tag or digest: optional registry (host[:port]) and a lowercase path. */

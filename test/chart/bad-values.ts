@@ -152,7 +152,6 @@ export const CORPUS: BadCase[] = [
   { class: 'cross-field', name: 'a ServiceMonitor on a cluster without prometheus-operator', presets: ['production'], apiVersions: [], values: {}, key: 'monitoring.serviceMonitor.enabled', mentions: ['the cluster has no ServiceMonitor kind', 'kube-prometheus-stack'] },
   { class: 'cross-field', name: 'a PrometheusRule without its CRD', presets: ['staging'], apiVersions: ['monitoring.coreos.com/v1/ServiceMonitor'], values: {}, key: 'monitoring.prometheusRule.enabled', mentions: ['--api-versions monitoring.coreos.com/v1/PrometheusRule'] },
   { class: 'cross-field', name: 'a scrape timeout longer than its interval', values: { monitoring: { serviceMonitor: { interval: '15s', scrapeTimeout: '1m' } } }, key: 'monitoring.serviceMonitor.scrapeTimeout', mentions: ['--set monitoring.serviceMonitor.scrapeTimeout=15s'] },
-  { class: 'cross-field', name: 'a migration deadline shorter than its wait for the database', values: { migrations: { activeDeadlineSeconds: 120, waitSeconds: 300 } }, key: 'migrations.activeDeadlineSeconds' },
 
   { class: 'cross-field', name: 'host-network game servers behind data-store policies that only know pod labels', values: { udp: { mode: 'hostNetwork' } }, key: 'networkPolicy.nodeCIDRs', mentions: ['--set networkPolicy.enabled=false'] },
 

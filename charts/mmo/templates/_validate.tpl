@@ -602,9 +602,6 @@ offline renders (helm template, Argo CD) see only those passed with --api-versio
 {{- include "mmo.problem" (dict "state" $state "line" "ingress.hosts is empty but ingress.enabled is true. Fix: --set ingress.hosts[0]=game.example.com, or --set ingress.enabled=false") }}
 {{- end }}
 
-{{- if le (int $v.migrations.activeDeadlineSeconds) (int $v.migrations.waitSeconds) }}
-{{- include "mmo.problem" (dict "state" $state "line" (printf "migrations.activeDeadlineSeconds (%d) is not above migrations.waitSeconds (%d): the migration Job would be stopped while it still waits for the database. Fix: --set migrations.activeDeadlineSeconds=%d" (int $v.migrations.activeDeadlineSeconds) (int $v.migrations.waitSeconds) (add (int $v.migrations.waitSeconds) 300))) }}
-{{- end }}
 
 {{- range $path := list "gameServer" "canary" "postgres" "redis" "rabbitmq" "migrations" "tests" }}
 {{- include "mmo.validateResources" (dict "state" $state "path" (printf "%s.resources" $path) "resources" (index $v $path).resources) }}
