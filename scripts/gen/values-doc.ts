@@ -24,15 +24,14 @@ export interface ValueRow {
   inSchema: boolean;
 }
 
-export type Schema = { type?: string | string[]; enum?: unknown[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; pattern?: string; properties?: Record<string, Schema>; items?: Schema; anyOf?: Schema[]; $ref?: string; definitions?: Record<string, Schema> };
+export type Schema = { type?: string | string[]; enum?: unknown[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; pattern?: string; properties?: Record<string, Schema>; items?: Schema; anyOf?: Schema[] };
 
-/** The schema at `path`, following `#/definitions/…` references and the object branch of an anyOf. */
+/** The schema at `path`, through the object branch of an anyOf. */
 export function schemaAt(root: Schema, path: string[]): Schema | undefined {
-  const resolve = (s: Schema | undefined): Schema | undefined => (s?.$ref ? resolve(root.definitions?.[s.$ref.replace('#/definitions/', '')]) : s);
-  let s = resolve(root);
+  let s: Schema | undefined = root;
   for (const key of path) {
-    const branch = s?.anyOf?.map(resolve).find((x) => x?.properties?.[key]);
-    s = resolve((branch ?? s)?.properties?.[key]);
+    const branch: Schema | undefined = s?.anyOf?.find((x) => x.properties?.[key]);
+    s = (branch ?? s)?.properties?.[key];
   }
   return s;
 }

@@ -437,13 +437,23 @@ export function valuesSchema(): Schema {
       ...podPlacement(),
     }),
   };
-  return {
+  // Shared shapes are written out where they are used: every reader of the file (helm 3 and 4, the
+  // CLI's own check, editors) then finds a key's schema by walking properties, without references.
+  return inline({
     $schema: 'http://json-schema.org/draft-07/schema#',
     $comment: 'Generated from scripts/gen/values-schema.ts by `npm run gen`; do not edit.',
     title: 'Values of the mmo chart',
     ...obj(properties),
-    definitions,
-  };
+  }) as Schema;
+}
+
+/** `node` with every `{$ref: '#/definitions/x'}` replaced by (a copy of) that definition. */
+function inline(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(inline);
+  if (!node || typeof node !== 'object') return node;
+  const ref = (node as Schema).$ref;
+  if (typeof ref === 'string') return inline(definitions[ref.replace('#/definitions/', '') as keyof typeof definitions]);
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, inline(v)]));
 }
 
 /** Text of values.schema.json. */

@@ -20,19 +20,17 @@ const optionsOf = (c: BadCase, values: object = c.values): RenderOptions => ({
 /** A --set key as helm's schema errors print it: dots between segments, indexes as segments. */
 export const schemaPath = (key: string) => keySegments(key).join('.');
 
-type Node = { properties?: Record<string, Node>; additionalProperties?: Node | boolean; items?: Node; anyOf?: Node[]; $ref?: string; definitions?: Record<string, Node> };
+type Node = { properties?: Record<string, Node>; additionalProperties?: Node | boolean; items?: Node; anyOf?: Node[] };
 
 /** Whether a --set key names a value the schema defines (a map's own keys included). */
 function inSchema(key: string): boolean {
-  const root = valuesSchema() as Node;
-  const resolve = (n: Node | undefined): Node | undefined => (n?.$ref ? resolve(root.definitions![n.$ref.slice('#/definitions/'.length)]) : n);
-  let nodes: (Node | undefined)[] = [resolve(root)];
+  let nodes: (Node | undefined)[] = [valuesSchema() as Node];
   for (const seg of keySegments(key)) {
-    nodes = nodes.flatMap((n) => (n?.anyOf ? n.anyOf.map(resolve) : [n])).map((n) => {
+    nodes = nodes.flatMap((n) => (n?.anyOf ? n.anyOf : [n])).map((n) => {
       if (!n) return undefined;
-      if (/^\d+$/.test(seg) && n.items) return resolve(n.items);
-      if (n.properties?.[seg]) return resolve(n.properties[seg]);
-      return typeof n.additionalProperties === 'object' ? resolve(n.additionalProperties) : undefined;
+      if (/^\d+$/.test(seg) && n.items) return n.items;
+      if (n.properties?.[seg]) return n.properties[seg];
+      return typeof n.additionalProperties === 'object' ? n.additionalProperties : undefined;
     });
   }
   return nodes.some(Boolean);
