@@ -85,7 +85,8 @@ function pick(t: Tree, keys: readonly string[]): Tree {
     const path = splitKey(key) as string[];
     let src: unknown = t;
     for (const seg of path) src = isTree(src) ? src[seg] : undefined;
-    if (src === undefined) continue;
+    // A null in a values file deletes the chart's default instead of repeating it: leave it out.
+    if (src === undefined || src === null) continue;
     let dst = out;
     path.slice(0, -1).forEach((seg) => {
       dst = (dst[seg] ??= {}) as Tree;

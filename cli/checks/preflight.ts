@@ -334,7 +334,7 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
               const [workload, reason] = k.split('\u0000');
               return `${workload} (${n} ${n === 1 ? 'pod' : 'pods'}): ${reason}`;
             });
-            throw new CheckFailed(`${placement.unplaced.length} pods would not be scheduled:\n${lines.map((l) => `  - ${l}`).join('\n')}\n${sums}. Add nodes, or lower requests or replicas.`);
+            throw new CheckFailed(`${placement.unplaced.length} ${placement.unplaced.length === 1 ? 'pod' : 'pods'} would not be scheduled:\n${lines.map((l) => `  - ${l}`).join('\n')}\n${sums}. Add nodes, or lower requests or replicas.`);
           }
           return sums;
         },

@@ -97,7 +97,7 @@ export async function runChecks<C>(categories: readonly Category<C>[], ctx: C, o
       const outcome = await Promise.race([
         Promise.resolve().then(() => checker.check(ctx)),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new CheckFailed(`did not finish within ${(timeoutMs / 1000).toFixed(0)} s`)), timeoutMs);
+          timer = setTimeout(() => reject(new CheckFailed(`did not finish within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`)), timeoutMs);
         }),
       ]);
       const durationMs = Math.round(performance.now() - t0);

@@ -46,10 +46,13 @@ export function renderApply(r: ApplyResult, s: Style, flags: string): string {
     lines.push(`  ${e.udp.addresses.length ? '     ' : 'UDP  '}${s.dim(e.udp.note)}`);
   }
   if (r.action !== 'dry-run') {
-    lines.push('', s.bold('Next'));
-    lines.push(`  mmoctl status${f}                                  are players fine?`);
-    lines.push(`  mmoctl upgrade --canary --version <new version>${f}   ship a new game server version`);
-    lines.push(`  mmoctl history${f}                                 revisions, and \`mmoctl rollback${f}\``);
+    const next: [string, string][] = [
+      [`mmoctl status${f}`, 'are players fine?'],
+      [`mmoctl upgrade --version <new version>${f}`, 'ship a new game server version'],
+      [`mmoctl history${f}`, `revisions; \`mmoctl rollback${f}\` returns to one`],
+    ];
+    const width = Math.max(...next.map(([c]) => c.length));
+    lines.push('', s.bold('Next'), ...next.map(([c, why]) => `  ${c.padEnd(width)}  ${s.dim(why)}`));
   } else lines.push('', `Apply it: the same command without --dry-run.`);
   return lines.join('\n');
 }

@@ -145,11 +145,18 @@ export class ValuesSchema {
   }
 }
 
-/** `--set key=value` for scalars, `--set-json 'key=…'` for maps, lists and strings that --set would retype. */
+/**
+ * The flag that sets `key` to `value`: `--set` for scalars it keeps as they are, `--set-string` for
+ * strings `--set` would retype or split (empty, "true", "007", commas), `--set-json` for maps and
+ * lists. (helm applies --set-json before --set, and --set-string last.)
+ */
 export function setFlag(key: string, value: unknown): string {
   if (value === null) return `--set ${key}=null`;
   if (typeof value === 'number' || typeof value === 'boolean') return `--set ${key}=${String(value)}`;
-  if (typeof value === 'string' && /^[\w./:@-]+$/.test(value) && !/^(true|false|null|[-+]?\d+(\.\d+)?([eE][-+]?\d+)?)$/.test(value)) return `--set ${key}=${value}`;
+  if (typeof value === 'string') {
+    if (/^[\w./:@-]+$/.test(value) && !/^(true|false|null|[-+]?\d+(\.\d+)?([eE][-+]?\d+)?)$/.test(value)) return `--set ${key}=${value}`;
+    return `--set-string '${key}=${value.replace(/([,\\])/g, '\\$1')}'`;
+  }
   return `--set-json '${key}=${JSON.stringify(value)}'`;
 }
 
