@@ -4,9 +4,9 @@
  * and turning every error into one clear message and its exit code (contract/exit-codes.ts).
  * Commands parse their own flags, call one service, and return `this.finish(result)`.
  */
-import { Command, Flags } from '@oclif/core';
+import { Command, Flags, type Interfaces } from '@oclif/core';
 import { EXIT, type ExitCode } from '../contract/exit-codes.ts';
-import { CliError, describeError, type Problem } from './errors.ts';
+import { CliError, InvalidInputError, describeError, type Problem } from './errors.ts';
 import { findHelm } from './helm/binary.ts';
 import { HelmCli } from './helm/cli.ts';
 import { HelmError, type Helm, type ReleaseRef } from './helm/helm.ts';
@@ -77,6 +77,20 @@ export abstract class MmoctlCommand extends Command {
       color: flags.color,
       helm: flags.helm,
     };
+  }
+
+  /** oclif's parser, with every refusal (unknown flag, bad value, missing argument) as invalid input. */
+  protected override async parse<F extends Record<string, unknown>, B extends Record<string, unknown>, A extends Record<string, unknown>>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    try {
+      return await super.parse(options, argv);
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+      const message = describeError(err).replace(/\s*See more help with --help\s*$/, '');
+      throw new InvalidInputError(message, { hint: `\`mmoctl ${(this.id ?? '').replace(/:/g, ' ')} --help\` lists its flags and arguments.`, cause: err });
+    }
   }
 
   /** The release and namespace this command works on. */

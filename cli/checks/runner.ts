@@ -37,6 +37,8 @@ export interface Checker<C> {
   readonly id: string;
   /** The assertion, as a sentence: "the cluster runs a Kubernetes version the chart supports". */
   readonly description: string;
+  /** Why the assertion matters and what to do when it does not hold (docs/checks.md). */
+  readonly explain: string;
   /** `fatal`: a failed check fails the run (exit 3); `warning`: it only warns (exit 4). */
   readonly severity: 'fatal' | 'warning';
   /** Ids of earlier checkers that must pass (or warn) first; if one fails or is skipped, this one is skipped. */

@@ -23,7 +23,7 @@ export default class Init extends MmoctlCommand {
     const toStdout = flags.file === '-';
     const path = toStdout ? '-' : resolve(flags.file);
     if (!toStdout && existsSync(path) && !flags.force) throw new InvalidInputError(`${flags.file} exists; nothing was written.`, { hint: 'Add --force to overwrite it, or choose another --file.' });
-    const out = renderInitFile(flags.profile, toStdout ? 'mmo-values.yaml' : flags.file);
+    const out = await renderInitFile(flags.profile, toStdout ? 'mmo-values.yaml' : flags.file);
     if (toStdout) {
       process.stdout.write(out.text);
       return;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CheckFailed, Inconclusive, runChecks, tally, type Category, type CheckResult } from '../../../cli/checks/runner.ts';
+import { CheckFailed, Inconclusive, runChecks, tally, type Category, type Checker, type CheckResult } from '../../../cli/checks/runner.ts';
 
-const cat = (checkers: Category<null>['checkers']): Category<null>[] => [{ id: 'c', title: 'c', checkers }];
+const cat = (checkers: Omit<Checker<null>, 'explain'>[]): Category<null>[] => [{ id: 'c', title: 'c', checkers: checkers.map((c) => ({ explain: '', ...c })) }];
 
 describe('the check runner', () => {
   it('reports each assertion as pass, a note, a warning or a failure by what the checker did', async () => {
