@@ -7,6 +7,7 @@ import { FORMATS } from '../../contract/formats.ts';
 import { METRICS } from '../../contract/metrics.ts';
 import { CONTRACT_TPL_PATH, renderContractTpl } from '../../scripts/gen/chart-contract.ts';
 import { DASHBOARD_PATH, renderDashboard } from '../../scripts/gen/dashboard.ts';
+import { CHECKS_DOC_PATH, renderChecksDoc } from '../../scripts/gen/checks-doc.ts';
 import { VALUES_DOC_PATH, collectRows, renderValuesDoc, schemaAt } from '../../scripts/gen/values-doc.ts';
 import { VALUES_SCHEMA_PATH, renderValuesSchema, valuesSchema } from '../../scripts/gen/values-schema.ts';
 import { CHART_DIR, PRESETS, PRESETS_DIR } from '../support/chart.ts';
@@ -51,6 +52,12 @@ describe('files generated from the contract', () => {
   it('the dashboard shows every metric of the contract (a new metric needs a panel)', async () => {
     const text = await readFile(DASHBOARD_PATH, 'utf8');
     expect(Object.values(METRICS).map((m) => m.name).filter((name) => !text.includes(name))).toEqual([]);
+  });
+});
+
+describe('checks reference (docs/checks.md)', () => {
+  it('is current with the preflight checks', async () => {
+    expect(await readFile(CHECKS_DOC_PATH, 'utf8'), FIX).toBe(renderChecksDoc());
   });
 });
 

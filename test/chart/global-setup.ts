@@ -2,6 +2,7 @@
 // test runs, and hand their paths to the tests (`inject('helmPaths')`).
 import type { TestProject } from 'vitest/node';
 import { ensureHelm, type HelmMajor } from '../../scripts/setup/helm.ts';
+import { buildCli } from '../support/cli.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -11,6 +12,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<void> {
+  // The chart suite also checks values the way users do, through the compiled mmoctl.
+  await buildCli();
   try {
     const [helm3, helm4] = await Promise.all([ensureHelm(3), ensureHelm(4)]);
     project.provide('helmPaths', { 3: helm3, 4: helm4 });

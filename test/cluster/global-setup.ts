@@ -8,6 +8,7 @@
 import type { TestProject } from 'vitest/node';
 import { down, up } from '../../scripts/rig/rig.ts';
 import { ensureHelm, type HelmMajor } from '../../scripts/setup/helm.ts';
+import { buildCli } from '../support/cli.ts';
 
 /** What the tests get about the running rig. */
 export interface ProvidedRig {
@@ -30,6 +31,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The CLI suites run the compiled mmoctl, as users do.
+  await buildCli();
   const [helm3, helm4] = await Promise.all([ensureHelm(3), ensureHelm(4)]).catch((err: unknown) => {
     throw new Error(
       `cluster tests need the pinned helm binaries: ${err instanceof Error ? err.message : String(err)}\n` +

@@ -1,0 +1,29 @@
+/**
+ * Every mmoctl command, by id (oclif's "explicit" command strategy: no file scanning at start-up).
+ * Topics use a space: `values:validate` is typed `mmoctl values validate`.
+ */
+import History from './commands/history.ts';
+import Init from './commands/init.ts';
+import Install from './commands/install.ts';
+import Preflight from './commands/preflight.ts';
+import Rollback from './commands/rollback.ts';
+import Template from './commands/template.ts';
+import Uninstall from './commands/uninstall.ts';
+import Upgrade from './commands/upgrade.ts';
+import ValuesShow from './commands/values/show.ts';
+import ValuesValidate from './commands/values/validate.ts';
+import Version from './commands/version.ts';
+
+export const COMMANDS = {
+  history: History,
+  init: Init,
+  install: Install,
+  preflight: Preflight,
+  rollback: Rollback,
+  template: Template,
+  uninstall: Uninstall,
+  'values:show': ValuesShow,
+  'values:validate': ValuesValidate,
+  upgrade: Upgrade,
+  version: Version,
+};
