@@ -64,6 +64,14 @@ export const PLAYERS_UNAVAILABLE: GameServers['players'] = {
 };
 const PLAYERS: PlayersSource = PLAYERS_UNAVAILABLE.source;
 
+/**
+ * What went wrong with a read, in one line: a KubeError's own message (describeError would append
+ * client-node's whole HTTP exchange, headers included, from its cause).
+ */
+export function readError(err: unknown): string {
+  return err instanceof KubeError ? err.message : describeError(err);
+}
+
 /** Everything the release's objects say now. Rejects only when nothing can be reported (see above). */
 export async function collectStatus(ref: ReleaseRef, sources: StatusSources): Promise<StatusData> {
   const t0 = performance.now();
@@ -82,8 +90,9 @@ export async function collectStatus(ref: ReleaseRef, sources: StatusSources): Pr
       return await fn();
     } catch (err) {
       if (err instanceof KubeError && err.unreachable) throw err;
-      const forbidden = (err instanceof KubeError && err.status === 403) || /forbidden/i.test(describeError(err));
-      for (const component of components) issues.push({ component, read: what, message: describeError(err), forbidden });
+      const message = readError(err);
+      const forbidden = (err instanceof KubeError && err.status === 403) || /forbidden/i.test(message);
+      for (const component of components) issues.push({ component, read: what, message, forbidden });
       return null;
     }
   };
