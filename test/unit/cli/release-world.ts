@@ -298,7 +298,7 @@ export class ReleaseWorld {
 
   /** The manifest helm recorded for the current revision: every object of the release (not pods, slices, PVCs). */
   manifest(): string {
-    const strip = (o: KubernetesObject) => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata?.name, namespace: NS, labels: o.metadata?.labels }, spec: (o as { spec?: unknown }).spec });
+    const strip = (o: KubernetesObject) => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata?.name, namespace: NS, labels: o.metadata?.labels }, spec: (o as { spec?: unknown }).spec, data: (o as { data?: unknown }).data });
     return [...this.secrets, ...this.services, ...this.deployments, ...this.statefulSets, ...this.hpas, ...this.pdbs].map((o) => stringify(strip(o))).join('---\n');
   }
 
