@@ -5,13 +5,12 @@
  * leaves nothing to report ends it: no helm, no kubeconfig, an unreachable API server, or no such
  * release.
  */
-import type { KubernetesObject, V1Node } from '@kubernetes/client-node';
+import type { V1Node } from '@kubernetes/client-node';
 import { COMPONENTS, LABELS, TRACKS, type Track } from '../../contract/labels.ts';
 import { METRICS } from '../../contract/metrics.ts';
 import { describeError, FailedError } from '../errors.ts';
 import type { Helm, HelmRelease, HelmRevision, ReleaseRef } from '../helm/helm.ts';
 import { KubeError, type Kind, type Kinds, type Kube } from '../kube/kube.ts';
-import { isHook, parseManifests, type Manifest } from '../manifests.ts';
 import {
   DATA_SERVICE_IDS,
   EVENT_WINDOW_MS,
@@ -28,6 +27,7 @@ import {
   aboutRelease,
   eventTime,
   missingWorkload,
+  scanManifest,
   summarizeAutoscaler,
   summarizeDeployment,
   summarizeDisruptionBudget,
@@ -38,7 +38,13 @@ import {
   summarizeVolume,
   trackOf,
   ZONE_LABEL,
+  type ManifestEntry,
 } from './objects.ts';
+
+/** Kinds of the manifest status compares with the cluster (to tell a deleted object from one never made). */
+const MANIFEST_KINDS = new Set(['Deployment', 'StatefulSet', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
+/** Hook kinds whose events status reports (the migration Job and its pods). */
+const HOOK_KINDS = new Set(['Job']);
 
 /** Where status reads from; each is asked for once, and both at the same time. */
 export interface StatusSources {
@@ -121,18 +127,16 @@ export async function collectStatus(ref: ReleaseRef, sources: StatusSources): Pr
   const nodes = await read(['nodes'], 'Node', () => Promise.all(nodeNames.map((n) => kube.get('Node', n))));
   const zones = new Map((nodes ?? []).filter((n): n is V1Node => Boolean(n)).map((n) => [n.metadata?.name ?? '', n.metadata?.labels?.[ZONE_LABEL] ?? '']));
 
-  let expected: Manifest[] = [];
-  let hooks: Manifest[] = [];
+  let expected: ManifestEntry[] = [];
   if (rel) {
     try {
-      expected = parseManifests(rel.manifest ?? '');
-      hooks = parseManifests((rel.hooks ?? []).join('\n---\n')).filter(isHook);
+      expected = [...scanManifest(rel.manifest ?? '', MANIFEST_KINDS), ...scanManifest((rel.hooks ?? []).join('\n---\n'), HOOK_KINDS).map((h) => ({ ...h, hook: true }))];
     } catch (err) {
       issues.push({ component: 'release', read: 'helm status', message: `the release's manifest does not parse: ${describeError(err)}`, forbidden: false });
     }
   }
-  const expect = (kind: string) => expected.filter((m) => m.kind === kind);
-  const componentOf = (o: KubernetesObject) => o.metadata?.labels?.[LABELS.component] ?? '';
+  const hooks = expected.filter((m) => 'hook' in m);
+  const expect = (kind: string) => expected.filter((m) => m.kind === kind && !('hook' in m));
 
   const podStatuses = (pods ?? []).map((p) => summarizePod(p, zones, PLAYERS));
   const restartsOf = (workload: string) => podStatuses.filter((p) => p.workload === workload).reduce((n, p) => n + p.restarts, 0);
@@ -141,7 +145,7 @@ export async function collectStatus(ref: ReleaseRef, sources: StatusSources): Pr
   const addMissing = <K extends 'Deployment' | 'StatefulSet'>(kind: K, live: readonly Kinds[K][] | null) => {
     if (!live) return; // unknown, not missing: the read failed
     for (const m of expect(kind)) {
-      if (!live.some((o) => o.metadata?.name === m.metadata.name)) workloads.push(missingWorkload(kind, m.metadata.name, componentOf(m), trackOf(m.metadata.labels)));
+      if (!live.some((o) => o.metadata?.name === m.name)) workloads.push(missingWorkload(kind, m.name, m.labels[LABELS.component] ?? '', trackOf(m.labels)));
     }
   };
   for (const d of deployments ?? []) workloads.push(summarizeDeployment(d, restartsOf(d.metadata?.name ?? '')));
@@ -177,8 +181,8 @@ export async function collectStatus(ref: ReleaseRef, sources: StatusSources): Pr
   const serviceStatuses = (services ?? []).map((s) => summarizeService(s, slices));
   if (services) {
     for (const m of expect('Service')) {
-      if (services.some((s) => s.metadata?.name === m.metadata.name)) continue;
-      const s = summarizeService(m as unknown as Kinds['Service'], slices);
+      if (services.some((s) => s.metadata?.name === m.name)) continue;
+      const s = summarizeService(m.object<Kinds['Service']>(), slices);
       serviceStatuses.push({ ...s, missing: true, externalAddresses: [], endpoints: null });
     }
   }
@@ -187,7 +191,7 @@ export async function collectStatus(ref: ReleaseRef, sources: StatusSources): Pr
   const dataServices: DataServiceStatus[] = DATA_SERVICE_IDS.map((id) => {
     const sts = workloads.find((w) => w.kind === 'StatefulSet' && w.component === id);
     const external = (rel?.config?.[id] as { enabled?: boolean; external?: { host?: string } } | undefined) ?? undefined;
-    const bundledInManifest = expect('StatefulSet').some((m) => componentOf(m) === id);
+    const bundledInManifest = expect('StatefulSet').some((m) => m.labels[LABELS.component] === id);
     const mode = sts || bundledInManifest ? 'bundled' : rel && statefulSets ? 'external' : 'unknown';
     return {
       name: id,
@@ -199,11 +203,11 @@ export async function collectStatus(ref: ReleaseRef, sources: StatusSources): Pr
     };
   });
 
-  const known = new Set<string>([...expected, ...hooks].map((m) => `${m.kind}/${m.metadata.name}`));
+  const known = new Set<string>(expected.map((m) => `${m.kind}/${m.name}`));
   for (const o of [...(deployments ?? []), ...(statefulSets ?? []), ...(pods ?? []), ...(services ?? []), ...(pvcs ?? []), ...(hpas ?? []), ...(pdbs ?? [])]) {
     known.add(`${o.kind}/${o.metadata?.name}`);
   }
-  const prefixes = [...workloads.map((w) => w.name), ...hooks.filter((h) => h.kind === 'Job').map((h) => h.metadata.name)];
+  const prefixes = [...workloads.map((w) => w.name), ...hooks.filter((h) => h.kind === 'Job').map((h) => h.name)];
   const since = now.getTime() - EVENT_WINDOW_MS;
   const recent = (events ?? [])
     .filter((e) => aboutRelease(e, known, prefixes) && Date.parse(eventTime(e) ?? '') >= since)
@@ -218,8 +222,8 @@ export async function collectStatus(ref: ReleaseRef, sources: StatusSources): Pr
     workloads,
     pods: podStatuses.filter((p) => (DATA_SERVICE_IDS as readonly string[]).includes(p.component)).sort((a, b) => a.name.localeCompare(b.name)),
     gameServers: { tracks, pods: gamePods, players: PLAYERS_UNAVAILABLE },
-    autoscaler: hpa ? summarizeAutoscaler(hpa) : expectedHpa && hpas ? { ...summarizeAutoscaler(expectedHpa as unknown as Kinds['HorizontalPodAutoscaler']), missing: true } : null,
-    disruptionBudget: pdb ? summarizeDisruptionBudget(pdb) : expectedPdb && pdbs ? { ...summarizeDisruptionBudget(expectedPdb as unknown as Kinds['PodDisruptionBudget']), missing: true } : null,
+    autoscaler: hpa ? summarizeAutoscaler(hpa) : expectedHpa && hpas ? { ...summarizeAutoscaler(expectedHpa.object<Kinds['HorizontalPodAutoscaler']>()), missing: true } : null,
+    disruptionBudget: pdb ? summarizeDisruptionBudget(pdb) : expectedPdb && pdbs ? { ...summarizeDisruptionBudget(expectedPdb.object<Kinds['PodDisruptionBudget']>()), missing: true } : null,
     services: serviceStatuses,
     volumes: (pvcs ?? []).map(summarizeVolume).sort((a, b) => a.name.localeCompare(b.name)),
     dataServices,

@@ -17,6 +17,7 @@ import type {
   V2MetricSpec,
   V2MetricStatus,
 } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import { LABELS, TRACKS, type Track } from '../../contract/labels.ts';
 import { PORT_NAMES } from '../../contract/ports.ts';
 import type {
@@ -325,4 +326,31 @@ export function aboutRelease(e: CoreV1Event, known: ReadonlySet<string>, prefixe
   const name = e.involvedObject.name ?? '';
   if (known.has(`${kind}/${name}`)) return true;
   return prefixes.some((p) => name.startsWith(`${p}-`) || name.startsWith(`data-${p}-`));
+}
+
+/** An object of a release's manifest: its kind, name and labels, and the whole object when asked. */
+export interface ManifestEntry {
+  readonly kind: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Parses the whole document (only for the rare object status needs in full). */
+  object<T>(): T;
+}
+
+/**
+ * The objects of the given kinds in a manifest helm recorded, reading only their `metadata` blocks:
+ * parsing a production release's whole manifest costs more than every API read of status together.
+ * A document whose metadata block cannot be cut out is parsed whole.
+ */
+export function scanManifest(manifest: string, kinds: ReadonlySet<string>): ManifestEntry[] {
+  const out: ManifestEntry[] = [];
+  for (const doc of manifest.split(/^---[ \t]*$/m)) {
+    const kind = /^kind:[ \t]*["']?([A-Za-z]+)["']?[ \t]*$/m.exec(doc)?.[1];
+    if (!kind || !kinds.has(kind)) continue;
+    const block = /^metadata:[ \t]*\n((?:(?:[ \t]+.*)?\n?)+)/m.exec(doc)?.[1];
+    const meta = ((block ? (parse(`metadata:\n${block}`) as { metadata?: unknown }) : (parse(doc) as { metadata?: unknown }))?.metadata ?? {}) as { name?: string; labels?: Record<string, string> };
+    if (!meta.name) continue;
+    out.push({ kind, name: meta.name, labels: meta.labels ?? {}, object: <T>() => parse(doc) as T });
+  }
+  return out;
 }
