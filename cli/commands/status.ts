@@ -10,7 +10,7 @@ export default class Status extends MmoctlCommand {
   static override summary = 'Show whether players are fine: the release, game servers, scaling, Services, volumes and data services.';
   static override description =
     'Reads everything at once and keeps going when a read fails (it becomes a warning). The verdict is healthy, degraded or down, with every reason and what to do. ' +
-    'Exit 0 when healthy, 3 otherwise. --wait reads again every 2 s until healthy; --watch until Ctrl-C. The rules and the JSON document are in docs/status.md.';
+    'Exit 0 when healthy, 3 otherwise. --wait reads again every 2 s until healthy; --watch until Ctrl-C. The rules and the JSON document are in docs/cli.md.';
   static override examples = ['<%= config.bin %> status -n game', '<%= config.bin %> status --wait --timeout 5m', '<%= config.bin %> status -o json'];
   static override flags = {
     wait: Flags.boolean({ summary: 'Read again until the release is healthy or --timeout passes; exit 3 if it never is.', exclusive: ['watch'] }),

@@ -2,7 +2,7 @@
  * The verdict over what status read: healthy, degraded or down, with every reason and what to do
  * about it. A pure function over `StatusData`, so each rule is a row in a table test.
  *
- * The rules (docs/status.md lists them for users):
+ * The rules (docs/cli.md lists them for users):
  * - down: players cannot play. No game server ready; the game Service without a ready endpoint or,
  *   as a LoadBalancer, without an address; a bundled data service with no ready pod (game servers
  *   report not ready without any of them); a game server Deployment, data StatefulSet or the game
