@@ -57,20 +57,8 @@ export interface BundleContents {
   readonly redaction: { readonly values: number; readonly tooShort: readonly string[] };
 }
 
-/** The release's objects, one YAML file per kind. */
-const OBJECT_FILES: readonly { kind: Kind; file: string }[] = [
-  { kind: 'Deployment', file: 'deployments' },
-  { kind: 'StatefulSet', file: 'statefulsets' },
-  { kind: 'ReplicaSet', file: 'replicasets' },
-  { kind: 'Job', file: 'jobs' },
-  { kind: 'Pod', file: 'pods' },
-  { kind: 'Service', file: 'services' },
-  { kind: 'EndpointSlice', file: 'endpointslices' },
-  { kind: 'PersistentVolumeClaim', file: 'persistentvolumeclaims' },
-  { kind: 'HorizontalPodAutoscaler', file: 'horizontalpodautoscalers' },
-  { kind: 'PodDisruptionBudget', file: 'poddisruptionbudgets' },
-  { kind: 'ConfigMap', file: 'configmaps' },
-];
+/** The release's objects, one YAML file per kind, named by its plural (`cluster/deployments.yaml`). */
+const OBJECT_KINDS: readonly Kind[] = ['Deployment', 'StatefulSet', 'ReplicaSet', 'Job', 'Pod', 'Service', 'EndpointSlice', 'PersistentVolumeClaim', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'ConfigMap'];
 
 /** Objects without the noise: managedFields and kubectl's copy of the last applied object. */
 function tidy<T extends KubernetesObject>(o: T): T {
@@ -159,7 +147,7 @@ export async function collectBundle(ref: ReleaseRef, sources: BundleSources): Pr
       const when = (e: (typeof events)[number]) => String(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '');
       return yaml(events.sort((a, b) => when(a).localeCompare(when(b))));
     }),
-    ...OBJECT_FILES.map(({ kind, file }) => part(`cluster/${file}.yaml`, `${kind}s of the release`, async () => yaml((await kube.list(kind, { namespace, labelSelector: selector })).map(tidy)))),
+    ...OBJECT_KINDS.map((kind) => part(`cluster/${kind.toLowerCase()}s.yaml`, `${kind}s of the release`, async () => yaml((await kube.list(kind, { namespace, labelSelector: selector })).map(tidy)))),
     part('versions.json', 'versions of mmoctl, helm, Kubernetes and Node.js', async () =>
       json({ mmoctl: CLI_VERSION, helm: helm.binary.version, kubernetes: (await kube.version()).gitVersion, node: process.version }),
     ),
