@@ -107,9 +107,12 @@ export async function collectStatus(ref: ReleaseRef, sources: StatusSources): Pr
     kubeP.then((kube) => read(components, kind, () => kube.list(kind, { namespace, ...opts })));
 
   const [[rel, history], deployments, statefulSets, pods, services, slices, hpas, pdbs, pvcs, events] = await Promise.all([
-    // helm status has the manifest and values but no chart metadata; helm history has the chart,
-    // app version and earlier revisions. Both run at once.
-    helmP.then((helm) => Promise.all([read(['release'], 'helm status', () => helm.status(ref)), read(['release'], 'helm history', () => helm.history(ref))])),
+    helmP.then(async (helm) => {
+      const rel = await read(['release'], 'helm status', () => helm.status(ref));
+      // Only a release that is not deployed needs its history: to name the revision a rollback returns to.
+      const history = rel && rel.status !== 'deployed' ? await read(['release'], 'helm history', () => helm.history(ref)) : null;
+      return [rel, history] as const;
+    }),
     list('Deployment', ['game-server', 'canary']),
     list('StatefulSet', DATA_SERVICE_IDS),
     list('Pod', ['game-server']),
@@ -241,17 +244,15 @@ export async function collectStatus(ref: ReleaseRef, sources: StatusSources): Pr
   };
 }
 
-/** helm's record of the current revision; chart and app version from its line in the history (helm status has neither). */
+/** helm's record of the current revision, and the revision a rollback would return to. */
 function releaseSummary(r: HelmRelease, history: readonly HelmRevision[] | null): ReleaseSummary {
-  const line = history?.find((h) => h.revision === r.revision);
-  const chart = line?.chart ?? (r.chartVersion ? r.chart : '');
   const earlier = (history ?? []).filter((h) => h.revision < r.revision && (h.status === 'deployed' || h.status === 'superseded'));
   return {
     name: r.name,
     namespace: r.namespace,
-    chart,
-    chartVersion: r.chartVersion || (/-(v?\d+\.\d+\.\d+\S*)$/.exec(chart)?.[1] ?? ''),
-    appVersion: r.appVersion || line?.appVersion || '',
+    chart: r.chart,
+    chartVersion: r.chartVersion,
+    appVersion: r.appVersion,
     revision: r.revision,
     status: r.status,
     updated: r.updated ? new Date(r.updated).toISOString() : '',

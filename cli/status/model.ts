@@ -45,7 +45,10 @@ export interface ReleaseSummary {
   readonly updated: string;
   /** helm's description of the last operation (its error when it failed). */
   readonly description: string;
-  /** The newest revision that was deployed before this one (what `mmoctl rollback` returns to); null when none was. */
+  /**
+   * When this revision is not deployed: the newest earlier one that was (what `mmoctl rollback`
+   * returns to). null for a deployed revision, and when no revision was ever deployed.
+   */
   readonly lastDeployed: number | null;
 }
 

@@ -143,10 +143,9 @@ export class ReleaseWorld {
       namespace: NS,
       revision: 3,
       status: 'deployed',
-      // helm status -o json carries no chart metadata; parseRelease says so with "?".
-      chart: '?-?',
-      chartVersion: '',
-      appVersion: '',
+      chart: 'mmo-0.2.0',
+      chartVersion: '0.2.0',
+      appVersion: '0.2.0',
       updated: ago(120),
       description: 'Upgrade complete',
       config: this.values,

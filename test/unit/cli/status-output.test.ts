@@ -32,7 +32,7 @@ const SCREENS: Record<string, () => Promise<StatusReport>> = {
   },
   down: () => {
     const w = new ReleaseWorld();
-    w.release = { ...w.release!, revision: 4, status: 'failed', description: 'Upgrade "game" failed: context deadline exceeded', updated: '2026-12-04T11:52:00Z' };
+    w.release = { ...w.release!, revision: 4, status: 'failed', chart: 'mmo-0.3.0', chartVersion: '0.3.0', appVersion: '0.3.0', description: 'Upgrade "game" failed: context deadline exceeded', updated: '2026-12-04T11:52:00Z' };
     w.history.push({ revision: 4, updated: '2026-12-04T11:52:00Z', status: 'failed', chart: 'mmo-0.3.0', appVersion: '0.3.0', description: w.release.description });
     const sts = w.find(w.statefulSets, 'game-mmo-postgres');
     sts.status = { ...sts.status!, readyReplicas: 0, availableReplicas: 0 };

@@ -231,7 +231,7 @@ const CASES: Case[] = [
     },
     verdict: 'healthy',
     reasons: [],
-    warnings: [/secrets is forbidden/, /secrets is forbidden/],
+    warnings: [/secrets is forbidden/],
     components: { release: 'warning' },
   },
   {
@@ -303,9 +303,14 @@ describe('mmoctl status verdict', () => {
     expect(r.gameServers.players.note).toMatch(/game_server_active_players/);
   });
 
-  it('reads the chart and app version from helm history, since helm status has neither', async () => {
-    const r = await report(new ReleaseWorld());
-    expect(r.release).toMatchObject({ chart: 'mmo-0.2.0', chartVersion: '0.2.0', appVersion: '0.2.0', revision: 3, status: 'deployed', lastDeployed: 2 });
+  it('asks helm for the history only when the release is not deployed, to name the revision a rollback returns to', async () => {
+    const w = new ReleaseWorld();
+    const deployed = await report(w, (_k, h) => h.failing.set('history', 'history must not be read'));
+    expect(deployed.release).toMatchObject({ chart: 'mmo-0.2.0', appVersion: '0.2.0', revision: 3, status: 'deployed', lastDeployed: null });
+    expect(deployed.warnings).toEqual([]);
+    w.release = { ...w.release!, revision: 4, status: 'failed' };
+    w.history.push({ revision: 4, updated: w.release.updated, status: 'failed', chart: 'mmo-0.3.0', appVersion: '0.3.0', description: 'Upgrade "game" failed' });
+    expect((await report(w)).release?.lastDeployed).toBe(3);
   });
 
   it('reads each zone from the node a game server runs on, and the autoscaler\'s metrics with their current values', async () => {
