@@ -20,6 +20,7 @@ import type {
 import { parse } from 'yaml';
 import { LABELS, TRACKS, type Track } from '../../contract/labels.ts';
 import { PORT_NAMES } from '../../contract/ports.ts';
+import { countEndpoints, deploymentRolledOut, statefulSetRolledOut } from '../kube/readiness.ts';
 import type {
   AutoscalerMetric,
   AutoscalerStatus,
@@ -130,16 +131,11 @@ export function missingWorkload(kind: WorkloadStatus['kind'], name: string, comp
   return { kind, name, component, track, missing: true, desired: 0, ready: 0, updated: 0, current: 0, available: 0, restarts: 0, image: null, version: null, rolledOut: false };
 }
 
-/**
- * A Deployment, rolled out once the controller has acted on its latest spec and every pod runs that
- * template (pods that are not ready for other reasons count as not ready, not as a rollout).
- */
 export function summarizeDeployment(d: V1Deployment, restarts: number): WorkloadStatus {
   const desired = d.spec?.replicas ?? 1;
   const s = d.status ?? {};
   const updated = s.updatedReplicas ?? 0;
   const current = s.replicas ?? 0;
-  const observed = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
   return {
     kind: 'Deployment',
     name: d.metadata?.name ?? '',
@@ -154,7 +150,7 @@ export function summarizeDeployment(d: V1Deployment, restarts: number): Workload
     restarts,
     image: d.spec?.template?.spec?.containers?.[0]?.image ?? null,
     version: d.spec?.template?.metadata?.labels?.[LABELS.version] ?? null,
-    rolledOut: observed && updated >= desired && current <= updated,
+    rolledOut: deploymentRolledOut(d),
   };
 }
 
@@ -162,8 +158,6 @@ export function summarizeStatefulSet(s: V1StatefulSet, restarts: number): Worklo
   const desired = s.spec?.replicas ?? 1;
   const st = s.status ?? { replicas: 0 };
   const updated = st.updatedReplicas ?? 0;
-  const observed = (st.observedGeneration ?? 0) >= (s.metadata?.generation ?? 0);
-  const sameRevision = !st.updateRevision || st.updateRevision === st.currentRevision;
   return {
     kind: 'StatefulSet',
     name: s.metadata?.name ?? '',
@@ -178,7 +172,7 @@ export function summarizeStatefulSet(s: V1StatefulSet, restarts: number): Worklo
     restarts,
     image: s.spec?.template?.spec?.containers?.[0]?.image ?? null,
     version: s.spec?.template?.metadata?.labels?.[LABELS.version] ?? null,
-    rolledOut: observed && sameRevision && updated >= desired,
+    rolledOut: statefulSetRolledOut(s),
   };
 }
 
@@ -252,27 +246,6 @@ export function serviceRole(s: V1Service): ServiceRole {
   if (ports.some((p) => p.name === PORT_NAMES.game)) return 'players';
   if (ports.some((p) => p.name === PORT_NAMES.udp && p.protocol === 'UDP')) return 'players-udp';
   return 'internal';
-}
-
-/**
- * Ready and not-ready endpoints of a Service across its EndpointSlices (an endpoint counted once
- * even when dual-stack slices list it twice); null when the slices could not be read.
- */
-export function countEndpoints(service: string, slices: readonly V1EndpointSlice[] | null): { ready: number; notReady: number } | null {
-  if (!slices) return null;
-  const ready = new Set<string>();
-  const notReady = new Set<string>();
-  for (const s of slices) {
-    if (s.metadata?.labels?.['kubernetes.io/service-name'] !== service) continue;
-    for (const e of s.endpoints ?? []) {
-      const id = e.targetRef?.name ?? e.addresses[0] ?? '';
-      // The API says an unset `ready` means ready.
-      if (e.conditions?.ready === false) notReady.add(id);
-      else ready.add(id);
-    }
-  }
-  for (const id of ready) notReady.delete(id);
-  return { ready: ready.size, notReady: notReady.size };
 }
 
 export function summarizeService(s: V1Service, slices: readonly V1EndpointSlice[] | null): ServiceStatus {
