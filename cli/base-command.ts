@@ -46,7 +46,7 @@ export abstract class MmoctlCommand extends Command {
     namespace: Flags.string({ char: 'n', summary: `Namespace of the release (default: $MMOCTL_NAMESPACE, else "${DEFAULT_NAMESPACE}").`, env: 'MMOCTL_NAMESPACE', helpGroup: 'GLOBAL' }),
     release: Flags.string({ summary: `Release name (default: $MMOCTL_RELEASE, else "${DEFAULT_RELEASE}").`, env: 'MMOCTL_RELEASE', helpGroup: 'GLOBAL' }),
     output: Flags.option({ char: 'o', options: OUTPUT_FORMATS, default: 'table' as OutputFormat, summary: 'Output format: table (for people), json or yaml (documented in docs/cli.md).', helpGroup: 'GLOBAL' })(),
-    json: Flags.boolean({ summary: 'Same as -o json.', helpGroup: 'GLOBAL' }),
+    json: Flags.boolean({ default: false, summary: 'Same as -o json.', helpGroup: 'GLOBAL' }),
     color: Flags.boolean({ default: true, allowNo: true, summary: 'Color human output (default: on a terminal, unless NO_COLOR is set).', helpGroup: 'GLOBAL' }),
     helm: Flags.string({ summary: 'helm binary, 3.14+ or 4.x (default: $MMOCTL_HELM, else helm on PATH).', helpGroup: 'GLOBAL' }),
   };

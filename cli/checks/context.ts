@@ -22,6 +22,8 @@ export interface PreflightInput {
   readonly createNamespace: boolean;
   /** Start from the release's last values (upgrade --reuse-values). */
   readonly reuseValues?: boolean;
+  /** The command repairs a release left pending by an interrupted helm before it changes anything. */
+  readonly repairsPending?: boolean;
   readonly helm: () => Promise<Helm>;
   readonly kube: () => Promise<Kube>;
 }

@@ -138,6 +138,7 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
           const rel = await ctx.release();
           if (!rel) return 'no release yet: it will be installed';
           if (PENDING.test(rel.status)) {
+            if (ctx.input.repairsPending) return warn(`release ${rel.name} is ${rel.status} at revision ${rel.revision} (${rel.description || 'an operation was interrupted'}): it is repaired first`);
             throw new CheckFailed(
               `release ${rel.name} is ${rel.status} at revision ${rel.revision} (${rel.description || 'an operation was interrupted'}). ` +
                 `If no other install or upgrade is running, repair it with \`mmoctl rollback\` (or run install again, which does that for you).`,
@@ -217,7 +218,9 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
             }
           };
           await Promise.all([
-            ...all.map((o) => tryIt(objectName(o), () => kube.dryRunApply(o))),
+            ...rendered.objects.filter((o) => all.includes(o)).map((o) => tryIt(objectName(o), () => kube.dryRunApply(o))),
+            // helm deletes a hook and creates it anew on every run: try a fresh copy, not a change to the last one.
+            ...rendered.hooks.filter((o) => all.includes(o)).map((o) => tryIt(objectName(o), () => kube.dryRunCreate({ ...o, metadata: { ...o.metadata, name: `${o.metadata.name}-preflight`.slice(0, 63) } }))),
             // Pod Security is enforced on pods, not on the workloads that create them: try each pod as it would be created.
             ...podTemplates(namespaced).map((t) => tryIt(`a pod of ${objectName(t.owner)}`, () => kube.dryRunCreate(podOf(t, all, ctx.ref.namespace)))),
           ]);

@@ -15,7 +15,7 @@ export default class Init extends MmoctlCommand {
   static override flags = {
     profile: Flags.option({ options: PROFILES, required: true, summary: 'The preset to start from: dev, staging or production.' })(),
     file: Flags.string({ summary: 'Where to write it ("-" for stdout).', default: 'mmo-values.yaml' }),
-    force: Flags.boolean({ summary: 'Overwrite the file if it exists.' }),
+    force: Flags.boolean({ default: false, summary: 'Overwrite the file if it exists.' }),
   };
 
   async run(): Promise<void> {

@@ -13,8 +13,8 @@ export default class Uninstall extends MmoctlCommand {
   static override examples = ['<%= config.bin %> uninstall -n game', '<%= config.bin %> uninstall -n game --purge --yes'];
   static override flags = {
     ...waitFlags,
-    purge: Flags.boolean({ summary: "Also delete the data services' volumes and the kept Secrets: every player's data is lost." }),
-    yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation.' }),
+    purge: Flags.boolean({ default: false, summary: "Also delete the data services' volumes and the kept Secrets: every player's data is lost." }),
+    yes: Flags.boolean({ char: 'y', default: false, summary: 'Do not ask for confirmation.' }),
   };
 
   async run(): Promise<void> {

@@ -164,7 +164,8 @@ export class HelmError extends Error {
 export function helmMessage(stderr: string): string {
   return stderr
     .split('\n')
-    .filter((l) => !/^Use --debug flag to render out invalid YAML$/.test(l.trim()) && !/^(walk\.go|install\.go|upgrade\.go):\d+/.test(l.trim()))
+    // helm 4 also logs structured lines (level=WARN msg=…) that repeat what its error says.
+    .filter((l) => !/^Use --debug flag to render out invalid YAML$/.test(l.trim()) && !/^(walk\.go|install\.go|upgrade\.go):\d+/.test(l.trim()) && !/^(time=\S+ )?level=[A-Z]+ msg=/.test(l.trim()))
     .join('\n')
     .replace(/^Error: /gm, '')
     .trim();
