@@ -173,17 +173,23 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
       },
       {
         id: 'rbac.read',
-        description: 'you may read what status and these checks read (nodes, pods and Services cluster-wide)',
+        description: "you may read what status and these checks read (nodes, pods and Services cluster-wide; the release's endpoints, autoscaler and events)",
         explain:
           'Capacity, UDP port and node address checks, and parts of `mmoctl status`, read nodes, pods and Services across the cluster. Without these permissions those checks are skipped with a warning; an admin can run them.',
         severity: 'warning',
         needs: ['cluster.api'],
         async check(ctx) {
           const kube = await ctx.kube();
+          const ns = ctx.ref.namespace;
           const qs = [
             { verb: 'list', group: '', resource: 'nodes' },
             { verb: 'list', group: '', resource: 'pods' },
             { verb: 'list', group: '', resource: 'services' },
+            // What `mmoctl status` reads besides the workloads helm already needs.
+            { verb: 'list', group: 'discovery.k8s.io', resource: 'endpointslices', namespace: ns },
+            { verb: 'list', group: 'autoscaling', resource: 'horizontalpodautoscalers', namespace: ns },
+            { verb: 'list', group: 'policy', resource: 'poddisruptionbudgets', namespace: ns },
+            { verb: 'list', group: '', resource: 'events', namespace: ns },
           ];
           const denied = describeDenied(await kube.canI(qs));
           if (denied.length) throw new CheckFailed(`the capacity and UDP checks and parts of \`mmoctl status\` need these and will be skipped: ${denied.join('; ')}`);

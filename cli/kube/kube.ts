@@ -3,6 +3,7 @@
  * Kubernetes API (client-node's model types, imported as types only). Services take a `Kube` in their
  * constructor; unit tests pass a hand-written fake, integration tests the real client against the rig.
  */
+import type { Complete } from '../errors.ts';
 import type {
   CoreV1Event,
   KubernetesObject,
@@ -124,7 +125,8 @@ export interface Kube {
 }
 
 /** A refusal or failure the API server (or the way to it) reported. */
-export class KubeError extends Error {
+export class KubeError extends Error implements Complete {
+  readonly complete = true;
   /** HTTP status; 0 when the API server was not reached. */
   readonly status: number;
   /** Kubernetes reason (`Forbidden`, `NotFound`, `Invalid`…) or the network error code. */

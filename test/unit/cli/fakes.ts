@@ -4,7 +4,7 @@
  * rig in the cluster suite.
  */
 import type { KubernetesObject, V1Node, V1Pod, V1Taint } from '@kubernetes/client-node';
-import type { ChartRequest, Helm, HelmBinary, HelmRelease, HelmRevision, ReleaseRef } from '../../../cli/helm/helm.ts';
+import { HelmError, type ChartRequest, type Helm, type HelmBinary, type HelmRelease, type HelmRevision, type ReleaseRef } from '../../../cli/helm/helm.ts';
 import { KubeError, type AccessAnswer, type AccessQuestion, type Kind, type Kinds, type Kube, type ListOptions } from '../../../cli/kube/kube.ts';
 
 export class FakeKube implements Kube {
@@ -22,6 +22,10 @@ export class FakeKube implements Kube {
   readonly refuse = new Map<string, string>();
   unreachable = false;
   readonly dryRuns: string[] = [];
+  /** Container logs by `pod/container` (`pod/container/previous` for the run before a restart); others fail as on the rig. */
+  readonly logText = new Map<string, string>();
+  /** Every list and get, as `list Kind` / `get Kind`. */
+  readonly calls: string[] = [];
 
   constructor(seed: Partial<Record<Kind, KubernetesObject[]>> = {}) {
     for (const [kind, list] of Object.entries(seed)) this.objects.set(kind as Kind, [...(list ?? [])]);
@@ -45,18 +49,20 @@ export class FakeKube implements Kube {
   }
 
   async list<K extends Kind>(kind: K, opts: ListOptions = {}): Promise<Kinds[K][]> {
+    this.calls.push(`list ${kind}`);
     this.check(`list ${kind}s`);
     if (this.forbidden.has(kind)) throw new KubeError(403, 'Forbidden', `cannot list ${kind}s: forbidden`);
+    const terms = (selector: string | undefined) => (selector ?? '').split(',').filter(Boolean).map((t) => t.split('=') as [string, string]);
     const match = (o: KubernetesObject) =>
       (!opts.namespace || o.metadata?.namespace === opts.namespace) &&
-      (opts.labelSelector ?? '').split(',').filter(Boolean).every((term) => {
-        const [k, v] = term.split('=');
-        return o.metadata?.labels?.[k!] === v;
-      });
+      terms(opts.labelSelector).every(([k, v]) => o.metadata?.labels?.[k] === v) &&
+      // The one field selector mmoctl uses: `type=Warning` on events.
+      terms(opts.fieldSelector).every(([k, v]) => (o as Record<string, unknown>)[k] === v);
     return (this.objects.get(kind) ?? []).filter(match) as Kinds[K][];
   }
 
   async get<K extends Kind>(kind: K, name: string, namespace?: string): Promise<Kinds[K] | undefined> {
+    this.calls.push(`get ${kind}`);
     this.check(`read ${kind} ${name}`);
     if (this.forbidden.has(kind)) throw new KubeError(403, 'Forbidden', `cannot read ${kind} ${name}: forbidden`);
     return (this.objects.get(kind) ?? []).find((o) => o.metadata?.name === name && (namespace === undefined || o.metadata?.namespace === namespace)) as Kinds[K] | undefined;
@@ -94,30 +100,46 @@ export class FakeKube implements Kube {
     return questions.map((q) => ({ ...q, allowed: !this.denied.has(`${q.verb} ${q.group}/${q.resource}`) }));
   }
 
-  async logs(): Promise<string> {
-    throw new KubeError(404, 'NotFound', 'no kubelet');
+  async logs(namespace: string, pod: string, container: string, opts: { previous?: boolean } = {}): Promise<string> {
+    this.check(`read the log of ${namespace}/${pod} ${container}`);
+    const text = this.logText.get(`${pod}/${container}${opts.previous ? '/previous' : ''}`);
+    if (text === undefined) throw new KubeError(500, 'InternalError', `cannot read the log of ${namespace}/${pod} ${container}: no kubelet answers`);
+    return text;
   }
 }
 
 export const HELM_BINARY: HelmBinary = { path: '/usr/local/bin/helm', version: 'v3.18.0', major: 3 };
 
-/** A Helm that knows releases and histories but renders nothing. */
+/** A Helm that knows releases, histories and values but renders nothing. */
 export class FakeHelm implements Helm {
   readonly binary = HELM_BINARY;
   readonly releases = new Map<string, HelmRelease>();
   readonly histories = new Map<string, HelmRevision[]>();
+  /** User-supplied and computed values, by `namespace/release`. */
+  readonly valuesOf = new Map<string, { user: Record<string, unknown>; computed: Record<string, unknown> }>();
+  /** Commands that fail with helm's message (`status`, `history`, `values`). */
+  readonly failing = new Map<string, string>();
+
+  private fail(cmd: string): void {
+    const message = this.failing.get(cmd);
+    if (message) throw new HelmError(message, [cmd], 1);
+  }
 
   async template(_ref: ReleaseRef, _req: ChartRequest): Promise<string> {
     throw new Error('FakeHelm renders nothing');
   }
   async status(ref: ReleaseRef) {
+    this.fail('status');
     return this.releases.get(`${ref.namespace}/${ref.release}`);
   }
   async history(ref: ReleaseRef) {
+    this.fail('history');
     return this.histories.get(`${ref.namespace}/${ref.release}`) ?? [];
   }
-  async values() {
-    return {};
+  async values(ref: ReleaseRef, opts: { all?: boolean } = {}) {
+    this.fail('values');
+    const v = this.valuesOf.get(`${ref.namespace}/${ref.release}`);
+    return structuredClone((opts.all ? v?.computed : v?.user) ?? {});
   }
   async manifest() {
     return '';

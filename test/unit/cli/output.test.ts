@@ -1,7 +1,5 @@
 // What people and machines read: human output pinned by golden files (plain style), every document
 // checked against cli/schemas/mmoctl.schema.json, and each error mapped to its exit code.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../../contract/exit-codes.ts';
 import { classify } from '../../../cli/base-command.ts';
@@ -15,18 +13,7 @@ import { document, errorDocument } from '../../../cli/ui/output.ts';
 import { renderError } from '../../../cli/ui/problems.ts';
 import { PLAIN } from '../../../cli/ui/style.ts';
 import { assertDocument } from '../../support/cli.ts';
-
-const GOLDEN = join(import.meta.dirname, 'golden');
-
-/** Compares with golden/<name>.txt; UPDATE_GOLDEN=1 rewrites it. */
-function golden(name: string, text: string): void {
-  const file = join(GOLDEN, `${name}.txt`);
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
-    if (process.env.UPDATE_GOLDEN !== '1') throw new Error(`no golden file ${file}; run with UPDATE_GOLDEN=1 to write it`);
-    writeFileSync(file, text);
-  }
-  expect(text).toBe(readFileSync(file, 'utf8'));
-}
+import { golden } from './golden.ts';
 
 const hint = (id: string) => `https://github.com/mmoctl/mmoctl/blob/main/docs/checks.md#${id.replace('.', '-')}`;
 const REPORT: PreflightReport = {
