@@ -10,7 +10,7 @@ import { CliError, InvalidInputError, describeError, type Problem } from './erro
 import { findHelm } from './helm/binary.ts';
 import { HelmCli } from './helm/cli.ts';
 import { HelmError, type Helm, type ReleaseRef } from './helm/helm.ts';
-import { connectKube } from './kube/client.ts';
+import { connectKube } from './kube/connect.ts';
 import { KubeError, kubeHint, type Kube } from './kube/kube.ts';
 import { OUTPUT_FORMATS, errorDocument, serialize, type Document, type OutputFormat } from './ui/output.ts';
 import { renderError } from './ui/problems.ts';
