@@ -151,6 +151,16 @@ class ClientNodeKube implements Kube {
     );
   }
 
+  proxyGet(namespace: string, pod: string, port: number, path: string): Promise<string> {
+    const api = this.kc.makeApiClient(this.lib.CoreV1Api);
+    return this.call(`read ${path} of pod ${namespace}/${pod} (pods/proxy)`, async () => String(await api.connectGetNamespacedPodProxyWithPath({ name: `${pod}:${port}`, namespace, path: path.replace(/^\//, '') })));
+  }
+
+  serviceProxyGet(namespace: string, service: string, port: number | string, path: string): Promise<string> {
+    const api = this.kc.makeApiClient(this.lib.CoreV1Api);
+    return this.call(`read ${path} of service ${namespace}/${service} (services/proxy)`, async () => String(await api.connectGetNamespacedServiceProxyWithPath({ name: `${service}:${port}`, namespace, path: path.replace(/^\//, '') })));
+  }
+
   logs(namespace: string, pod: string, container: string, opts: { tailLines?: number; previous?: boolean } = {}): Promise<string> {
     const api = this.kc.makeApiClient(this.lib.CoreV1Api);
     return this.call(`read the log of ${namespace}/${pod} ${container}`, async () =>

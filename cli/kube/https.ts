@@ -118,10 +118,22 @@ export class HttpsKube implements Kube {
   }
 
   async logs(namespace: string, pod: string, container: string, opts: { tailLines?: number; previous?: boolean } = {}): Promise<string> {
-    const what = `read the log of ${namespace}/${pod} ${container}`;
-    const res = await this.call(what, 'GET', `/api/v1/namespaces/${namespace}/pods/${encodeURIComponent(pod)}/log`, {
-      query: { container, tailLines: opts.tailLines?.toString(), previous: opts.previous ? 'true' : undefined },
-    });
+    const query = new URLSearchParams({ container, ...(opts.tailLines ? { tailLines: String(opts.tailLines) } : {}), ...(opts.previous ? { previous: 'true' } : {}) });
+    return this.raw(`read the log of ${namespace}/${pod} ${container}`, `/api/v1/namespaces/${namespace}/pods/${encodeURIComponent(pod)}/log?${query}`);
+  }
+
+  async proxyGet(namespace: string, pod: string, port: number, path: string): Promise<string> {
+    return this.raw(`read ${path} of pod ${namespace}/${pod} (pods/proxy)`, `/api/v1/namespaces/${namespace}/pods/${encodeURIComponent(pod)}:${port}/proxy${path}`);
+  }
+
+  async serviceProxyGet(namespace: string, service: string, port: number | string, path: string): Promise<string> {
+    return this.raw(`read ${path} of service ${namespace}/${service} (services/proxy)`, `/api/v1/namespaces/${namespace}/services/${encodeURIComponent(service)}:${port}/proxy${path}`);
+  }
+
+  /** A GET whose answer is text (logs, metrics, a proxied body). */
+  private async raw(what: string, pathAndQuery: string): Promise<string> {
+    const [path, query] = pathAndQuery.split('?');
+    const res = await this.call(what, 'GET', path!, { query: Object.fromEntries(new URLSearchParams(query ?? '')) });
     if (res.status >= 400) this.parse(what, res);
     return res.body;
   }

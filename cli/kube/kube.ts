@@ -120,6 +120,13 @@ export interface Kube {
   resource(apiVersion: string, kind: string): Promise<{ readonly plural: string; readonly namespaced: boolean } | undefined>;
   /** SelfSubjectAccessReview for every question, answered in the same order. */
   canI(questions: readonly AccessQuestion[]): Promise<AccessAnswer[]>;
+  /**
+   * GET through the API server's proxy to a pod's port (`pods/proxy`), as `kubectl get --raw` would:
+   * how mmoctl reads a game server's /metrics without a route to the pod network.
+   */
+  proxyGet(namespace: string, pod: string, port: number, path: string): Promise<string>;
+  /** GET through the API server's proxy to a Service's port (`services/proxy`): an in-cluster Prometheus. */
+  serviceProxyGet(namespace: string, service: string, port: number | string, path: string): Promise<string>;
   /** The last lines of one container's log. */
   logs(namespace: string, pod: string, container: string, opts?: { tailLines?: number; previous?: boolean }): Promise<string>;
 }

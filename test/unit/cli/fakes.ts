@@ -106,6 +106,20 @@ export class FakeKube implements Kube {
     if (text === undefined) throw new KubeError(500, 'InternalError', `cannot read the log of ${namespace}/${pod} ${container}: no kubelet answers`);
     return text;
   }
+
+  /** Bodies served through pods/proxy and services/proxy, by `namespace/name:port/path`. */
+  readonly proxied = new Map<string, string>();
+
+  async proxyGet(namespace: string, pod: string, port: number, path: string): Promise<string> {
+    this.check(`read ${path} of pod ${namespace}/${pod} (pods/proxy)`);
+    const body = this.proxied.get(`${namespace}/${pod}:${port}${path}`);
+    if (body === undefined) throw new KubeError(503, 'ServiceUnavailable', `cannot read ${path} of pod ${namespace}/${pod} (pods/proxy): no endpoints`);
+    return body;
+  }
+
+  async serviceProxyGet(namespace: string, service: string, port: number | string, path: string): Promise<string> {
+    return this.proxyGet(namespace, service, Number(port), path);
+  }
 }
 
 export const HELM_BINARY: HelmBinary = { path: '/usr/local/bin/helm', version: 'v3.18.0', major: 3 };
