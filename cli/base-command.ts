@@ -4,13 +4,13 @@
  * and turning every error into one clear message and its exit code (contract/exit-codes.ts).
  * Commands parse their own flags, call one service, and return `this.finish(result)`.
  */
-import { Command, Flags } from '@oclif/core';
+import { Command, Flags, type Interfaces } from '@oclif/core';
 import { EXIT, type ExitCode } from '../contract/exit-codes.ts';
-import { CliError, describeError, type Problem } from './errors.ts';
+import { CliError, InvalidInputError, describeError, type Problem } from './errors.ts';
 import { findHelm } from './helm/binary.ts';
 import { HelmCli } from './helm/cli.ts';
 import { HelmError, type Helm, type ReleaseRef } from './helm/helm.ts';
-import { connectKube } from './kube/client.ts';
+import { connectKube } from './kube/connect.ts';
 import { KubeError, kubeHint, type Kube } from './kube/kube.ts';
 import { OUTPUT_FORMATS, errorDocument, serialize, type Document, type OutputFormat } from './ui/output.ts';
 import { renderError } from './ui/problems.ts';
@@ -46,7 +46,7 @@ export abstract class MmoctlCommand extends Command {
     namespace: Flags.string({ char: 'n', summary: `Namespace of the release (default: $MMOCTL_NAMESPACE, else "${DEFAULT_NAMESPACE}").`, env: 'MMOCTL_NAMESPACE', helpGroup: 'GLOBAL' }),
     release: Flags.string({ summary: `Release name (default: $MMOCTL_RELEASE, else "${DEFAULT_RELEASE}").`, env: 'MMOCTL_RELEASE', helpGroup: 'GLOBAL' }),
     output: Flags.option({ char: 'o', options: OUTPUT_FORMATS, default: 'table' as OutputFormat, summary: 'Output format: table (for people), json or yaml (documented in docs/cli.md).', helpGroup: 'GLOBAL' })(),
-    json: Flags.boolean({ summary: 'Same as -o json.', helpGroup: 'GLOBAL' }),
+    json: Flags.boolean({ default: false, summary: 'Same as -o json.', helpGroup: 'GLOBAL' }),
     color: Flags.boolean({ default: true, allowNo: true, summary: 'Color human output (default: on a terminal, unless NO_COLOR is set).', helpGroup: 'GLOBAL' }),
     helm: Flags.string({ summary: 'helm binary, 3.14+ or 4.x (default: $MMOCTL_HELM, else helm on PATH).', helpGroup: 'GLOBAL' }),
   };
@@ -77,6 +77,20 @@ export abstract class MmoctlCommand extends Command {
       color: flags.color,
       helm: flags.helm,
     };
+  }
+
+  /** oclif's parser, with every refusal (unknown flag, bad value, missing argument) as invalid input. */
+  protected override async parse<F extends Record<string, unknown>, B extends Record<string, unknown>, A extends Record<string, unknown>>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    try {
+      return await super.parse(options, argv);
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+      const message = describeError(err).replace(/\s*See more help with --help\s*$/, '');
+      throw new InvalidInputError(message, { hint: `\`mmoctl ${(this.id ?? '').replace(/:/g, ' ')} --help\` lists its flags and arguments.`, cause: err });
+    }
   }
 
   /** The release and namespace this command works on. */

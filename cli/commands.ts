@@ -7,6 +7,8 @@ import Init from './commands/init.ts';
 import Install from './commands/install.ts';
 import Preflight from './commands/preflight.ts';
 import Rollback from './commands/rollback.ts';
+import Status from './commands/status.ts';
+import SupportBundle from './commands/support-bundle.ts';
 import Template from './commands/template.ts';
 import Uninstall from './commands/uninstall.ts';
 import Upgrade from './commands/upgrade.ts';
@@ -20,6 +22,8 @@ export const COMMANDS = {
   install: Install,
   preflight: Preflight,
   rollback: Rollback,
+  status: Status,
+  'support-bundle': SupportBundle,
   template: Template,
   uninstall: Uninstall,
   'values:show': ValuesShow,

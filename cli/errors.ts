@@ -63,12 +63,25 @@ export class FailedError extends CliError {
   }
 }
 
+/**
+ * Marks an error whose message already says all a user needs (what failed and why): describeError
+ * does not add its causes, which would only repeat it at length (an HTTP exchange, helm's stderr).
+ */
+export interface Complete {
+  readonly complete: true;
+}
+
+function isComplete(e: unknown): e is Complete {
+  return typeof e === 'object' && e !== null && (e as Partial<Complete>).complete === true;
+}
+
 /** The message of any thrown value, with its causes (`a: b: c`), never a stack. */
 export function describeError(err: unknown): string {
   const parts: string[] = [];
   for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; depth++) {
     const msg = e instanceof Error ? e.message : String(e);
     if (msg && !parts.some((p) => p.includes(msg))) parts.push(msg);
+    if (isComplete(e)) break;
     e = e instanceof Error ? e.cause : undefined;
   }
   return parts.join(': ');

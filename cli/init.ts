@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Handlebars from 'handlebars';
 import { Document, isMap, isScalar, parse, type Pair, type YAMLMap } from 'yaml';
 import { CHART_DIR, CLI_VERSION, PACKAGE_ROOT, presetPath, readChartMeta, type Profile } from './package.ts';
 import { valueDescriptions } from './values/docs.ts';
@@ -31,7 +30,7 @@ export interface InitFile {
 }
 
 /** The text of the values file for `profile`. */
-export function renderInitFile(profile: Profile, file: string): InitFile {
+export async function renderInitFile(profile: Profile, file: string): Promise<InitFile> {
   const valuesYaml = readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8');
   const defaults = (parse(valuesYaml) ?? {}) as Tree;
   const preset = (parse(readFileSync(presetPath(profile), 'utf8')) ?? {}) as Tree;
@@ -52,6 +51,7 @@ export function renderInitFile(profile: Profile, file: string): InitFile {
     keys.push(...s.keys);
     return { title: s.title, rule: '-'.repeat(Math.max(4, 96 - s.title.length)), body: yamlWithComments(pick(merged, s.keys), docs) };
   });
+  const { default: Handlebars } = await import('handlebars');
   const template = Handlebars.compile(readFileSync(join(PACKAGE_ROOT, 'cli', 'templates', 'values.yaml.hbs'), 'utf8'), { noEscape: true });
   const chart = readChartMeta(CHART_DIR);
   return { text: template({ profile, file, mmoctl: CLI_VERSION, chart: `${chart.name} ${chart.version}`, sections: rendered }), keys };
@@ -85,7 +85,8 @@ function pick(t: Tree, keys: readonly string[]): Tree {
     const path = splitKey(key) as string[];
     let src: unknown = t;
     for (const seg of path) src = isTree(src) ? src[seg] : undefined;
-    if (src === undefined) continue;
+    // A null in a values file deletes the chart's default instead of repeating it: leave it out.
+    if (src === undefined || src === null) continue;
     let dst = out;
     path.slice(0, -1).forEach((seg) => {
       dst = (dst[seg] ??= {}) as Tree;

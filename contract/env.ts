@@ -4,6 +4,7 @@
  * are set). The server validates against this table at start; the chart sets exactly these names;
  * `docs/configuration.md` is generated from it.
  */
+import type { FormatName } from './formats.ts';
 import { PORTS } from './ports.ts';
 
 export type EnvKind =
@@ -11,8 +12,8 @@ export type EnvKind =
   | { readonly type: 'number'; readonly min: number; readonly max: number }
   | { readonly type: 'bool' }
   /** `minLength`: shortest value accepted (credentials). */
-  | { readonly type: 'string'; readonly minLength?: number }
-  | { readonly type: 'url'; readonly protocols: readonly string[] }
+  | { readonly type: 'string'; readonly format?: FormatName; readonly minLength?: number }
+  | { readonly type: 'url'; readonly protocols: readonly string[]; readonly format?: FormatName }
   | { readonly type: 'enum'; readonly values: readonly string[] };
 
 export interface EnvSpec {
@@ -25,6 +26,12 @@ export interface EnvSpec {
   readonly secret?: boolean;
   /** Required when any of these variables (keys of ENV) is set; `because` says why (shown in the refusal). */
   readonly requiredWhenSet?: { readonly keys: readonly string[]; readonly because: string };
+  /**
+   * Chart values (dotted paths in charts/mmo/values.yaml) the chart copies into this variable: their
+   * schema takes its type, range, values and format from `kind`, so the chart refuses what the server
+   * would refuse.
+   */
+  readonly chartValues?: readonly string[];
 }
 
 // 0 asks the OS for a free port (tests); the server logs the ports it actually bound.
@@ -70,6 +77,8 @@ export const ENV = {
     kind: port,
     default: String(PORTS.udp),
     description: 'The one UDP port WebRTC data uses (pinned so it can be exposed).',
+
+    chartValues: ['udp.port', 'udp.nodePort'],
   },
   udpAnnounceAddress: {
     name: 'MMO_UDP_ANNOUNCE_ADDRESS',
@@ -93,42 +102,56 @@ export const ENV = {
     kind: { type: 'int', min: 1, max: 120 },
     default: '20',
     description: 'World simulation ticks per second.',
+
+    chartValues: ['gameServer.config.tickRate'],
   },
   patchRate: {
     name: 'MMO_PATCH_RATE',
     kind: { type: 'int', min: 1, max: 120 },
     default: '20',
     description: 'Snapshots sent to each player per second (at most the tick rate).',
+
+    chartValues: ['gameServer.config.patchRate'],
   },
   zoneCount: {
     name: 'MMO_ZONE_COUNT',
     kind: { type: 'int', min: 1, max: 1024 },
     default: '4',
     description: 'Number of zones in the world.',
+
+    chartValues: ['gameServer.config.zoneCount'],
   },
   zoneSize: {
     name: 'MMO_ZONE_SIZE',
     kind: { type: 'int', min: 64, max: 100000 },
     default: '1000',
     description: 'Width and height of each (square) zone, in world units.',
+
+    chartValues: ['gameServer.config.zoneSize'],
   },
   zones: {
     name: 'MMO_ZONES',
-    kind: { type: 'string' },
+    kind: { type: 'string', format: 'zones' },
     default: '*',
     description: 'Zones this process owns: "*" for all, or a comma list of ids and ranges ("0,2-3").',
+
+    chartValues: ['gameServer.config.zones'],
   },
   interestRadius: {
     name: 'MMO_INTEREST_RADIUS',
     kind: { type: 'int', min: 16, max: 10000 },
     default: '150',
     description: 'Players see entities within this distance (interest grid cell size).',
+
+    chartValues: ['gameServer.config.interestRadius'],
   },
   maxPlayers: {
     name: 'MMO_MAX_PLAYERS',
     kind: { type: 'int', min: 1, max: 100000 },
     default: '5000',
     description: 'Players this process accepts; further joins are refused with code server_full.',
+
+    chartValues: ['capacity.playersPerPod'],
   },
   drainSeconds: {
     name: 'MMO_DRAIN_SECONDS',
@@ -136,12 +159,16 @@ export const ENV = {
     default: '20',
     description:
       'On SIGTERM: seconds to let players reconnect elsewhere and flush state before exiting. Keep below the pod\'s terminationGracePeriodSeconds.',
+
+    chartValues: ['gameServer.config.drainSeconds'],
   },
   saveIntervalSeconds: {
     name: 'MMO_SAVE_INTERVAL_SECONDS',
     kind: { type: 'int', min: 1, max: 3600 },
     default: '10',
     description: 'Seconds between batched saves of changed characters.',
+
+    chartValues: ['gameServer.config.saveIntervalSeconds'],
   },
   serverId: {
     name: 'MMO_SERVER_ID',
@@ -150,9 +177,11 @@ export const ENV = {
   },
   publicUrl: {
     name: 'MMO_PUBLIC_URL',
-    kind: { type: 'url', protocols: ['http:', 'https:'] },
+    kind: { type: 'url', protocols: ['http:', 'https:'], format: 'httpOrigin' },
     description:
       'How players reach this process\'s game port (http(s)://host[:port]). Peers hand it to players they transfer into a zone this process owns. Unset: http://<MMO_HOST>:<bound game port> (127.0.0.1 for a wildcard host), right on one machine only. In Kubernetes: the address of the Service in front of the pods that own the same zones.',
+
+    chartValues: ['gameServer.publicUrl'],
   },
   adminToken: {
     name: 'MMO_ADMIN_TOKEN',
@@ -166,6 +195,8 @@ export const ENV = {
     kind: { type: 'enum', values: LOG_LEVELS },
     default: 'info',
     description: 'Least severe log level written (JSON lines on stdout).',
+
+    chartValues: ['gameServer.config.logLevel'],
   },
   databaseUrl: {
     name: 'DATABASE_URL',

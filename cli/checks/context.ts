@@ -9,7 +9,7 @@ import { describeError } from '../errors.ts';
 import { HelmError, type Helm, type HelmRelease, type ReleaseRef } from '../helm/helm.ts';
 import type { Kube } from '../kube/kube.ts';
 import { isHook, parseManifests, type Manifest } from '../manifests.ts';
-import type { ChartSource, ValueInputs } from '../values/inputs.ts';
+import { chartRequest, type ChartSource, type ValueInputs } from '../values/inputs.ts';
 import { MONITORING_API_VERSIONS, parseChartFailure, validateValues, type ValidatedValues } from '../values/validate.ts';
 import type { Values } from '../values/compute.ts';
 import { groupOf, type ResourceInfo } from './access.ts';
@@ -22,6 +22,8 @@ export interface PreflightInput {
   readonly createNamespace: boolean;
   /** Start from the release's last values (upgrade --reuse-values). */
   readonly reuseValues?: boolean;
+  /** The command repairs a release left pending by an interrupted helm before it changes anything. */
+  readonly repairsPending?: boolean;
   readonly helm: () => Promise<Helm>;
   readonly kube: () => Promise<Kube>;
 }
@@ -111,7 +113,9 @@ export class PreflightContext {
   rendered(): Promise<Rendered> {
     return this.once('rendered', async () => {
       const helm = await this.helm();
-      const v = await this.validated();
+      // Not waiting for validation: the checks that read the result run after the values check
+      // passed, and starting helm's dry run at once takes it off the critical path.
+      const v = { request: chartRequest(this.input.chart, this.input.inputs) };
       const split = (text: string, hookTexts: readonly string[] = []) => {
         const all = parseManifests([text, ...hookTexts].join('\n---\n'));
         const testHook = (m: Manifest) => /(^|,)test(-success)?(,|$)/.test(String(m.metadata.annotations?.['helm.sh/hook'] ?? ''));

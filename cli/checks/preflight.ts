@@ -2,7 +2,6 @@
  * The preflight checks of `mmoctl preflight`, `install` and `upgrade`, in the order they are shown.
  * Each is an assertion about the cluster or the values; docs/checks.md is generated from this list.
  */
-import semver from 'semver';
 import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { LABELS } from '../../contract/labels.ts';
 import { renderError } from '../ui/problems.ts';
@@ -43,6 +42,8 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
       {
         id: 'helm.version',
         description: 'helm is installed and supported (3.14+ or 4.x)',
+        explain:
+          'mmoctl runs the real helm binary for every render and release operation; helm 3.14 and 4.x behave as mmoctl expects. Install helm, or point mmoctl at one with `--helm PATH` or `MMOCTL_HELM`.',
         severity: 'fatal',
         async check(ctx) {
           const h = await ctx.helm();
@@ -58,6 +59,8 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
       {
         id: 'values.valid',
         description: 'the values are valid (schema and the chart\'s rules)',
+        explain:
+          "Values are checked offline first: the chart's schema (types, ranges, allowed values, unknown keys) and the chart's own rules between values. Each problem names the key, where it was written (`file:line:col` or the `--set`) and a fix; `mmoctl values validate` shows the same list.",
         severity: 'fatal',
         needs: ['helm.version'],
         async check(ctx) {
@@ -74,6 +77,8 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
       {
         id: 'cluster.api',
         description: 'the Kubernetes API server answers',
+        explain:
+          "Everything else needs the API server. When it fails, the message tells an unreachable server (wrong context, VPN, cluster down) from refused credentials (expired tokens: log in again with your cloud's CLI).",
         severity: 'fatal',
         async check(ctx) {
           const kube = await ctx.kube();
@@ -89,12 +94,15 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
       {
         id: 'cluster.version',
         description: 'the cluster runs a Kubernetes version the chart supports',
+        explain:
+          'The chart declares the Kubernetes versions it supports (`kubeVersion` in Chart.yaml); outside them its objects may use APIs the cluster does not serve.',
         severity: 'fatal',
         needs: ['cluster.api'],
         async check(ctx) {
           const v = await (await ctx.kube()).version();
           const range = readChartMeta(ctx.input.chart.dir).kubeVersion;
           if (!range) return `${v.gitVersion}; the chart names no range`;
+          const { default: semver } = await import('semver');
           const version = semver.coerce(v.gitVersion);
           if (!version || !semver.satisfies(version, range, { includePrerelease: true })) {
             throw new CheckFailed(`the cluster runs ${v.gitVersion}; the chart supports ${range}. Upgrade the cluster, or use a chart release that supports it.`);
@@ -105,6 +113,8 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
       {
         id: 'cluster.namespace',
         description: 'the namespace exists, or will be created',
+        explain:
+          'The release lives in one namespace. `install --create-namespace` creates it with Pod Security labels that match the values (`restricted`, or `privileged` for the host UDP modes).',
         severity: 'fatal',
         needs: ['cluster.api'],
         async check(ctx) {
@@ -120,12 +130,15 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
       {
         id: 'release.state',
         description: 'the release is not in the middle of, or stuck after, another operation',
+        explain:
+          'A release left `pending-install`, `pending-upgrade` or `pending-rollback` by an interrupted helm blocks every new operation. If nothing else is running, `mmoctl rollback` (or `mmoctl install` again, which does it for you) repairs it. A `failed` release only warns: the next upgrade replaces it.',
         severity: 'fatal',
         needs: ['helm.version', 'cluster.api'],
         async check(ctx) {
           const rel = await ctx.release();
           if (!rel) return 'no release yet: it will be installed';
           if (PENDING.test(rel.status)) {
+            if (ctx.input.repairsPending) return warn(`release ${rel.name} is ${rel.status} at revision ${rel.revision} (${rel.description || 'an operation was interrupted'}): it is repaired first`);
             throw new CheckFailed(
               `release ${rel.name} is ${rel.status} at revision ${rel.revision} (${rel.description || 'an operation was interrupted'}). ` +
                 `If no other install or upgrade is running, repair it with \`mmoctl rollback\` (or run install again, which does that for you).`,
@@ -144,6 +157,8 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
       {
         id: 'rbac.release',
         description: 'you may create, change and delete everything the release holds',
+        explain:
+          'Asked of the API server with SelfSubjectAccessReview for every kind the rendered release holds (create, get, patch, delete), where helm keeps its records (Secrets), what `--wait` watches, and the namespace when it is to be created. A missing permission is named with its verb, resource and namespace (or "cluster-wide" for ClusterRoles, which the per-node UDP modes create).',
         severity: 'fatal',
         needs: ['values.valid', 'cluster.api'],
         async check(ctx) {
@@ -158,15 +173,23 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
       },
       {
         id: 'rbac.read',
-        description: 'you may read what status and these checks read (nodes, pods and Services cluster-wide)',
+        description: "you may read what status and these checks read (nodes, pods and Services cluster-wide; the release's endpoints, autoscaler and events)",
+        explain:
+          'Capacity, UDP port and node address checks, and parts of `mmoctl status`, read nodes, pods and Services across the cluster. Without these permissions those checks are skipped with a warning; an admin can run them.',
         severity: 'warning',
         needs: ['cluster.api'],
         async check(ctx) {
           const kube = await ctx.kube();
+          const ns = ctx.ref.namespace;
           const qs = [
             { verb: 'list', group: '', resource: 'nodes' },
             { verb: 'list', group: '', resource: 'pods' },
             { verb: 'list', group: '', resource: 'services' },
+            // What `mmoctl status` reads besides the workloads helm already needs.
+            { verb: 'list', group: 'discovery.k8s.io', resource: 'endpointslices', namespace: ns },
+            { verb: 'list', group: 'autoscaling', resource: 'horizontalpodautoscalers', namespace: ns },
+            { verb: 'list', group: 'policy', resource: 'poddisruptionbudgets', namespace: ns },
+            { verb: 'list', group: '', resource: 'events', namespace: ns },
           ];
           const denied = describeDenied(await kube.canI(qs));
           if (denied.length) throw new CheckFailed(`the capacity and UDP checks and parts of \`mmoctl status\` need these and will be skipped: ${denied.join('; ')}`);
@@ -181,6 +204,8 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
       {
         id: 'admission.dry-run',
         description: 'the API server accepts every object of the release (server-side dry run)',
+        explain:
+          "Every object is sent to the API server with `dryRun=All` (server-side apply), and every workload's pod as it would be created, so defaulting, validation and admission run for real: Pod Security, quotas, LimitRanges, webhooks, immutable fields on upgrade, node ports already allocated. Nothing is changed. Skipped while the namespace does not exist yet.",
         severity: 'fatal',
         needs: ['values.valid', 'cluster.namespace', 'rbac.release'],
         async check(ctx) {
@@ -199,7 +224,9 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
             }
           };
           await Promise.all([
-            ...all.map((o) => tryIt(objectName(o), () => kube.dryRunApply(o))),
+            ...rendered.objects.filter((o) => all.includes(o)).map((o) => tryIt(objectName(o), () => kube.dryRunApply(o))),
+            // helm deletes a hook and creates it anew on every run: try a fresh copy, not a change to the last one.
+            ...rendered.hooks.filter((o) => all.includes(o)).map((o) => tryIt(objectName(o), () => kube.dryRunCreate({ ...o, metadata: { ...o.metadata, name: `${o.metadata.name}-preflight`.slice(0, 63) } }))),
             // Pod Security is enforced on pods, not on the workloads that create them: try each pod as it would be created.
             ...podTemplates(namespaced).map((t) => tryIt(`a pod of ${objectName(t.owner)}`, () => kube.dryRunCreate(podOf(t, all, ctx.ref.namespace)))),
           ]);
@@ -216,6 +243,8 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
       {
         id: 'cluster.crds',
         description: 'the cluster serves the kinds the values need (ServiceMonitor, PrometheusRule)',
+        explain:
+          "The monitoring values create prometheus-operator's ServiceMonitor and PrometheusRule. Install its CRDs first (kube-prometheus-stack does), or turn the toggles off as the message says.",
         severity: 'fatal',
         needs: ['values.valid', 'cluster.api'],
         async check(ctx) {
@@ -240,6 +269,8 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
       {
         id: 'cluster.storage',
         description: 'a StorageClass serves the data services\' volumes',
+        explain:
+          'Bundled PostgreSQL, Redis and RabbitMQ keep their data on volumes. A named StorageClass must exist; with none named, the cluster needs a default one, or the volumes stay Pending and the pods never start.',
         severity: 'fatal',
         needs: ['values.valid', 'cluster.api'],
         async check(ctx) {
@@ -265,6 +296,8 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
       {
         id: 'cluster.ingress-class',
         description: 'the IngressClass of the Ingress exists',
+        explain:
+          "With the Ingress on, a named IngressClass must exist; with none named, a default IngressClass must, or no controller serves the game's HTTP and WebSocket traffic.",
         severity: 'fatal',
         needs: ['values.valid', 'cluster.api'],
         async check(ctx) {
@@ -284,6 +317,8 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
       {
         id: 'external.services',
         description: 'external data services have their connection Secrets',
+        explain:
+          "With a bundled data service turned off, the game servers read its URL from a Secret you create (`<service>.external.existingSecret`, key `existingSecretKey`). The Secret must exist in the release's namespace before install.",
         severity: 'fatal',
         needs: ['values.valid', 'cluster.api'],
         async check(ctx) {
@@ -316,6 +351,8 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
       {
         id: 'capacity.fit',
         description: 'the nodes have room for the release (its pods, one rollout surge pod, next to what already runs)',
+        explain:
+          "The release's pods are placed on the nodes' free room (allocatable minus what running pods request) the way the scheduler would: requests, node selectors, taints, and one game server per node where the values require it (`gameServer.spread.mode: required` and the per-node UDP modes). One extra game server is counted for the rolling update surge. Pods of the release itself are not counted as used, so an upgrade is judged on what it replaces.",
         severity: 'fatal',
         needs: ['values.valid', 'cluster.api'],
         async check(ctx) {
@@ -334,7 +371,7 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
               const [workload, reason] = k.split('\u0000');
               return `${workload} (${n} ${n === 1 ? 'pod' : 'pods'}): ${reason}`;
             });
-            throw new CheckFailed(`${placement.unplaced.length} pods would not be scheduled:\n${lines.map((l) => `  - ${l}`).join('\n')}\n${sums}. Add nodes, or lower requests or replicas.`);
+            throw new CheckFailed(`${placement.unplaced.length} ${placement.unplaced.length === 1 ? 'pod' : 'pods'} would not be scheduled:\n${lines.map((l) => `  - ${l}`).join('\n')}\n${sums}. Add nodes, or lower requests or replicas.`);
           }
           return sums;
         },
@@ -348,6 +385,8 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
       {
         id: 'udp.addresses',
         description: 'the nodes have the address the game servers announce to UDP players',
+        explain:
+          "In the nodePort, hostPort and hostNetwork modes each game server announces its node's address (`udp.announce.addressTypes`, first match wins) to UDP players. A node without such an address cannot run a game server.",
         severity: 'fatal',
         needs: ['values.valid', 'cluster.api'],
         async check(ctx) {
@@ -366,6 +405,8 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
       {
         id: 'udp.port',
         description: 'the players\' UDP port is free on the nodes',
+        explain:
+          'Players send UDP to one port on every node: the node port (nodePort mode), which no other Service may hold, or the host port (hostPort, hostNetwork), which no other pod may declare. Processes on the nodes themselves cannot be seen from the API.',
         severity: 'fatal',
         needs: ['values.valid', 'cluster.api'],
         async check(ctx) {
@@ -389,6 +430,8 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
       {
         id: 'udp.pod-security',
         description: 'the namespace\'s Pod Security level allows the UDP mode',
+        explain:
+          'The hostPort and hostNetwork modes need Pod Security `privileged`; `baseline` and `restricted` forbid host ports and host networking, and the API server would refuse every game server pod. The nodePort mode passes `restricted`.',
         severity: 'fatal',
         needs: ['values.valid', 'cluster.namespace'],
         async check(ctx) {

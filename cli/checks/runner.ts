@@ -37,6 +37,8 @@ export interface Checker<C> {
   readonly id: string;
   /** The assertion, as a sentence: "the cluster runs a Kubernetes version the chart supports". */
   readonly description: string;
+  /** Why the assertion matters and what to do when it does not hold (docs/checks.md). */
+  readonly explain: string;
   /** `fatal`: a failed check fails the run (exit 3); `warning`: it only warns (exit 4). */
   readonly severity: 'fatal' | 'warning';
   /** Ids of earlier checkers that must pass (or warn) first; if one fails or is skipped, this one is skipped. */
@@ -97,7 +99,7 @@ export async function runChecks<C>(categories: readonly Category<C>[], ctx: C, o
       const outcome = await Promise.race([
         Promise.resolve().then(() => checker.check(ctx)),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new CheckFailed(`did not finish within ${(timeoutMs / 1000).toFixed(0)} s`)), timeoutMs);
+          timer = setTimeout(() => reject(new CheckFailed(`did not finish within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`)), timeoutMs);
         }),
       ]);
       const durationMs = Math.round(performance.now() - t0);

@@ -15,7 +15,7 @@ export default class Init extends MmoctlCommand {
   static override flags = {
     profile: Flags.option({ options: PROFILES, required: true, summary: 'The preset to start from: dev, staging or production.' })(),
     file: Flags.string({ summary: 'Where to write it ("-" for stdout).', default: 'mmo-values.yaml' }),
-    force: Flags.boolean({ summary: 'Overwrite the file if it exists.' }),
+    force: Flags.boolean({ default: false, summary: 'Overwrite the file if it exists.' }),
   };
 
   async run(): Promise<void> {
@@ -23,7 +23,7 @@ export default class Init extends MmoctlCommand {
     const toStdout = flags.file === '-';
     const path = toStdout ? '-' : resolve(flags.file);
     if (!toStdout && existsSync(path) && !flags.force) throw new InvalidInputError(`${flags.file} exists; nothing was written.`, { hint: 'Add --force to overwrite it, or choose another --file.' });
-    const out = renderInitFile(flags.profile, toStdout ? 'mmo-values.yaml' : flags.file);
+    const out = await renderInitFile(flags.profile, toStdout ? 'mmo-values.yaml' : flags.file);
     if (toStdout) {
       process.stdout.write(out.text);
       return;

@@ -23,7 +23,7 @@ export default class Install extends MmoctlCommand {
   static override flags = {
     ...valueFlags,
     ...applyFlags,
-    'create-namespace': Flags.boolean({ summary: 'Create the namespace if it does not exist, with Pod Security labels that match the values.' }),
+    'create-namespace': Flags.boolean({ default: false, summary: 'Create the namespace if it does not exist, with Pod Security labels that match the values.' }),
   };
 
   async run(): Promise<void> {

@@ -12,7 +12,7 @@ export default class Preflight extends MmoctlCommand {
   static override examples = ['<%= config.bin %> preflight --profile production -n game', '<%= config.bin %> preflight --profile dev --create-namespace -o json'];
   static override flags = {
     ...valueFlags,
-    'create-namespace': Flags.boolean({ summary: 'Check as for `install --create-namespace`: a missing namespace is fine.' }),
+    'create-namespace': Flags.boolean({ default: false, summary: 'Check as for `install --create-namespace`: a missing namespace is fine.' }),
   };
 
   async run(): Promise<void> {

@@ -16,7 +16,7 @@ export default class Template extends MmoctlCommand {
     ...valueFlags,
     'kube-version': Flags.string({ summary: `Kubernetes version to render for (default ${OFFLINE_KUBE_VERSION}).` }),
     'api-versions': Flags.string({ multiple: true, summary: 'Kinds the cluster serves, as group/version/Kind (default: the prometheus-operator kinds).' }),
-    'skip-tests': Flags.boolean({ summary: 'Leave out the helm test pod.' }),
+    'skip-tests': Flags.boolean({ default: false, summary: 'Leave out the helm test pod.' }),
   };
 
   async run(): Promise<void> {

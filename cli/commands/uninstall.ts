@@ -1,4 +1,3 @@
-import { confirm, isCancel } from '@clack/prompts';
 import { Flags } from '@oclif/core';
 import { EXIT } from '../../contract/exit-codes.ts';
 import { MmoctlCommand } from '../base-command.ts';
@@ -14,8 +13,8 @@ export default class Uninstall extends MmoctlCommand {
   static override examples = ['<%= config.bin %> uninstall -n game', '<%= config.bin %> uninstall -n game --purge --yes'];
   static override flags = {
     ...waitFlags,
-    purge: Flags.boolean({ summary: "Also delete the data services' volumes and the kept Secrets: every player's data is lost." }),
-    yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation.' }),
+    purge: Flags.boolean({ default: false, summary: "Also delete the data services' volumes and the kept Secrets: every player's data is lost." }),
+    yes: Flags.boolean({ char: 'y', default: false, summary: 'Do not ask for confirmation.' }),
   };
 
   async run(): Promise<void> {
@@ -23,6 +22,7 @@ export default class Uninstall extends MmoctlCommand {
     const what = `release ${this.ref.release} from namespace ${this.ref.namespace}${flags.purge ? ', with its volumes and Secrets (all player data)' : ''}`;
     if (!flags.yes) {
       if (!process.stdin.isTTY || !process.stderr.isTTY) throw new InvalidInputError(`refusing to uninstall ${what} without confirmation.`, { hint: 'Add --yes to confirm.' });
+      const { confirm, isCancel } = await import('@clack/prompts');
       const ok = await confirm({ message: `Uninstall ${what}?`, initialValue: false, output: process.stderr });
       if (isCancel(ok) || !ok) throw new InvalidInputError('not confirmed; nothing was changed.');
     }

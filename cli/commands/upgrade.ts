@@ -22,8 +22,8 @@ export default class Upgrade extends MmoctlCommand {
   static override flags = {
     ...valueFlags,
     ...applyFlags,
-    'reuse-values': Flags.boolean({ summary: "Start from the release's current values and apply the flags on top." }),
-    canary: Flags.boolean({ summary: 'Ship the new version to a canary first and promote it only if players do not notice (not available yet).' }),
+    'reuse-values': Flags.boolean({ default: false, summary: "Start from the release's current values and apply the flags on top." }),
+    canary: Flags.boolean({ default: false, summary: 'Ship the new version to a canary first and promote it only if players do not notice (not available yet).' }),
   };
 
   async run(): Promise<void> {

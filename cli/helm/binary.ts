@@ -6,8 +6,6 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { execa } from 'execa';
-import semver from 'semver';
 import { InvalidInputError } from '../errors.ts';
 import type { HelmBinary } from './helm.ts';
 
@@ -47,6 +45,7 @@ export async function findHelm(flag: string | undefined, env: NodeJS.ProcessEnv 
   if (!(await isExecutable(found.path))) {
     throw new InvalidInputError(`helm from ${found.from} (${found.path}) does not exist or is not executable.`, { hint: INSTALL_HINT });
   }
+  const [{ execa }, { default: semver }] = await Promise.all([import('execa'), import('semver')]);
   const res = await execa(found.path, ['version', '--template', '{{.Version}}'], { reject: false, timeout: 10_000 });
   const version = res.stdout.trim();
   const parsed = semver.coerce(version, { includePrerelease: true });

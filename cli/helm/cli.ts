@@ -2,7 +2,6 @@
  * `Helm` backed by the real helm binary. Every call names the kubeconfig and context explicitly, so
  * helm talks to exactly the cluster the Kube reader talks to.
  */
-import { execa } from 'execa';
 import {
   HelmError,
   helmMessage,
@@ -130,6 +129,8 @@ export class HelmCli implements Helm {
       if (this.target.kubeconfig) full.push('--kubeconfig', this.target.kubeconfig);
       if (this.target.context) full.push('--kube-context', this.target.context);
     }
+    // Loaded on first use: commands that never run helm start faster.
+    const { execa } = await import('execa');
     const res = await execa(this.binary.path, full, {
       reject: false,
       timeout: opts.timeoutMs ?? 120_000,

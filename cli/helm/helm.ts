@@ -3,6 +3,7 @@
  * (3.14+ or 4.x) run with execa. Services take a `Helm` in their constructor, so unit tests pass a
  * hand-written fake and integration tests the real binary against the rig.
  */
+import type { Complete } from '../errors.ts';
 import type { ChartSource } from '../values/inputs.ts';
 
 /** One release in one namespace. */
@@ -148,7 +149,8 @@ export interface HelmBinary {
 }
 
 /** A helm command that failed; `message` is helm's own error, without its "Error: " prefix. */
-export class HelmError extends Error {
+export class HelmError extends Error implements Complete {
+  readonly complete = true;
   readonly args: readonly string[];
   readonly exitCode: number | undefined;
 
@@ -164,7 +166,8 @@ export class HelmError extends Error {
 export function helmMessage(stderr: string): string {
   return stderr
     .split('\n')
-    .filter((l) => !/^Use --debug flag to render out invalid YAML$/.test(l.trim()) && !/^(walk\.go|install\.go|upgrade\.go):\d+/.test(l.trim()))
+    // helm 4 also logs structured lines (level=WARN msg=…) that repeat what its error says.
+    .filter((l) => !/^Use --debug flag to render out invalid YAML$/.test(l.trim()) && !/^(walk\.go|install\.go|upgrade\.go):\d+/.test(l.trim()) && !/^(time=\S+ )?level=[A-Z]+ msg=/.test(l.trim()))
     .join('\n')
     .replace(/^Error: /gm, '')
     .trim();

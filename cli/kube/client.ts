@@ -1,11 +1,7 @@
 /**
- * `Kube` over @kubernetes/client-node. The library is loaded here only, when a command first needs
- * the cluster, so commands that never reach one (`version` without a cluster, `template`, `values`)
- * start without it.
+ * `Kube` over @kubernetes/client-node, for the kubeconfigs the HTTPS reader (https.ts) does not speak:
+ * legacy auth providers (gcp, azure, oidc) and proxies. The library is loaded only then.
  */
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { FailedError } from '../errors.ts';
 import { API_VERSIONS, KubeError, type AccessAnswer, type AccessQuestion, type Kind, type Kinds, type Kube, type KubeIdentity, type ListOptions } from './kube.ts';
@@ -16,13 +12,8 @@ export interface KubeTarget {
   readonly context?: string;
 }
 
-/** Loads the kubeconfig and returns a `Kube` for its context; a missing or unusable kubeconfig fails with what to do. */
-export async function connectKube(target: KubeTarget): Promise<Kube> {
-  if (!target.kubeconfig && !process.env.KUBECONFIG && !process.env.KUBERNETES_SERVICE_HOST && !existsSync(join(homedir(), '.kube', 'config'))) {
-    throw new FailedError('no Kubernetes configuration: --kubeconfig is not given, KUBECONFIG is unset and ~/.kube/config does not exist.', {
-      hint: "Point mmoctl at a cluster with --kubeconfig FILE or KUBECONFIG (your cloud's CLI writes one: `aws eks update-kubeconfig`, `gcloud container clusters get-credentials`, `az aks get-credentials`).",
-    });
-  }
+/** The client-node `Kube` for the kubeconfig's context. */
+export async function connectClientNode(target: KubeTarget): Promise<Kube> {
   const lib = await import('@kubernetes/client-node');
   const kc = new lib.KubeConfig();
   try {
@@ -158,6 +149,16 @@ class ClientNodeKube implements Kube {
         }),
       ),
     );
+  }
+
+  proxyGet(namespace: string, pod: string, port: number, path: string): Promise<string> {
+    const api = this.kc.makeApiClient(this.lib.CoreV1Api);
+    return this.call(`read ${path} of pod ${namespace}/${pod} (pods/proxy)`, async () => String(await api.connectGetNamespacedPodProxyWithPath({ name: `${pod}:${port}`, namespace, path: path.replace(/^\//, '') })));
+  }
+
+  serviceProxyGet(namespace: string, service: string, port: number | string, path: string): Promise<string> {
+    const api = this.kc.makeApiClient(this.lib.CoreV1Api);
+    return this.call(`read ${path} of service ${namespace}/${service} (services/proxy)`, async () => String(await api.connectGetNamespacedServiceProxyWithPath({ name: `${service}:${port}`, namespace, path: path.replace(/^\//, '') })));
   }
 
   logs(namespace: string, pod: string, container: string, opts: { tailLines?: number; previous?: boolean } = {}): Promise<string> {

@@ -3,6 +3,7 @@
  * Kubernetes API (client-node's model types, imported as types only). Services take a `Kube` in their
  * constructor; unit tests pass a hand-written fake, integration tests the real client against the rig.
  */
+import type { Complete } from '../errors.ts';
 import type {
   CoreV1Event,
   KubernetesObject,
@@ -119,12 +120,20 @@ export interface Kube {
   resource(apiVersion: string, kind: string): Promise<{ readonly plural: string; readonly namespaced: boolean } | undefined>;
   /** SelfSubjectAccessReview for every question, answered in the same order. */
   canI(questions: readonly AccessQuestion[]): Promise<AccessAnswer[]>;
+  /**
+   * GET through the API server's proxy to a pod's port (`pods/proxy`), as `kubectl get --raw` would:
+   * how mmoctl reads a game server's /metrics without a route to the pod network.
+   */
+  proxyGet(namespace: string, pod: string, port: number, path: string): Promise<string>;
+  /** GET through the API server's proxy to a Service's port (`services/proxy`): an in-cluster Prometheus. */
+  serviceProxyGet(namespace: string, service: string, port: number | string, path: string): Promise<string>;
   /** The last lines of one container's log. */
   logs(namespace: string, pod: string, container: string, opts?: { tailLines?: number; previous?: boolean }): Promise<string>;
 }
 
 /** A refusal or failure the API server (or the way to it) reported. */
-export class KubeError extends Error {
+export class KubeError extends Error implements Complete {
+  readonly complete = true;
   /** HTTP status; 0 when the API server was not reached. */
   readonly status: number;
   /** Kubernetes reason (`Forbidden`, `NotFound`, `Invalid`…) or the network error code. */

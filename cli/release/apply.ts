@@ -11,7 +11,7 @@ import type { V1Service } from '@kubernetes/client-node';
 import { FailedError, InvalidInputError, type Problem } from '../errors.ts';
 import { HelmError, type Helm, type HelmRelease, type ReleaseRef } from '../helm/helm.ts';
 import type { Kube } from '../kube/kube.ts';
-import { objectName, parseManifests } from '../manifests.ts';
+import { objectName, parseManifests, podTemplates } from '../manifests.ts';
 import { preflightDocument, renderPreflight, runPreflight, type PreflightReport } from '../checks/report.ts';
 import { runSteps, type ProgressOptions, type StepRecord } from '../ui/progress.ts';
 import type { ChartSource, ValueInputs } from '../values/inputs.ts';
@@ -120,7 +120,7 @@ export async function applyRelease(req: ApplyRequest, deps: ApplyDeps): Promise<
         title: 'Preflight checks',
         skip: () => (req.skipPreflight ? '--skip-preflight' : false),
         async run(c) {
-          const report = await runPreflight({ ref, chart: req.chart, inputs: req.inputs, createNamespace: req.createNamespace, reuseValues: req.reuseValues, helm: async () => helm, kube });
+          const report = await runPreflight({ ref, chart: req.chart, inputs: req.inputs, createNamespace: req.createNamespace, reuseValues: req.reuseValues, repairsPending: !req.dryRun, helm: async () => helm, kube });
           const warnings = report.results.filter((r) => r.status === 'warn').map((r) => `${r.description}: ${r.message ?? ''}`);
           c.result.preflight = { summary: report.summary, warnings };
           if (report.summary.fail) throw new PreflightFailed(report, verb);
@@ -208,7 +208,7 @@ export async function applyRelease(req: ApplyRequest, deps: ApplyDeps): Promise<
             c.result.status = rel.status;
             return `${c.current ? 'Upgraded' : 'Installed'}: revision ${rel.revision} ${rel.status} (${Math.round((Date.now() - t0) / 1000)} s)`;
           } catch (err) {
-            throw await afterFailure(helm, ref, c.current, err, verb);
+            throw await afterFailure(helm, await kube(), ref, c.current, err, verb, req.timeoutSeconds);
           } finally {
             own?.dispose();
           }
@@ -305,19 +305,50 @@ async function repairInterrupted(helm: Helm, ref: ReleaseRef, current: HelmRelea
 }
 
 /** The error of a failed helm step, saying what now serves. */
-async function afterFailure(helm: Helm, ref: ReleaseRef, before: HelmRelease | undefined, err: unknown, verb: string): Promise<Error> {
+async function afterFailure(helm: Helm, kube: Kube, ref: ReleaseRef, before: HelmRelease | undefined, err: unknown, verb: string, timeoutSeconds: number): Promise<Error> {
   if (!(err instanceof HelmError)) return err as Error;
-  const now = await helm.status(ref).catch(() => undefined);
-  const interrupted = /interrupted/.test(err.message);
+  let now = await helm.status(ref).catch(() => undefined);
+  // Trust, but check: helm 4.1 can record a rollback after an interrupted upgrade while the
+  // workloads keep the new pod template. Apply the rolled-back revision again when they differ.
+  let reapplied = '';
+  if (now?.status === 'deployed' && before && now.revision !== before.revision) {
+    const drift = await workloadDrift(kube, ref, now.manifest).catch(() => []);
+    if (drift.length) {
+      await helm.rollback(ref, now.revision, { wait: true, timeoutSeconds }).catch(() => {});
+      const fixed = await helm.status(ref).catch(() => undefined);
+      reapplied = ` helm had left ${drift.join(', ')} on the failed revision's pod template; mmoctl applied revision ${now.revision} again${fixed ? ` (now revision ${fixed.revision})` : ''}.`;
+      now = fixed ?? now;
+    }
+  }
+  const interrupted = /was interrupted/.test(err.message);
+  const helmSaid = err.message.replace(/^helm \w+ was interrupted: /, '').split('\n').slice(0, 6).join(' ');
+  const rolledBack = Boolean(before && now && now.status === 'deployed' && now.revision !== before.revision);
   const state = now
-    ? `The release is now at revision ${now.revision} (${now.status})${before && now.revision !== before.revision && now.status === 'deployed' ? `: helm rolled back, and revision ${before.revision}'s configuration is serving again` : ''}.`
+    ? rolledBack
+      ? `helm rolled back: revision ${now.revision} runs revision ${before!.revision}'s configuration again.`
+      : `The release is now at revision ${now.revision} (${now.status}).`
     : before
       ? 'The release could not be read afterwards.'
       : 'Nothing of it remains installed (helm removed the failed install); kept Secrets and volumes stay for the next attempt.';
-  const hint = interrupted || (now && /^pending-/.test(now.status))
-    ? `\`mmoctl status -n ${ref.namespace} --release ${ref.release}\` explains the release; run the same \`mmoctl ${verb}\` again or \`mmoctl rollback\` to repair it.`
-    : `\`mmoctl status -n ${ref.namespace} --release ${ref.release}\` shows what did not become ready.`;
-  return new FailedError(`${interrupted ? `${verb} interrupted` : `helm ${verb} failed`}: ${err.message.split('\n').slice(0, 6).join(' ')} ${state}`, { hint, cause: err });
+  const stuck = now && /^pending-/.test(now.status);
+  const hint = stuck
+    ? `Run the same \`mmoctl ${verb}\` again (it repairs the release first) or \`mmoctl rollback\`; \`mmoctl preflight -n ${ref.namespace} --release ${ref.release}\` names the state.`
+    : interrupted
+      ? `Nothing is left half-done; run the ${verb} again when ready.`
+      : `\`mmoctl status -n ${ref.namespace} --release ${ref.release}\` shows what did not become ready.`;
+  return new FailedError(`${interrupted ? `${verb} interrupted` : `helm ${verb} failed`}: ${helmSaid} ${state}${reapplied}`, { hint, cause: err });
+}
+
+/** Workloads whose live containers run other images than `manifest` says ("Deployment/x"). */
+async function workloadDrift(kube: Kube, ref: ReleaseRef, manifest: string | undefined): Promise<string[]> {
+  const drift: string[] = [];
+  for (const t of podTemplates(parseManifests(manifest ?? '').filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet'))) {
+    const kind = t.owner.kind as 'Deployment' | 'StatefulSet';
+    const live = await kube.get(kind, t.owner.metadata.name, ref.namespace);
+    const images = (spec: { containers?: { image?: string }[] } | undefined) => (spec?.containers ?? []).map((c) => c.image).join(',');
+    if (live && images(live.spec?.template.spec) !== images(t.template.spec)) drift.push(objectName(t.owner));
+  }
+  return drift;
 }
 
 /** An AbortSignal fired by the first Ctrl-C while the helm step runs (a second one exits at once). */

@@ -31,7 +31,13 @@ export function renderApply(r: ApplyResult, s: Style, flags: string): string {
   const c = r.changes;
   if (c && r.action !== 'unchanged' && (c.images.length || c.replicas.length || c.values.length || c.added.length || c.removed.length)) {
     lines.push('', s.bold(r.action === 'dry-run' ? 'Would change' : 'Changed'));
-    for (const i of c.images) lines.push(`  image     ${i.workload} ${i.container}: ${i.from ?? '(new)'} → ${i.to ?? '(removed)'}`);
+    // One line per workload and change, naming every container that changed the same way.
+    const images = new Map<string, string[]>();
+    for (const i of c.images) {
+      const line = `${i.workload}%s: ${i.from ?? '(new)'} → ${i.to ?? '(removed)'}`;
+      images.set(line, [...(images.get(line) ?? []), i.container]);
+    }
+    for (const [line, containers] of images) lines.push(`  image     ${line.replace('%s', ` (${containers.join(', ')})`)}`);
     for (const x of c.replicas) lines.push(`  replicas  ${x.workload}: ${x.from ?? '-'} → ${x.to ?? '(autoscaled)'}`);
     if (c.values.length) lines.push(`  values    ${c.values.slice(0, 12).join(', ')}${c.values.length > 12 ? ` and ${c.values.length - 12} more` : ''}`);
     if (c.added.length) lines.push(`  added     ${c.added.join(', ')}`);
@@ -46,10 +52,13 @@ export function renderApply(r: ApplyResult, s: Style, flags: string): string {
     lines.push(`  ${e.udp.addresses.length ? '     ' : 'UDP  '}${s.dim(e.udp.note)}`);
   }
   if (r.action !== 'dry-run') {
-    lines.push('', s.bold('Next'));
-    lines.push(`  mmoctl status${f}                                  are players fine?`);
-    lines.push(`  mmoctl upgrade --canary --version <new version>${f}   ship a new game server version`);
-    lines.push(`  mmoctl history${f}                                 revisions, and \`mmoctl rollback${f}\``);
+    const next: [string, string][] = [
+      [`mmoctl status${f}`, 'are players fine?'],
+      [`mmoctl upgrade --version <new version>${f}`, 'ship a new game server version'],
+      [`mmoctl history${f}`, `revisions; \`mmoctl rollback${f}\` returns to one`],
+    ];
+    const width = Math.max(...next.map(([c]) => c.length));
+    lines.push('', s.bold('Next'), ...next.map(([c, why]) => `  ${c.padEnd(width)}  ${s.dim(why)}`));
   } else lines.push('', `Apply it: the same command without --dry-run.`);
   return lines.join('\n');
 }

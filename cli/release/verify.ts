@@ -5,9 +5,11 @@
  * helm returns.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import { LABELS } from '../../contract/labels.ts';
 import type { Helm, HelmTestResult, ReleaseRef } from '../helm/helm.ts';
 import type { Kube } from '../kube/kube.ts';
+import { countEndpoints, deploymentRolledOut, statefulSetRolledOut } from '../kube/readiness.ts';
 
 export interface WorkloadState {
   readonly kind: 'Deployment' | 'StatefulSet';
@@ -43,25 +45,14 @@ export async function readServing(kube: Kube, ref: ReleaseRef): Promise<Pick<Ver
     kube.list('Service', { namespace: ref.namespace, labelSelector }),
     kube.list('EndpointSlice', { namespace: ref.namespace }),
   ]);
-  const workloads: WorkloadState[] = [
-    ...deployments.map((d) => {
-      const desired = d.spec?.replicas ?? 1;
-      const s = d.status ?? {};
-      const current = s.observedGeneration === undefined || s.observedGeneration >= (d.metadata?.generation ?? 0);
-      return { kind: 'Deployment' as const, name: d.metadata!.name!, desired, ready: s.readyReplicas ?? 0, updated: s.updatedReplicas ?? 0, ok: current && (s.readyReplicas ?? 0) >= desired && (s.updatedReplicas ?? 0) >= desired };
-    }),
-    ...statefulSets.map((d) => {
-      const desired = d.spec?.replicas ?? 1;
-      const s = d.status ?? { replicas: 0 };
-      return { kind: 'StatefulSet' as const, name: d.metadata!.name!, desired, ready: s.readyReplicas ?? 0, updated: s.updatedReplicas ?? 0, ok: (s.readyReplicas ?? 0) >= desired };
-    }),
-  ];
-  const ready = (svc: string) =>
-    slices
-      .filter((sl) => sl.metadata?.labels?.['kubernetes.io/service-name'] === svc)
-      .reduce((n, sl) => n + (sl.endpoints ?? []).filter((e) => e.conditions?.ready !== false).length, 0);
+  const workload = (kind: WorkloadState['kind'], o: V1Deployment | V1StatefulSet, rolledOut: boolean): WorkloadState => {
+    const desired = o.spec?.replicas ?? 1;
+    const ready = o.status?.readyReplicas ?? 0;
+    return { kind, name: o.metadata!.name!, desired, ready, updated: o.status?.updatedReplicas ?? 0, ok: rolledOut && ready >= desired };
+  };
+  const workloads = [...deployments.map((d) => workload('Deployment', d, deploymentRolledOut(d))), ...statefulSets.map((s) => workload('StatefulSet', s, statefulSetRolledOut(s)))];
   const servicesState = services.map((svc) => {
-    const n = ready(svc.metadata!.name!);
+    const n = countEndpoints(svc.metadata!.name!, slices)?.ready ?? 0;
     return { name: svc.metadata!.name!, type: svc.spec?.type ?? 'ClusterIP', readyEndpoints: n, ok: n > 0 };
   });
   return { workloads, services: servicesState };

@@ -6,7 +6,8 @@ import type { Style } from './style.ts';
 export function renderError(message: string, hint: string | undefined, problems: readonly Problem[], style: Style): string {
   const lines = [`${style.fail('Error:')} ${message}`];
   for (const p of problems) {
-    lines.push(`  ${style.mark('fail')} ${p.key ? `${style.bold(p.key)}: ` : ''}${p.key && p.message.startsWith(`${p.key} `) ? p.message.slice(p.key.length + 1) : p.message}`);
+    const text = !p.key ? p.message : p.message.startsWith(`${p.key} `) ? `${style.bold(p.key)}${p.message.slice(p.key.length)}` : `${style.bold(p.key)}: ${p.message}`;
+    lines.push(`  ${style.mark('fail')} ${text}`);
     if (p.source) lines.push(`      ${style.dim('at')} ${p.source}`);
     if (p.fix) lines.push(`      ${style.dim('fix:')} ${p.fix}`);
   }

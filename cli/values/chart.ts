@@ -8,7 +8,6 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { extract } from 'tar';
 import { InvalidInputError, describeError } from '../errors.ts';
 import type { Helm } from '../helm/helm.ts';
 import { CHART_DIR } from '../package.ts';
@@ -31,7 +30,7 @@ export async function resolveChart(ref: string | undefined, chartVersion: string
   const tmp = await mkdtemp(join(tmpdir(), 'mmoctl-chart-'));
   const dispose = () => rm(tmp, { recursive: true, force: true });
   try {
-    if (existsSync(local)) await extract({ file: local, cwd: tmp });
+    if (existsSync(local)) await (await import('tar')).extract({ file: local, cwd: tmp });
     else if (/^(oci:\/\/|https?:\/\/)|^[\w.-]+\/[\w.-]+$/.test(ref)) await helm.pull(ref, chartVersion, tmp);
     else throw new InvalidInputError(`--chart ${ref}: no such file or directory, and not a repository reference.`, { hint: 'Give a chart directory, a packaged chart (.tgz), repo/chart (after `helm repo add`) or oci://registry/path/chart.' });
     const [dirName] = (await readdir(tmp, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);

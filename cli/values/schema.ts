@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import type { Problem } from '../errors.ts';
 import { childKey, type ValueSources } from './inputs.ts';
@@ -31,20 +31,23 @@ export class ValuesSchema {
   private readonly validate: ValidateFunction;
   private readonly schema: Schema;
   private readonly defaults: Values;
+  private readonly Ajv: typeof AjvClass;
 
-  constructor(schema: Schema, defaults: Values) {
+  constructor(Ajv: typeof AjvClass, schema: Schema, defaults: Values) {
+    this.Ajv = Ajv;
     this.schema = schema;
     this.defaults = defaults;
-    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-    this.validate = ajv.compile(schema);
+    this.validate = new Ajv({ allErrors: true, strict: false, verbose: true }).compile(schema);
   }
 
   /** The schema of a chart directory, with its values.yaml as the defaults; undefined when the chart has none. */
-  static forChart(dir: string): ValuesSchema | undefined {
+  static async forChart(dir: string): Promise<ValuesSchema | undefined> {
     const file = join(dir, 'values.schema.json');
     if (!existsSync(file)) return undefined;
     const defaults = (parse(readFileSync(join(dir, 'values.yaml'), 'utf8')) ?? {}) as Values;
-    return new ValuesSchema(JSON.parse(readFileSync(file, 'utf8')) as Schema, defaults);
+    // ajv is loaded on first use: commands that never validate values start faster.
+    const { Ajv } = await import('ajv');
+    return new ValuesSchema(Ajv, JSON.parse(readFileSync(file, 'utf8')) as Schema, defaults);
   }
 
   /** True when `values` satisfies the schema. */
@@ -129,8 +132,17 @@ export class ValuesSchema {
   private fixFor(key: string, preferred?: unknown): string | undefined {
     const sub = this.schemaAt(key);
     const candidates = [valueAt(this.defaults, key), preferred].filter((v) => v !== undefined);
-    for (const c of candidates) if (!sub || acceptsValue(sub, c)) return setFlag(key, c);
+    for (const c of candidates) if (!sub || this.acceptsAt(sub, c)) return setFlag(key, c);
     return undefined;
+  }
+
+  /** Whether one value satisfies a sub-schema (for fix suggestions). */
+  private acceptsAt(schema: Schema, value: unknown): boolean {
+    try {
+      return new this.Ajv({ strict: false }).validate(schema, value) as boolean;
+    } catch {
+      return false;
+    }
   }
 
   /** The sub-schema that governs `key` (properties, items, additionalProperties schemas). */
@@ -145,11 +157,18 @@ export class ValuesSchema {
   }
 }
 
-/** `--set key=value` for scalars, `--set-json 'key=…'` for maps, lists and strings that --set would retype. */
+/**
+ * The flag that sets `key` to `value`: `--set` for scalars it keeps as they are, `--set-string` for
+ * strings `--set` would retype or split (empty, "true", "007", commas), `--set-json` for maps and
+ * lists. (helm applies --set-json before --set, and --set-string last.)
+ */
 export function setFlag(key: string, value: unknown): string {
   if (value === null) return `--set ${key}=null`;
   if (typeof value === 'number' || typeof value === 'boolean') return `--set ${key}=${String(value)}`;
-  if (typeof value === 'string' && /^[\w./:@-]+$/.test(value) && !/^(true|false|null|[-+]?\d+(\.\d+)?([eE][-+]?\d+)?)$/.test(value)) return `--set ${key}=${value}`;
+  if (typeof value === 'string') {
+    if (/^[\w./:@-]+$/.test(value) && !/^(true|false|null|[-+]?\d+(\.\d+)?([eE][-+]?\d+)?)$/.test(value)) return `--set ${key}=${value}`;
+    return `--set-string '${key}=${value.replace(/([,\\])/g, '\\$1')}'`;
+  }
   return `--set-json '${key}=${JSON.stringify(value)}'`;
 }
 
@@ -168,13 +187,6 @@ function pointerToKey(pointer: string): string {
   return key;
 }
 
-function acceptsValue(schema: Schema, value: unknown): boolean {
-  try {
-    return new Ajv({ strict: false }).validate(schema, value) as boolean;
-  } catch {
-    return false;
-  }
-}
 
 function typeName(v: unknown): string {
   if (v === null) return 'null';

@@ -39,6 +39,10 @@ export async function validateValues(helm: Pick<Helm, 'template'>, chart: ChartS
   if (appVersionClash) {
     return { request, sources, values: {}, problems: [{ key: 'image.tag', source: `--version ${inputs.appVersion}`, message: '--version and a --set of image.tag both choose the game server version', fix: 'keep one of them' }] };
   }
+  // The chart's own rules run at the same time as the merge and the schema check; they count only
+  // when the schema passes (helm checks the schema first, so their failure would repeat it).
+  const crossField = crossFieldProblems(helm, request, ref, sources);
+  crossField.catch(() => {});
   let values: Values;
   try {
     values = await computeValues(helm, request);
@@ -46,10 +50,10 @@ export async function validateValues(helm: Pick<Helm, 'template'>, chart: ChartS
     const message = err instanceof HelmError ? err.message : describeError(err);
     return { request, sources, values: {}, problems: [{ source: '--set', message: `helm could not merge the values: ${message}`, fix: "check the --set syntax: key=value, lists as key={a,b}, a dot inside a key as \\. (see `helm install --help`)" }] };
   }
-  const schema = ValuesSchema.forChart(chart.dir);
+  const schema = await ValuesSchema.forChart(chart.dir);
   const schemaProblems = schema?.problems(values, sources) ?? [];
   if (schemaProblems.length) return { request, sources, values, problems: schemaProblems };
-  return { request, sources, values, problems: await crossFieldProblems(helm, request, ref, sources) };
+  return { request, sources, values, problems: await crossField };
 }
 
 /** Like validateValues, but invalid values are an error (exit 2) listing every problem. */

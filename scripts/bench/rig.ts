@@ -8,9 +8,10 @@
  * also measures idle CPU over 20 s. Prints a Markdown table for docs/benchmarks.md.
  */
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { PROJECT_ROOT } from '../lib/root.ts';
 import { ensureRigBinaries } from '../rig/build.ts';
 import { down, status, up } from '../rig/rig.ts';
 
@@ -21,7 +22,7 @@ if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) {
   process.exit(2);
 }
 
-const stateDir = resolve(import.meta.dirname, '..', '..', '.tmp', 'bench-rig');
+const stateDir = join(PROJECT_ROOT, '.tmp', 'bench-rig');
 const opts = { stateDir };
 
 function cpuTicks(pids: number[]): number {

@@ -6,6 +6,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ENV } from '../../contract/env.ts';
+import { FORMATS, ZONE_ITEM } from '../../contract/formats.ts';
+import { KUBERNETES_SYNTAX } from '../../contract/kubernetes.ts';
 import { COMPONENTS, LABELS } from '../../contract/labels.ts';
 import { METRICS } from '../../contract/metrics.ts';
 import { PATHS, PORT_NAMES, PORTS } from '../../contract/ports.ts';
@@ -23,6 +25,8 @@ export function chartContract() {
     labels: LABELS,
     components: COMPONENTS,
     metrics: Object.fromEntries(Object.entries(METRICS).map(([key, spec]) => [key, spec.name])),
+    formats: { ...FORMATS, zoneItem: ZONE_ITEM },
+    kubernetes: KUBERNETES_SYNTAX,
   };
 }
 
@@ -32,7 +36,8 @@ export function renderContractTpl(): string {
   return [
     '{{/*',
     'Generated from contract/*.ts by `npm run gen` (scripts/gen/chart-contract.ts); do not edit.',
-    'Usage: {{- $c := include "mmo.contract" . | fromJson }} then $c.ports.game, $c.env.databaseUrl, …',
+    'Usage: {{- $c := include "mmo.contract" . | fromJson }} then $c.ports.game, $c.env.databaseUrl, …;',
+    '$c.formats.zones.pattern is the pattern the server checks MMO_ZONES with (contract/formats.ts).',
     'Numbers come back as floats: wrap them in `int` where a template compares or prints them.',
     '*/}}',
     '{{- define "mmo.contract" -}}',

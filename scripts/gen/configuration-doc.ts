@@ -6,6 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ENV, type EnvKey, type EnvKind, type EnvSpec } from '../../contract/env.ts';
+import { FORMATS } from '../../contract/formats.ts';
 import { PROJECT_ROOT } from '../lib/root.ts';
 
 export const CONFIGURATION_DOC_PATH = join(PROJECT_ROOT, 'docs', 'configuration.md');
@@ -19,9 +20,10 @@ function typeOf(kind: EnvKind): string {
     case 'bool':
       return '`true` or `false`';
     case 'string':
+      if (kind.format) return `string: ${FORMATS[kind.format].expected}`;
       return kind.minLength === undefined ? 'string' : `string of at least ${kind.minLength} characters`;
     case 'url':
-      return `URL (${kind.protocols.map((p) => `\`${p}//\``).join(', ')})`;
+      return kind.format ? `URL: ${FORMATS[kind.format].expected}` : `URL (${kind.protocols.map((p) => `\`${p}//\``).join(', ')})`;
     case 'enum':
       return kind.values.map((v) => `\`${v}\``).join(', ');
   }
@@ -41,7 +43,7 @@ const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
 export function renderConfigurationDoc(): string {
   const specs: EnvSpec[] = Object.values(ENV);
   const rows = specs.map((s) =>
-    `| \`${s.name}\` | ${typeOf(s.kind)} | ${s.default === undefined ? '(unset)' : `\`${cell(s.default)}\``} | ${s.secret ? 'yes' : ''} | ${cell(s.description)}${required(s)} |`,
+    `| \`${s.name}\` | ${cell(typeOf(s.kind))} | ${s.default === undefined ? '(unset)' : `\`${cell(s.default)}\``} | ${s.secret ? 'yes' : ''} | ${(s.chartValues ?? []).map((v) => `\`${v}\``).join(', ')} | ${cell(s.description)}${required(s)} |`,
   );
   return [
     '# Game server configuration',
@@ -57,10 +59,11 @@ export function renderConfigurationDoc(): string {
     'zone ownership, chat and transfers with its peers, and then `MMO_AUTH_SECRET` is required. With',
     '`DATABASE_URL` set the schema must be migrated first (`npm run migrate`, the chart\'s migration',
     'Job). The chart sets these variables from its values (docs/values.md); "secret" ones come from a',
-    'Kubernetes Secret. See docs/scale-out.md for how they combine in a cluster.',
+    'Kubernetes Secret. The chart refuses a value of the "chart value" column that this table\'s type',
+    'refuses, before anything is installed. See docs/scale-out.md for how they combine in a cluster.',
     '',
-    '| variable | type | default | secret | meaning |',
-    '|---|---|---|---|---|',
+    '| variable | type | default | secret | chart value | meaning |',
+    '|---|---|---|---|---|---|',
     ...rows,
     '',
   ].join('\n');

@@ -24,11 +24,15 @@ export interface ValueRow {
   inSchema: boolean;
 }
 
-type Schema = { type?: string | string[]; enum?: unknown[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; pattern?: string; properties?: Record<string, Schema>; items?: Schema; anyOf?: Schema[] };
+export type Schema = { type?: string | string[]; enum?: unknown[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; pattern?: string; properties?: Record<string, Schema>; items?: Schema; anyOf?: Schema[] };
 
-function schemaAt(schema: Schema, path: string[]): Schema | undefined {
-  let s: Schema | undefined = schema;
-  for (const key of path) s = s?.properties?.[key];
+/** The schema at `path`, through the object branch of an anyOf. */
+export function schemaAt(root: Schema, path: string[]): Schema | undefined {
+  let s: Schema | undefined = root;
+  for (const key of path) {
+    const branch: Schema | undefined = s?.anyOf?.find((x) => x.properties?.[key]);
+    s = (branch ?? s)?.properties?.[key];
+  }
   return s;
 }
 
@@ -95,11 +99,28 @@ const TEMPLATE = `# mmo chart values
 <!-- Generated from charts/mmo/values.yaml and values.schema.json by \`npm run gen\`; do not edit. -->
 
 Every value of the \`mmo\` chart. Set them with \`-f my-values.yaml\` or \`--set key=value\`; the presets in
-\`values/\` (dev, staging, production) are starting points. Unknown keys, wrong types and out-of-range
-values are rejected by \`values.schema.json\`; rules between values (an external host when a bundled
-service is off, autoscaling min ≤ max, PodDisruptionBudget below the replica count, requests ≤ limits,
-grace period above the drain time…) are checked by the chart, which reports every broken rule at once
-with the \`--set\` that fixes it.
+\`values/\` (dev, staging, production) are starting points.
+
+## How bad values are refused
+
+Nothing renders until every value can work; \`helm install\`, \`helm template\` and \`helm lint\` refuse
+alike. Unknown keys, wrong types, \`null\` where null means nothing, out-of-range numbers and text in
+the wrong syntax (names, labels, CIDRs, quantities, durations, the zone list and URLs the game server
+parses) are refused by \`values.schema.json\`, in helm's own words, naming the key. Rules between
+values (an external host when a bundled service is off, autoscaling min ≤ max, requests ≤ limits,
+node ports inside the cluster's range and never shared, a scrape timeout within its interval, zones
+below the zone count…) and what the live cluster holds are checked by the chart, which reports every
+broken rule at once, one line each, in a form the \`mmoctl\` CLI reads:
+
+\`\`\`
+The values are not valid (2 problems):
+  - gameServer.resources.limits.cpu (1) is below gameServer.resources.requests.cpu (1500m): a container cannot request more than its limit. Fix: --set gameServer.resources.limits.cpu=1500m
+  - service.nodePort (30000) is also udp.nodePort: node ports are one pool for TCP and UDP, so the API server refuses the second Service (null lets Kubernetes choose a free one). Fix: --set service.nodePort=null, or --set udp.nodePort=30001
+\`\`\`
+
+Each line starts with the key as written after \`--set\` (the one the fix changes); the fix is one or
+more alternatives separated by \`, or\`, each valid as written (helm flags, or a \`kubectl\` command
+followed by \`, then\` and helm flags).
 
 ## Sizing
 

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ENV, type EnvKey, type EnvSpec, type LogLevel } from '../../contract/env.ts';
+import { FORMATS, ZONE_ITEM, type FormatName } from '../../contract/formats.ts';
 
 export class ConfigError extends Error {
   readonly variable: string;
@@ -51,6 +52,11 @@ export interface Config {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** Whether `value` has the contract's format `name` (the same pattern the chart checks). */
+export function hasFormat(name: FormatName, value: string): boolean {
+  return new RegExp(FORMATS[name].pattern).test(value);
+}
+
 function raw(env: Env, spec: EnvSpec): string | undefined {
   const v = env[spec.name];
   if (v === undefined || v.trim() === '') return spec.default;
@@ -89,10 +95,12 @@ function parse(env: Env, key: EnvKey): string | number | boolean | undefined {
       if (!kind.protocols.includes(u.protocol)) {
         throw new ConfigError(spec.name, `expected a URL starting with ${kind.protocols.map((p) => `${p}//`).join(' or ')}, got ${u.protocol}//…`);
       }
+      if (kind.format && !hasFormat(kind.format, v)) throw new ConfigError(spec.name, `expected ${FORMATS[kind.format].expected}`);
       return v; // credentials inside are never echoed
     }
     case 'string':
-      return v; // its rules (ruleProblem) are checked once every variable is read
+      if (kind.format && !hasFormat(kind.format, v)) throw new ConfigError(spec.name, `expected ${FORMATS[kind.format].expected}, got ${JSON.stringify(v)}`);
+      return v; // its length and the variables it needs are checked once every variable is read (ruleProblem)
   }
 }
 
@@ -114,13 +122,14 @@ export function ruleProblem(key: EnvKey, value: string | undefined, isSet: (key:
   return undefined;
 }
 
-/** Parses MMO_ZONES ("*" or "0,2-3") against the zone count. */
+/** Parses MMO_ZONES ("*" or "0,2-3", the contract's zones format) against the zone count. */
 export function parseZones(value: string, zoneCount: number, variable = ENV.zones.name): number[] {
-  if (value === '*') return Array.from({ length: zoneCount }, (_, i) => i);
+  if (!hasFormat('zones', value)) throw new ConfigError(variable, `expected ${FORMATS.zones.expected}, got ${JSON.stringify(value)}`);
+  if (value.trim() === '*') return Array.from({ length: zoneCount }, (_, i) => i);
   const zones = new Set<number>();
+  const item = new RegExp(`^${ZONE_ITEM}$`);
   for (const part of value.split(',')) {
-    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
-    if (!m) throw new ConfigError(variable, `expected "*" or a comma list of zone ids and ranges like "0,2-3", got ${JSON.stringify(value)}`);
+    const m = item.exec(part.trim())!;
     const from = Number(m[1]);
     const to = m[2] === undefined ? from : Number(m[2]);
     if (to < from) throw new ConfigError(variable, `range ${part.trim()} runs backwards`);
@@ -143,7 +152,7 @@ function parseIceServers(value: string | undefined): RTCIceServer[] {
   parsed.forEach((s: unknown, i) => {
     const urls = (s as { urls?: unknown } | null)?.urls;
     const list = Array.isArray(urls) ? urls : [urls];
-    if (list.length === 0 || !list.every((u) => typeof u === 'string' && /^(stun|stuns|turn|turns):/.test(u))) {
+    if (list.length === 0 || !list.every((u) => typeof u === 'string' && hasFormat('iceServerUrl', u))) {
       throw new ConfigError(name, `[${i}].urls: expected a stun:/turn: URL or a list of them`);
     }
   });

@@ -16,6 +16,23 @@ const external = {
   rabbitmq: { enabled: false, external: { host: 'mq.example.com', existingSecret: 'mmo-amqp', cidrs: ['10.0.0.0/8'] } },
 };
 
+/** The PriorityClass the placement case names; the rig's admission test creates it. */
+export const TEST_PRIORITY_CLASS = 'mmo-test-priority';
+
+const resources = { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } };
+
+/** Where a workload's pods run, as a studio with dedicated node pools would write it. */
+const placement = (pool: string) => ({
+  podAnnotations: { 'example.com/owner': 'game-team' },
+  podLabels: { team: 'game', 'example.com/cost-center': 'games' },
+  nodeSelector: { 'example.com/pool': pool },
+  tolerations: [{ key: 'example.com/dedicated', operator: 'Equal', value: pool, effect: 'NoSchedule' }],
+  affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, preference: { matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['zone-a', 'zone-b'] }] } }] } },
+  priorityClassName: TEST_PRIORITY_CLASS,
+  topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' }],
+});
+const identity = { serviceAccount: { annotations: { 'iam.gke.io/gcp-service-account': 'game@example-project.iam.gserviceaccount.com' } } };
+
 export const CASES: readonly ValuesCase[] = [
   { name: 'chart defaults' },
   { name: 'preset dev', presets: ['dev'] },
@@ -23,7 +40,7 @@ export const CASES: readonly ValuesCase[] = [
   { name: 'preset production', presets: ['production'] },
   { name: 'udp nodePort', values: [{ udp: { mode: 'nodePort' } }] },
   { name: 'udp hostPort', values: [{ udp: { mode: 'hostPort' } }] },
-  { name: 'udp hostNetwork', values: [{ udp: { mode: 'hostNetwork' } }] },
+  { name: 'udp hostNetwork', values: [{ udp: { mode: 'hostNetwork' }, networkPolicy: { nodeCIDRs: ['10.0.0.0/16'] } }] },
   { name: 'udp relay', values: [{ udp: { mode: 'relay', iceServers: [{ urls: ['turn:turn.example.com:3478'], username: 'game' }] } }] },
   { name: 'udp relay with secret ICE servers', values: [{ udp: { mode: 'relay', iceServersSecret: { name: 'turn-credentials' } } }] },
   { name: 'udp disabled', values: [{ udp: { mode: 'disabled' } }] },
@@ -37,7 +54,11 @@ export const CASES: readonly ValuesCase[] = [
   { name: 'hpa on', values: [{ gameServer: { autoscaling: { enabled: true } } }] },
   { name: 'hpa on with players per pod', values: [{ gameServer: { autoscaling: { enabled: true, playersPerPod: { enabled: true } } } }] },
   { name: 'hpa off on production', presets: ['production'], values: [{ gameServer: { autoscaling: { enabled: false } } }] },
-  { name: 'hpa on, replicas left to it (GitOps)', presets: ['production'], values: [{ gameServer: { autoscaling: { setReplicas: false } } }] },
+  {
+    name: 'hpa on, replicas left to it, credentials from Secrets (GitOps)',
+    presets: ['production'],
+    values: [{ gameServer: { autoscaling: { setReplicas: false }, auth: { existingSecret: 'mmo-auth' }, admin: { existingSecret: 'mmo-admin' } }, postgres: { auth: { existingSecret: 'pg' } }, redis: { auth: { existingSecret: 'rd' } }, rabbitmq: { auth: { existingSecret: 'mq' } } }],
+  },
   { name: 'pdb off', values: [{ gameServer: { pdb: { enabled: false } } }] },
   { name: 'pdb minAvailable', values: [{ gameServer: { replicas: 3, pdb: { minAvailable: 2 } } }] },
   { name: 'ingress and load balancer', values: [{ ingress: { enabled: true, className: 'nginx', hosts: ['game.example.com'], tls: [{ secretName: 'game-tls', hosts: ['game.example.com'] }] }, service: { type: 'LoadBalancer', loadBalancerSourceRanges: ['203.0.113.0/24'] } }] },
@@ -45,6 +66,72 @@ export const CASES: readonly ValuesCase[] = [
   { name: 'partitioned zones with a public URL', values: [{ gameServer: { publicUrl: 'https://zones-a.game.example.com', config: { zones: '0-1' } } }] },
   { name: 'network policies off', values: [{ networkPolicy: { enabled: false } }] },
   { name: 'digest-pinned images', values: [{ image: { digest: `sha256:${'a'.repeat(64)}` }, postgres: { image: { digest: `sha256:${'b'.repeat(64)}` } } }] },
+  {
+    name: 'a registry mirror, pull secrets and platform-assigned ids (OpenShift)',
+    values: [{ global: { imageRegistry: 'registry.example.com:5000/mirror', imagePullSecrets: ['mirror-pull', { name: 'studio-pull' }], compatibility: { openshift: { adaptSecurityContext: 'force' } } }, imagePullSecrets: [{ name: 'studio-pull' }], postgres: { metrics: { enabled: true } } }],
+  },
+  {
+    name: 'placement, labels and workload identity on every workload',
+    values: [
+      {
+        gameServer: { ...placement('game'), ...identity, affinity: { ...placement('game').affinity, podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, podAffinityTerm: { topologyKey: 'topology.kubernetes.io/zone', labelSelector: { matchLabels: { 'app.kubernetes.io/component': 'postgres' } } } }] } } },
+        postgres: { ...placement('stateful'), ...identity },
+        redis: { ...placement('stateful'), ...identity },
+        rabbitmq: { ...placement('stateful'), ...identity },
+        migrations: { ...placement('game'), ...identity },
+        tests: placement('game'),
+      },
+    ],
+  },
+  {
+    name: 'extra env, volumes, sidecars and init containers',
+    values: [
+      {
+        gameServer: {
+          extraEnv: [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://otel-collector.observability:4317' }, { name: 'NODE_OPTIONS', valueFrom: { configMapKeyRef: { name: 'game-node', key: 'options', optional: true } } }],
+          extraEnvFrom: [{ configMapRef: { name: 'game-extra', optional: true } }],
+          extraVolumes: [{ name: 'db-ca', secret: { secretName: 'db-ca' } }],
+          extraVolumeMounts: [{ name: 'db-ca', mountPath: '/etc/db-ca', readOnly: true }],
+          sidecars: [{ name: 'sql-proxy', image: 'gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0', args: ['--port=5433', 'project:region:db'], ports: [{ containerPort: 5433 }], resources }],
+          initContainers: [{ name: 'warm-up', image: 'docker.io/library/busybox:1.37', command: ['true'], resources }],
+        },
+        postgres: {
+          extraEnv: [{ name: 'POSTGRES_INITDB_ARGS', value: '--data-checksums' }],
+          extraVolumes: [{ name: 'initdb', configMap: { name: 'pg-initdb' } }],
+          extraVolumeMounts: [{ name: 'initdb', mountPath: '/docker-entrypoint-initdb.d', readOnly: true }],
+          sidecars: [{ name: 'backup', image: 'docker.io/library/alpine:3.21', command: ['sleep', 'infinity'], resources }],
+        },
+        redis: { extraEnvFrom: [{ secretRef: { name: 'redis-extra', optional: true } }], initContainers: [{ name: 'sysctl-check', image: 'docker.io/library/busybox:1.37', command: ['true'], resources }] },
+        rabbitmq: { extraEnv: [{ name: 'RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS', value: '-rabbit log [{console,[{level,warning}]}]' }] },
+      },
+    ],
+  },
+  {
+    name: 'data stores on existing claims, with retention, PDBs and a memory /dev/shm',
+    values: [
+      {
+        postgres: { persistence: { existingClaim: 'pg-data' }, pdb: { enabled: true }, shm: { enabled: true, sizeLimit: '512Mi' } },
+        redis: { persistence: { retentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Retain' } }, pdb: { enabled: true } },
+        rabbitmq: { persistence: { retentionPolicy: { whenDeleted: 'Retain' } }, pdb: { enabled: true } },
+      },
+    ],
+  },
+  {
+    name: 'data-store exporters and their ServiceMonitors',
+    values: [{ postgres: { metrics: { enabled: true, serviceMonitor: { enabled: true } } }, redis: { metrics: { enabled: true, serviceMonitor: { enabled: true } } }, rabbitmq: { metrics: { enabled: true, serviceMonitor: { enabled: true } } } }],
+  },
+  {
+    name: 'extra NetworkPolicy rules and UDP Service annotations',
+    values: [
+      {
+        udp: { serviceAnnotations: { 'example.com/firewall-rule': 'game-udp' } },
+        networkPolicy: {
+          extraIngress: { gameServer: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'mesh' } } }], ports: [{ port: 15090, protocol: 'TCP' }] }], redis: [{ from: [{ podSelector: { matchLabels: { app: 'redis-backup' } } }], ports: [{ port: 6379 }] }] },
+          extraEgress: { gameServer: [{ to: [{ ipBlock: { cidr: '10.20.0.0/16' } }], ports: [{ port: 443, protocol: 'TCP' }] }], postgres: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] } }], ports: [{ port: 443 }] }] },
+        },
+      },
+    ],
+  },
 ];
 
 /**

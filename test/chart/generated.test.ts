@@ -2,10 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { ENV, type EnvKind, type EnvSpec } from '../../contract/env.ts';
+import { FORMATS } from '../../contract/formats.ts';
 import { METRICS } from '../../contract/metrics.ts';
 import { CONTRACT_TPL_PATH, renderContractTpl } from '../../scripts/gen/chart-contract.ts';
 import { DASHBOARD_PATH, renderDashboard } from '../../scripts/gen/dashboard.ts';
-import { VALUES_DOC_PATH, collectRows, renderValuesDoc } from '../../scripts/gen/values-doc.ts';
+import { CHECKS_DOC_PATH, renderChecksDoc } from '../../scripts/gen/checks-doc.ts';
+import { VALUES_DOC_PATH, collectRows, renderValuesDoc, schemaAt } from '../../scripts/gen/values-doc.ts';
+import { VALUES_SCHEMA_PATH, renderValuesSchema, valuesSchema } from '../../scripts/gen/values-schema.ts';
 import { CHART_DIR, PRESETS, PRESETS_DIR } from '../support/chart.ts';
 
 const FIX = 'run `npm run gen` and commit the result';
@@ -14,6 +18,24 @@ describe('files generated from the contract', () => {
   it('templates/_contract.tpl matches contract/*.ts', async () => {
     expect(await readFile(CONTRACT_TPL_PATH, 'utf8'), FIX).toBe(renderContractTpl());
   });
+
+  it('values.schema.json matches its generator (contract ranges and formats included)', async () => {
+    expect(await readFile(VALUES_SCHEMA_PATH, 'utf8'), FIX).toBe(renderValuesSchema());
+  });
+
+  it.each((Object.values(ENV) as EnvSpec[]).flatMap((spec) => (spec.chartValues ?? []).map((path) => [path, spec.name, spec.kind] as const)))(
+    'the schema of %s refuses what the server refuses in %s',
+    (path, _name, kind: EnvKind) => {
+      const s = schemaAt(valuesSchema(), path.split('.'));
+      expect(s, `${path} is not in the schema`).toBeDefined();
+      if (kind.type === 'int' || kind.type === 'number') {
+        expect(s!.minimum).toBeGreaterThanOrEqual(kind.min);
+        expect(s!.maximum).toBeLessThanOrEqual(kind.max);
+      }
+      if (kind.type === 'enum') expect(s!.enum).toEqual(kind.values);
+      if ((kind.type === 'string' || kind.type === 'url') && kind.format) expect(s!.pattern).toMatch(new RegExp(`(^|\\|)${FORMATS[kind.format].pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    },
+  );
 
   it('files/dashboard.json matches its generator', async () => {
     expect(await readFile(DASHBOARD_PATH, 'utf8'), FIX).toBe(renderDashboard());
@@ -30,6 +52,12 @@ describe('files generated from the contract', () => {
   it('the dashboard shows every metric of the contract (a new metric needs a panel)', async () => {
     const text = await readFile(DASHBOARD_PATH, 'utf8');
     expect(Object.values(METRICS).map((m) => m.name).filter((name) => !text.includes(name))).toEqual([]);
+  });
+});
+
+describe('checks reference (docs/checks.md)', () => {
+  it('is current with the preflight checks', async () => {
+    expect(await readFile(CHECKS_DOC_PATH, 'utf8'), FIX).toBe(renderChecksDoc());
   });
 });
 

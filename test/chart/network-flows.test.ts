@@ -7,9 +7,10 @@ import { ENV } from '../../contract/env.ts';
 import { COMPONENTS, LABELS } from '../../contract/labels.ts';
 import { PORTS } from '../../contract/ports.ts';
 import type { HelmMajor } from '../../scripts/setup/helm.ts';
-import { podSpecs } from '../support/chart.ts';
+import { find, podSpecs } from '../support/chart.ts';
 import type { Manifest } from '../support/k8s-strict.ts';
 import { allows, type Endpoint, type IpEndpoint, type PodEndpoint, type Protocol } from '../support/netpol.ts';
+import { deliveredTo, keepsFlowing, type ServedPod } from '../support/service-routing.ts';
 import { resolveContainerEnv, type ObjectData } from '../support/pod-env.ts';
 import { CASES, mergedValues, renderCases, valueFiles, type ValuesCase } from './cases.ts';
 import { userSecrets } from './env-wiring.ts';
@@ -83,12 +84,18 @@ const show = (f: Flow) => `${f.from.name} → ${f.to.name} ${f.port}/${f.protoco
 /** The flows a release must allow and must deny, for its values. */
 function flowTable(manifests: readonly Manifest[], c: ValuesCase): Flow[] {
   const v = mergedValues(defaults, presets, c);
-  const game = podOf(manifests, COMPONENTS.gameServer);
+  // On the host network a game server is its node's address, whatever its labels: many network
+  // plugins never match host traffic to pod labels, and apply no policy to such pods.
+  const hostNetwork = v.udp.mode === 'hostNetwork';
+  const game: Endpoint = hostNetwork
+    ? ip('a game server on the host network, at its node address', addressIn((v.networkPolicy.nodeCIDRs as string[])[0]!))
+    : podOf(manifests, COMPONENTS.gameServer);
   const migrate = podOf(manifests, COMPONENTS.migrate);
   const test = podOf(manifests, COMPONENTS.test);
   const monitoring: PodEndpoint = { kind: 'pod', name: 'Prometheus', namespace: v.monitoring.namespace, namespaceLabels: { 'kubernetes.io/metadata.name': v.monitoring.namespace }, labels: { app: 'prometheus' } };
   // Another namespace's pod, even one wearing the game server's labels, is still a stranger.
-  const stranger: PodEndpoint = { ...game, name: 'a pod of another namespace', namespace: 'shop', namespaceLabels: { 'kubernetes.io/metadata.name': 'shop' } };
+  const stranger: PodEndpoint = { ...podOf(manifests, COMPONENTS.gameServer), name: 'a pod of another namespace', namespace: 'shop', namespaceLabels: { 'kubernetes.io/metadata.name': 'shop' } };
+  const OUTSIDER = ip('a machine outside the nodes', '192.0.2.99');
   const flows: Flow[] = [];
   const allow = (from: Endpoint, to: Endpoint, port: number, protocol: Protocol = 'TCP') => flows.push({ from, to, port, protocol, allowed: true });
   const deny = (from: Endpoint, to: Endpoint, port: number, protocol: Protocol = 'TCP') => flows.push({ from, to, port, protocol, allowed: false });
@@ -107,6 +114,7 @@ function flowTable(manifests: readonly Manifest[], c: ValuesCase): Flow[] {
       deny(stranger, pod, port);
       deny(monitoring, pod, port);
       deny(test, pod, port);
+      deny(OUTSIDER, pod, port);
       // The bundled service is the only one: the same port elsewhere stays closed.
       deny(game, INTERNET, port);
       deny(game, pod, port + 1);
@@ -159,7 +167,9 @@ function flowTable(manifests: readonly Manifest[], c: ValuesCase): Flow[] {
   // Only the per-node UDP modes read their Node from the API server.
   const perNode = ['nodePort', 'hostPort', 'hostNetwork'].includes(v.udp.mode);
   for (const port of v.networkPolicy.apiServerPorts as number[]) (perNode ? allow : deny)(game, API_SERVER, port);
-  return flows;
+  // No policy selects a game server on the host network: what it sends and receives is open, and only
+  // the other side's policy decides.
+  return hostNetwork ? flows.filter((f) => f.allowed || (f.from !== game && f.to !== game)) : flows;
 }
 
 const table = majors.flatMap((major) => cases.map((c) => ({ major, c, label: `helm ${major}, ${c.name}` })));
@@ -175,5 +185,40 @@ describe.each(table)('$label: NetworkPolicy flows', ({ major, c }) => {
     // Without policies every flow passes: the denials above come from the chart's rules.
     expect(flows.filter((f) => !f.allowed).length).toBeGreaterThan(5);
     expect(flows.every((f) => allows([], f.from, f.to, f.port, f.protocol))).toBe(true);
+  });
+});
+
+// Readiness turns false on every game pod while a shared data store (Redis, RabbitMQ, PostgreSQL)
+// restarts. Connected players must not notice: WebSocket connections are established TCP, which
+// kube-proxy leaves alone; UDP players reach their pod through the UDP Service's node port, whose
+// conntrack entries kube-proxy clears when the pod stops being an endpoint, so that Service publishes
+// not-ready pods. New players still wait for a ready pod: they signal through the game Service first.
+// The cases whose UDP players come through the UDP Service (udp.mode nodePort); in the host modes and
+// through a relay no Service stands between a player and its pod.
+const ROUTING_CASES = ['chart defaults', 'preset production', 'udp nodePort'];
+const routingTable = majors.flatMap((major) => cases.filter((c) => ROUTING_CASES.includes(c.name)).map((c) => ({ major, c, label: `helm ${major}, ${c.name}` })));
+
+describe.each(routingTable)('$label: players through a data-store restart', ({ major, c }) => {
+  it('keeps connected UDP and WebSocket players flowing while no game pod is ready, and holds new players back', () => {
+    expect(mergedValues(defaults, presets, c).udp.mode).toBe('nodePort');
+    const manifests = rendered.get(`${major}|${c.name}`)!;
+    const udp = find(manifests, 'Service', 'game-mmo-server-udp');
+    const game = find(manifests, 'Service', 'game-mmo-server');
+    const labels = podOf(manifests, COMPONENTS.gameServer).labels;
+    const pods: ServedPod[] = ['a', 'b', 'c'].map((n) => ({ name: `game-${n}`, labels, node: `node-${n}`, ready: true }));
+    const names = (ps: ServedPod[]) => ps.map((p) => p.name);
+
+    // Healthy: a node's UDP port reaches the game pod on that node; signalling reaches any ready pod.
+    expect(names(deliveredTo(udp, pods, { node: 'node-a' }))).toEqual(['game-a']);
+    expect(names(deliveredTo(game, pods, 'clusterIP'))).toEqual(['game-a', 'game-b', 'game-c']);
+
+    const outage = pods.map((p) => ({ ...p, ready: false }));
+    expect(keepsFlowing(udp, outage, pods[0]!), 'a connected UDP player').toBe(true);
+    expect(names(deliveredTo(udp, outage, { node: 'node-a' })), "the UDP player's packets").toEqual(['game-a']);
+    expect(keepsFlowing(game, outage, pods[0]!), 'a connected WebSocket player').toBe(true);
+    expect(deliveredTo(game, outage, 'clusterIP'), "a new player's signalling").toEqual([]);
+    // The rule that does it: without it, every UDP player would be cut.
+    const unpublished = { ...udp, spec: { ...(udp.spec as object), publishNotReadyAddresses: false } };
+    expect(keepsFlowing(unpublished, outage, pods[0]!)).toBe(false);
   });
 });

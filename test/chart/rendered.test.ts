@@ -140,9 +140,15 @@ describe.each(table)('$label', ({ major, c }) => {
 
   it('creates a PodDisruptionBudget and an autoscaler exactly when enabled, both on the stable game servers', () => {
     const v = valuesOf(c);
-    const pdbs = out(major, c).filter((m) => m.kind === 'PodDisruptionBudget');
+    const pdbs = out(major, c).filter((m) => m.kind === 'PodDisruptionBudget' && m.metadata.labels?.[LABELS.component] === COMPONENTS.gameServer);
     const hpas = out(major, c).filter((m) => m.kind === 'HorizontalPodAutoscaler');
     expect(pdbs).toHaveLength(v.gameServer.pdb.enabled ? 1 : 0);
+    // A data store's PDB only when asked for, on its own single pod.
+    for (const store of ['postgres', 'redis', 'rabbitmq'] as const) {
+      const own = out(major, c).filter((m) => m.kind === 'PodDisruptionBudget' && m.metadata.labels?.[LABELS.component] === COMPONENTS[store]);
+      expect(own, store).toHaveLength(v[store].enabled && v[store].pdb.enabled ? 1 : 0);
+      for (const pdb of own) expect((pdb.spec as { minAvailable: number }).minAvailable).toBe(1);
+    }
     expect(hpas).toHaveLength(v.gameServer.autoscaling.enabled ? 1 : 0);
     const stable = out(major, c).find((m) => m.kind === 'Deployment' && m.metadata.labels?.[LABELS.track] === 'stable')!;
     for (const pdb of pdbs) expect((pdb.spec as any).selector.matchLabels).toEqual((stable.spec as any).selector.matchLabels);
@@ -200,7 +206,9 @@ describe.each(table)('$label', ({ major, c }) => {
       const track = labels[LABELS.track];
       const server = spec.containers.find((x) => x.name === 'server')!;
       const env = resolveContainerEnv(server, data, { 'metadata.name': `game-mmo-server-5d8f9c7b6-${track}` });
-      expect(Object.keys(env).filter((n) => !byName.has(n)), `variables outside the contract on ${track}`).toEqual([]);
+      // Outside the contract: only what the studio added with gameServer.extraEnv.
+      const extra = (v.gameServer.extraEnv as { name: string }[]).map((e) => e.name);
+      expect(Object.keys(env).filter((n) => !byName.has(n) && !extra.includes(n)), `variables outside the contract on ${track}`).toEqual([]);
       const mismatches = Object.entries(ENV).flatMap(([key, s]) => {
         const want = WIRING[key as EnvKey](v);
         const got = env[s.name]?.source ?? 'unset';
@@ -236,6 +244,13 @@ describe.each(table)('$label', ({ major, c }) => {
       expect(spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
       expect(spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(drain);
     }
+  });
+
+  it('publishes not-ready game pods on the UDP Service only, so connected UDP players survive a data-store restart', () => {
+    const services = out(major, c).filter((m) => m.kind === 'Service');
+    const publishing = services.filter((m) => (m.spec as { publishNotReadyAddresses?: boolean }).publishNotReadyAddresses).map((m) => m.metadata.name);
+    const headless = services.filter((m) => (m.spec as { clusterIP?: string }).clusterIP === 'None').map((m) => m.metadata.name);
+    expect(publishing.sort()).toEqual([...headless, ...(valuesOf(c).udp.mode === 'nodePort' ? ['game-mmo-server-udp'] : [])].sort());
   });
 
   it('points every Service at pods that exist', () => {

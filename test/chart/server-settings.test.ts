@@ -1,8 +1,11 @@
 // Settings the chart derives for the game server rather than copying from values: the public address
-// players are transferred to (MMO_PUBLIC_URL) and the credentials it generates (MMO_ADMIN_TOKEN).
+// players are transferred to (MMO_PUBLIC_URL) and the credentials it generates (MMO_ADMIN_TOKEN); and
+// the values the server parses itself, which the chart must refuse exactly as the server would.
 import { describe, expect, inject, it } from 'vitest';
 import { ENV } from '../../contract/env.ts';
-import { find, render } from '../support/chart.ts';
+import { loadConfig, parseZones } from '../../server/src/config.ts';
+import type { HelmMajor } from '../../scripts/setup/helm.ts';
+import { find, render, templateRaw } from '../support/chart.ts';
 import type { Manifest } from '../support/k8s-strict.ts';
 
 const configOf = (ms: Manifest[]) => (find(ms, 'ConfigMap', 'game-mmo-server') as unknown as { data: Record<string, string> }).data;
@@ -69,5 +72,51 @@ describe('MMO_ADMIN_TOKEN', () => {
       ],
     });
     expect(ms.filter((m) => m.kind === 'Secret').map((m) => m.metadata.name)).toEqual([]);
+  });
+});
+
+// The chart and the server read these values with the same rules (contract/formats.ts): whatever the
+// chart renders, the server starts with; whatever the chart refuses, the server would refuse too. The
+// one exception is written down: the server reads an empty MMO_ZONES as unset ("*").
+describe.each([3, 4] as HelmMajor[])('helm %i and the server agree on', (major) => {
+  const chartTakes = async (values: object) => (await templateRaw(inject('helmPaths')[major], { values: [values], includeTests: false })).code === 0;
+  const serverTakes = (fn: () => unknown) => {
+    try {
+      fn();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  describe.concurrent('zone lists', () => {
+    const zones: [string, number][] = [
+      ['*', 4], [' * ', 4], ['0', 4], ['3', 4], ['4', 4], ['0-3', 4], ['0,2-3', 4], ['4, 0-2,1', 8], ['0 - 1', 4], ['1-0', 4], ['0-4', 4], ['0,', 4],
+      [',0', 4], ['0,,1', 4], ['a', 4], ['-1', 4], ['0-', 4], ['1234567', 1024], ['00', 4], ['0x1', 4], ['\uff11', 4], ['0\t,1', 4], ['1023', 1024], ['1024', 1024],
+    ];
+    it.for(zones)('%j of %i zones', async ([list, count], { expect }) => {
+      const server = serverTakes(() => parseZones(list, count));
+      const chart = await chartTakes({ gameServer: { config: { zones: list, zoneCount: count }, publicUrl: 'https://zones.example.com' } });
+      expect(chart, `chart ${chart ? 'renders' : 'refuses'}, server ${server ? 'starts' : 'refuses'}`).toBe(server);
+    });
+
+    it('the empty list, which the server reads as unset and the chart refuses', async ({ expect }) => {
+      expect(serverTakes(() => loadConfig({ [ENV.zones.name]: '' }, () => ''))).toBe(true);
+      expect(await chartTakes({ gameServer: { config: { zones: '' } } })).toBe(false);
+    });
+  });
+
+  describe.concurrent('public URLs', () => {
+    const urls = [
+      'https://game.example.com', 'http://game.example.com:8080', 'https://game.example.com/', 'https://game', 'https://10.0.0.30:30080', 'HTTPS://GAME.EXAMPLE.COM',
+      'https://game.example.com/play', 'ws://game.example.com', 'https://user:pw@game.example.com', 'https://game.example.com?x=1', 'https://game.example.com#top',
+      'https://10.0.0.300', 'https://[2001:db8::1]', 'https://a.0x1', 'https://game.example.com:0', 'https://game.example.com:65536', 'https://-x.example.com',
+      'https://x_y.example.com', 'https://game.example.com.', 'https://game.example.com//',
+    ];
+    it.for(urls)('%s', async (url, { expect }) => {
+      const server = serverTakes(() => loadConfig({ [ENV.publicUrl.name]: url }, () => ''));
+      const chart = await chartTakes({ gameServer: { publicUrl: url } });
+      expect(chart, `chart ${chart ? 'renders' : 'refuses'}, server ${server ? 'starts' : 'refuses'}`).toBe(server);
+    });
   });
 });

@@ -5,12 +5,12 @@
 // is enforced is refused before anything is created, saying why and how to fix it.
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CASES, type ValuesCase } from '../chart/cases.ts';
+import { CASES, TEST_PRIORITY_CLASS, type ValuesCase } from '../chart/cases.ts';
 import { CHART_DIR, parseManifests, podSpecs, templateRaw } from '../support/chart.ts';
 import type { Manifest } from '../support/k8s-strict.ts';
 import { restrictedViolations } from '../support/policy.ts';
 import { HELM_MAJORS, apiErrorCode, clients, eventually, helm, uniqueName } from './kube.ts';
-import { ensureMonitoringCrds, freeNodePort, podSecurityNamespace } from './mmo-chart.ts';
+import { ensureMonitoringCrds, ensurePriorityClass, freeNodePort, podSecurityNamespace } from './mmo-chart.ts';
 
 const rig = inject('rig');
 const admin = clients(rig.kubeconfig);
@@ -53,6 +53,8 @@ describe('server-side dry run of every case of the chart matrix', () => {
     ns = await namespace('mmo-dryrun', 'restricted');
     podNs = await namespace('mmo-admit', 'restricted');
     await ensureMonitoringCrds(admin);
+    // The placement case schedules every workload by a PriorityClass, which must exist for admission.
+    await ensurePriorityClass(admin, TEST_PRIORITY_CLASS);
     // One helm major renders: the chart suite proves both render the same objects.
     const helm4 = inject('helmPaths')[4];
     for (let i = 0; i < CASES.length; i += 4) {
@@ -134,7 +136,7 @@ describe.each(HELM_MAJORS)('helm %i and the UDP modes that need host access', (m
     const release = { major, ns, name: 'game' };
     releases.push(release);
     try {
-      const res = await run(['install', 'game', CHART_DIR, '-n', ns, '--set', 'udp.mode=hostNetwork', '--set', 'gameServer.replicas=2', '--wait', '--timeout', '60s']);
+      const res = await run(['install', 'game', CHART_DIR, '-n', ns, '--set', 'udp.mode=hostNetwork', '--set-json', 'networkPolicy.nodeCIDRs=["10.0.0.0/24"]', '--set', 'gameServer.replicas=2', '--wait', '--timeout', '60s']);
       expect(res.code, res.stderr).toBe(0);
       const pods = (await admin.core.listNamespacedPod({ namespace: ns, labelSelector: 'app.kubernetes.io/component=game-server' })).items;
       expect(pods).toHaveLength(2);

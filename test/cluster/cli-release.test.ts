@@ -5,6 +5,7 @@
 //
 // This file brings up a rig of its own: the missing-CRD case needs a cluster where prometheus-
 // operator's kinds were never created, and a production install needs the nodes' room to itself.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { writeFile } from 'node:fs/promises';
@@ -14,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LABELS } from '../../contract/labels.ts';
 import { down, up, type RigInfo } from '../../scripts/rig/rig.ts';
 import { PROJECT_ROOT } from '../../scripts/lib/root.ts';
-import { json, mmoctl, type CliRun } from '../support/cli.ts';
-import { HELM_MAJORS, clients, eventually, uniqueName } from './kube.ts';
+import { MMOCTL, json, mmoctl, type CliRun } from '../support/cli.ts';
+import { HELM_MAJORS, clients, eventually, helm, uniqueName } from './kube.ts';
 import { ensureMonitoringCrds, freeNodePort, podSecurityNamespace, secretsOf, type Clients } from './mmo-chart.ts';
 
 interface CheckResult {
@@ -182,7 +183,7 @@ describe.each(HELM_MAJORS)('mmoctl runs the production preset with helm %i', (ma
     const r = await run(['upgrade', ...base.filter((a) => a !== '90s' && a !== '--timeout'), '--timeout', '25s', '--version', '9.9.9', '--set', 'gameServer.podAnnotations.mmo\\.dev/rig-fault=never-ready'], 180_000);
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/helm upgrade failed/);
-    expect(r.stderr).toMatch(/revision 1's configuration is serving again/);
+    expect(r.stderr).toMatch(/helm rolled back: revision 3 runs revision 1's configuration again/);
     const d = await admin.apps.readNamespacedDeployment({ namespace: ns, name: 'mmo-server' });
     expect(d.spec?.template.metadata?.annotations?.['mmo.dev/rig-fault']).toBeUndefined();
     expect(d.spec?.template.spec?.containers[0]?.image).not.toContain('9.9.9');
@@ -193,6 +194,29 @@ describe.each(HELM_MAJORS)('mmoctl runs the production preset with helm %i', (ma
     expect(after).toEqual(before);
   });
 
+  it('Ctrl-C during an upgrade leaves the previous configuration serving; a release stuck pending by a killed helm is repaired by running install again', async () => {
+    const before = (await admin.apps.readNamespacedDeployment({ namespace: ns, name: 'mmo-server' })).spec?.template.spec?.containers[0]?.image;
+    const upgrade = spawnCli(['upgrade', ...base, '--version', '9.9.8', '--set', 'gameServer.podAnnotations.mmo\\.dev/rig-fault=never-ready', '-n', ns], major);
+    await eventually('the upgrade to be under way', async () => ((await helmStatus(major, ns)) === 'pending-upgrade' ? true : undefined), 60_000);
+    upgrade.child.kill('SIGINT');
+    const interrupted = await upgrade.done;
+    expect(interrupted.code).toBe(3);
+    expect(interrupted.stderr).toMatch(/upgrade interrupted: .*helm rolled back: revision \d+ runs revision \d+'s configuration again/);
+    await eventually('the previous image back in the Deployment', async () =>
+      (await admin.apps.readNamespacedDeployment({ namespace: ns, name: 'mmo-server' })).spec?.template.spec?.containers[0]?.image === before ? true : undefined,
+    );
+
+    // helm killed outright (a lost terminal) leaves the release pending-upgrade.
+    const stuck = spawnHelm(major, ['upgrade', 'mmo', join(PROJECT_ROOT, 'charts', 'mmo'), '-n', ns, '--reuse-values', '--set', 'image.tag=9.9.7', '--set', 'gameServer.podAnnotations.mmo\\.dev/rig-fault=never-ready', '--wait', '--timeout', '5m']);
+    await eventually('helm to start the upgrade', async () => ((await helmStatus(major, ns)) === 'pending-upgrade' ? true : undefined), 60_000);
+    stuck.kill('SIGKILL');
+    const pf = await run(['preflight', ...base.filter((a) => a !== '--timeout' && a !== '90s'), '-o', 'json']);
+    expect(results(pf).find((x) => x.id === 'release.state')).toMatchObject({ status: 'fail', message: expect.stringMatching(/is pending-upgrade.*mmoctl rollback/) });
+    const repaired = await run(['install', ...base, '-o', 'json']);
+    expect(repaired.code, repaired.stderr).toBe(0);
+    expect(json(repaired)).toMatchObject({ repaired: expect.stringMatching(/rolled the interrupted revision \d+ \(pending-upgrade\) back to revision \d+/), status: 'deployed' });
+  });
+
   it('rolls back to a chosen revision and lists every revision with the game server version it ran', async () => {
     const upgraded = await run(['upgrade', ...base, '--version', '0.3.0', '-o', 'json']);
     expect(upgraded.code, upgraded.stderr).toBe(0);
@@ -201,13 +225,12 @@ describe.each(HELM_MAJORS)('mmoctl runs the production preset with helm %i', (ma
     expect(rolled.code, rolled.stderr).toBe(0);
     expect(json(rolled)).toMatchObject({ kind: 'RollbackResult', to: 1, appVersion: '0.2.0' });
     const history = json<{ revisions: { revision: number; status: string; gameServer: string; description: string }[] }>(await run(['history', '-o', 'json']));
-    expect(history.revisions.map((h) => [h.status, h.gameServer])).toEqual([
-      ['superseded', '0.2.0'],
-      ['failed', '9.9.9'],
-      ['superseded', '0.2.0'],
-      ['superseded', '0.3.0'],
-      ['deployed', '0.2.0'],
-    ]);
+    const versions = history.revisions.map((h) => [h.status, h.gameServer]);
+    expect(versions[0]).toEqual(['superseded', '0.2.0']);
+    expect(versions[1]).toEqual(['failed', '9.9.9']);
+    expect(versions).toContainEqual(['failed', '9.9.8']);
+    expect(versions.at(-2)).toEqual(['superseded', '0.3.0']);
+    expect(versions.at(-1)).toEqual(['deployed', '0.2.0']);
   });
 
   it('uninstall asks for --yes off a terminal, keeps volumes and generated Secrets, and a reinstall finds them; --purge removes them', async () => {
@@ -235,6 +258,29 @@ describe.each(HELM_MAJORS)('mmoctl runs the production preset with helm %i', (ma
     });
   });
 });
+
+/** mmoctl started in the background, to be interrupted. */
+function spawnCli(args: string[], major: 3 | 4): { child: ChildProcess; done: Promise<{ code: number | null; stderr: string }> } {
+  const child = spawn(process.execPath, [MMOCTL, ...args], { env: { ...process.env, KUBECONFIG: rig.kubeconfig, MMOCTL_HELM: helmPath(major), NO_COLOR: '1', ...helmHomes() } });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
+  return { child, done };
+}
+
+function spawnHelm(major: 3 | 4, args: string[]): ChildProcess {
+  return spawn(helmPath(major), args, { env: { ...process.env, KUBECONFIG: rig.kubeconfig, ...helmHomes() }, stdio: 'ignore' });
+}
+
+function helmHomes(): Record<string, string> {
+  const home = join(PROJECT_ROOT, '.tmp', 'helm-home');
+  return { HELM_CACHE_HOME: join(home, 'cache'), HELM_CONFIG_HOME: join(home, 'config'), HELM_DATA_HOME: join(home, 'data') };
+}
+
+async function helmStatus(major: 3 | 4, namespace: string): Promise<string | undefined> {
+  const r = await helm(helmPath(major), rig.kubeconfig, ['status', 'mmo', '-n', namespace, '-o', 'json']);
+  return r.code === 0 ? (JSON.parse(r.stdout) as { info: { status: string } }).info.status : undefined;
+}
 
 /** A kubeconfig for a new ServiceAccount bound to a Role with `rules` in `namespace`. */
 async function serviceAccountKubeconfig(namespace: string, rules: k8s.V1PolicyRule[]): Promise<string> {

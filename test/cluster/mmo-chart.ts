@@ -59,6 +59,20 @@ export async function ensureMonitoringCrds(admin: Clients): Promise<void> {
 }
 
 /**
+ * Makes a PriorityClass exist (the API server admits a pod naming one only when it does), as a cluster
+ * whose studio schedules by priority would have it. Idempotent, safe from several files at once, never
+ * removed (other runs reuse it).
+ */
+export async function ensurePriorityClass(admin: Clients, name: string): Promise<void> {
+  const api = admin.kc.makeApiClient(k8s.SchedulingV1Api);
+  try {
+    await api.createPriorityClass({ body: { metadata: { name }, value: 1000, globalDefault: false, description: 'mmo chart tests' } });
+  } catch (err) {
+    if (!(err instanceof k8s.ApiException && err.code === 409)) throw err;
+  }
+}
+
+/**
  * A node port in the default range that no Service of the cluster uses now. Node ports are
  * cluster-wide, so installs that run at once (helm 3 and 4, other files) must not share one.
  */

@@ -3,8 +3,9 @@
  * CLI against real helm and the rig. `buildCli()` compiles it first (suites own their setup).
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { withLock } from '../../scripts/lib/lock.ts';
 import { PROJECT_ROOT } from '../../scripts/lib/root.ts';
 
@@ -65,11 +66,38 @@ export function mmoctl(args: readonly string[], opts: CliOptions = {}): Promise<
   });
 }
 
-/** stdout parsed as JSON, with the whole run in the error when it is not JSON. */
+/**
+ * stdout parsed as JSON and checked against the documented schema of its kind
+ * (cli/schemas/mmoctl.schema.json), with the whole run in the error when it is not.
+ */
 export function json<T = Record<string, unknown>>(run: CliRun): T {
+  let doc: unknown;
   try {
-    return JSON.parse(run.stdout) as T;
+    doc = JSON.parse(run.stdout);
   } catch {
     throw new Error(`mmoctl did not print JSON (exit ${run.code}):\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
   }
+  assertDocument(doc);
+  return doc as T;
+}
+
+const schema = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cli', 'schemas', 'mmoctl.schema.json'), 'utf8')) as { definitions: Record<string, unknown> };
+const ajv = new Ajv({ allErrors: true, strict: false });
+ajv.addSchema(schema, 'mmoctl');
+/** Definitions that describe more than one kind. */
+const DEFINITION_OF: Record<string, string> = { InstallResult: 'ApplyResult', UpgradeResult: 'ApplyResult' };
+
+/** The schema definition a document kind is checked against; throws for an undocumented kind. */
+export function definitionOf(kind: string): string {
+  const name = DEFINITION_OF[kind] ?? kind;
+  if (!schema.definitions[name]) throw new Error(`kind ${kind} has no definition in cli/schemas/mmoctl.schema.json`);
+  return name;
+}
+
+/** Throws, listing every violation, unless `doc` matches the schema of its kind. */
+export function assertDocument(doc: unknown): void {
+  const kind = (doc as { kind?: unknown } | null)?.kind;
+  if (typeof kind !== 'string') throw new Error(`not an mmoctl document (no kind): ${JSON.stringify(doc).slice(0, 200)}`);
+  const validate = ajv.getSchema(`mmoctl#/definitions/${definitionOf(kind)}`)!;
+  if (!validate(doc)) throw new Error(`${kind} does not match its schema:\n${ajv.errorsText(validate.errors, { separator: '\n' })}`);
 }

@@ -24,11 +24,15 @@ describe('configuration', () => {
     [{ MMO_PATCH_RATE: '30' }, 'MMO_PATCH_RATE: expected at most MMO_TICK_RATE (20), got 30'],
     [{ MMO_ZONES: '1-x' }, 'MMO_ZONES: expected "*" or a comma list of zone ids and ranges like "0,2-3", got "1-x"'],
     [{ MMO_ZONES: '3-1' }, 'MMO_ZONES: range 3-1 runs backwards'],
+    [{ MMO_ZONES: '0,,1' }, 'MMO_ZONES: expected "*" or a comma list of zone ids and ranges like "0,2-3", got "0,,1"'],
+    [{ MMO_ZONES: '1234567' }, 'MMO_ZONES: expected "*" or a comma list of zone ids and ranges like "0,2-3", got "1234567"'],
     [{ REDIS_URL: 'http://x' }, 'REDIS_URL: expected a URL starting with redis:// or rediss://, got http://…'],
     [{ AMQP_URL: 'amqp://u:p@h' }, 'MMO_AUTH_SECRET: required when REDIS_URL or AMQP_URL is set (every process must verify the same tokens)'],
     [{ MMO_AUTH_SECRET: 'short' }, 'MMO_AUTH_SECRET: expected at least 32 characters, got 5'],
     [{ MMO_ADMIN_TOKEN: 'short' }, 'MMO_ADMIN_TOKEN: expected at least 16 characters, got 5'],
     [{ MMO_PUBLIC_URL: 'ws://game.example.org' }, 'MMO_PUBLIC_URL: expected a URL starting with http:// or https://, got ws://…'],
+    [{ MMO_PUBLIC_URL: 'https://game.example.org/play' }, 'MMO_PUBLIC_URL: expected http(s)://host[:port], with a DNS name or IPv4 address and no path, query or credentials'],
+    [{ MMO_PUBLIC_URL: 'https://admin:hunter2@game.example.org' }, 'MMO_PUBLIC_URL: expected http(s)://host[:port], with a DNS name or IPv4 address and no path, query or credentials'],
     [{ MMO_ICE_SERVERS: '[{"urls":"http://x"}]' }, 'MMO_ICE_SERVERS: [0].urls: expected a stun:/turn: URL or a list of them'],
     [{ MMO_ICE_SERVERS: 'stun:x' }, 'MMO_ICE_SERVERS: expected a JSON array like [{"urls":"stun:stun.example.org:3478"}], got text that is not JSON'],
     [{ MMO_UDP_ANNOUNCE_FILE: '/nope' }, 'MMO_UDP_ANNOUNCE_FILE: cannot read /nope: ENOENT: /nope'],
@@ -60,6 +64,14 @@ describe('configuration', () => {
     expect(parseZones('*', 3)).toEqual([0, 1, 2]);
     expect(parseZones('4, 0-2,1', 8)).toEqual([0, 1, 2, 4]);
     expect(() => parseZones('8', 8)).toThrow(/zone 8 does not exist: MMO_ZONE_COUNT is 8/);
+  });
+
+  it.each(['http://game-mmo-server.mmo.svc:8080', 'https://eu-1.game.example.org:8443/', 'http://203.0.113.7:30080', 'https://localhost'])('accepts MMO_PUBLIC_URL %s', (url) => {
+    expect(loadConfig({ MMO_PUBLIC_URL: url }, noFile).publicUrl).toBe(url.replace(/\/$/, ''));
+  });
+
+  it.each(['https://1.2.3.999', 'https://a.0x1', 'http://game.example.org:70000', 'https://[2001:db8::1]', 'https://*.example.org'])('refuses MMO_PUBLIC_URL %s, as the chart does', (url) => {
+    expect(() => loadConfig({ MMO_PUBLIC_URL: url }, noFile)).toThrow(ConfigError);
   });
 
   it('keeps MMO_PUBLIC_URL without a trailing slash', () => {

@@ -3,14 +3,14 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../scripts/lib/root.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const tracked = (...paths: string[]): string[] =>
-  execFileSync('git', ['ls-files', '-z', '--', ...paths], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
-const read = (file: string): string => readFileSync(join(ROOT, file), 'utf8');
+  execFileSync('git', ['ls-files', '-z', '--', ...paths], { cwd: PROJECT_ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
+const read = (file: string): string => readFileSync(join(PROJECT_ROOT, file), 'utf8');
 /** The repository paths a module's relative imports name. */
 const importsOf = (file: string): string[] =>
-  [...read(file).matchAll(/from\s+'(\.{1,2}\/[^']+)'/g)].map((m) => relative(ROOT, normalize(join(ROOT, dirname(file), m[1]!))));
+  [...read(file).matchAll(/from\s+'(\.{1,2}\/[^']+)'/g)].map((m) => relative(PROJECT_ROOT, normalize(join(PROJECT_ROOT, dirname(file), m[1]!))));
 
 describe('npm scripts named in the repository', () => {
   const scripts = Object.keys((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts);

@@ -35,24 +35,25 @@ Usage: include "mmo.selectorLabels" (dict "root" $ "component" "postgres")
 */}}
 {{- define "mmo.selectorLabels" -}}
 {{- $c := include "mmo.contract" .root | fromJson -}}
-{{ $c.labels.name }}: {{ include "mmo.name" .root }}
-{{ $c.labels.instance }}: {{ .root.Release.Name }}
+{{ $c.labels.name }}: {{ include "mmo.name" .root | toYaml }}
+{{ $c.labels.instance }}: {{ .root.Release.Name | toYaml }}
 {{ $c.labels.component }}: {{ .component }}
 {{- end }}
 
 {{/*
 mmo.labels: standard labels for every object of one component (selector labels + version, chart,
-managed-by, part-of, commonLabels). "version" defaults to the game server tag.
-Usage: include "mmo.labels" (dict "root" $ "component" "game-server" ["version" "1.2.3"])
+managed-by, part-of, commonLabels, and "extra" labels of this object, which win over commonLabels). "version" defaults to the game server tag, cut to what a label
+value may be (63 characters, alphanumeric at both ends: image tags may end in "_" or ".").
+Usage: include "mmo.labels" (dict "root" $ "component" "game-server" ["version" "1.2.3"] ["extra" (dict …)])
 */}}
 {{- define "mmo.labels" -}}
 {{- $c := include "mmo.contract" .root | fromJson -}}
 {{ include "mmo.selectorLabels" . }}
-{{ $c.labels.version }}: {{ default (include "mmo.imageTag" .root) .version | trunc 63 | trimSuffix "-" | quote }}
-{{ $c.labels.partOf }}: {{ include "mmo.name" .root }}
+{{ $c.labels.version }}: {{ default (include "mmo.imageTag" .root) .version | trunc 63 | trimAll "-_." | quote }}
+{{ $c.labels.partOf }}: {{ include "mmo.name" .root | toYaml }}
 {{ $c.labels.managedBy }}: {{ .root.Release.Service }}
 helm.sh/chart: {{ include "mmo.chart" .root }}
-{{- with .root.Values.commonLabels }}
+{{- with merge (deepCopy (.extra | default dict)) .root.Values.commonLabels }}
 {{ toYaml . }}
 {{- end }}
 {{- end }}
@@ -62,8 +63,8 @@ mmo.instanceSelector: selects every pod of the release (default-deny NetworkPoli
 */}}
 {{- define "mmo.instanceSelector" -}}
 {{- $c := include "mmo.contract" . | fromJson -}}
-{{ $c.labels.name }}: {{ include "mmo.name" . }}
-{{ $c.labels.instance }}: {{ .Release.Name }}
+{{ $c.labels.name }}: {{ include "mmo.name" . | toYaml }}
+{{ $c.labels.instance }}: {{ .Release.Name | toYaml }}
 {{- end }}
 
 {{/*
@@ -74,22 +75,42 @@ mmo.imageTag: the game server tag (image.tag, else appVersion).
 {{- end }}
 
 {{/*
-mmo.image: "repository:tag" or "repository@digest".
-Usage: include "mmo.image" (dict "repository" .. "tag" .. "digest" ..)
+mmo.image: "repository:tag" or "repository@digest", through global.imageRegistry when set.
+Usage: include "mmo.image" (dict "root" $ "repository" .. "tag" .. "digest" ..)
 */}}
 {{- define "mmo.image" -}}
+{{- $repository := .repository }}
+{{- with .root.Values.global.imageRegistry }}{{ $repository = include "mmo.mirrored" (list . $repository) }}{{ end }}
 {{- if .digest }}
-{{- printf "%s@%s" .repository .digest }}
+{{- printf "%s@%s" $repository .digest }}
 {{- else }}
-{{- printf "%s:%s" .repository (toString .tag) }}
+{{- printf "%s:%s" $repository (toString .tag) }}
 {{- end }}
+{{- end }}
+
+{{/*
+mmo.mirrored: a repository moved to another registry, keeping its path: with "registry.example.com",
+"docker.io/library/postgres" and "postgres" both become "registry.example.com/library/postgres",
+"ghcr.io/mmoctl/mmo-server" becomes "registry.example.com/mmoctl/mmo-server". The first path
+component names a registry when it has a "." or ":" or is "localhost" (as docker reads it).
+Usage: include "mmo.mirrored" (list <registry> <repository>)
+*/}}
+{{- define "mmo.mirrored" -}}
+{{- $registry := index . 0 | trimSuffix "/" }}
+{{- $repository := index . 1 }}
+{{- $parts := splitList "/" $repository }}
+{{- $path := $repository }}
+{{- if eq (len $parts) 1 }}{{ $path = printf "library/%s" $repository }}
+{{- else if or (contains "." (first $parts)) (contains ":" (first $parts)) (eq (first $parts) "localhost") }}{{ $path = join "/" (rest $parts) }}
+{{- end }}
+{{- printf "%s/%s" $registry $path }}
 {{- end }}
 
 {{/*
 mmo.serverImage: the stable game server image.
 */}}
 {{- define "mmo.serverImage" -}}
-{{- include "mmo.image" (dict "repository" .Values.image.repository "tag" (include "mmo.imageTag" .) "digest" .Values.image.digest) }}
+{{- include "mmo.image" (dict "root" . "repository" .Values.image.repository "tag" (include "mmo.imageTag" .) "digest" .Values.image.digest) }}
 {{- end }}
 
 {{/*
@@ -97,23 +118,28 @@ mmo.canaryImage: the canary image (canary tag/digest, falling back to the stable
 */}}
 {{- define "mmo.canaryImage" -}}
 {{- if .Values.canary.image.digest }}
-{{- include "mmo.image" (dict "repository" .Values.image.repository "digest" .Values.canary.image.digest) }}
+{{- include "mmo.image" (dict "root" . "repository" .Values.image.repository "digest" .Values.canary.image.digest) }}
 {{- else if .Values.canary.image.tag }}
-{{- include "mmo.image" (dict "repository" .Values.image.repository "tag" .Values.canary.image.tag) }}
+{{- include "mmo.image" (dict "root" . "repository" .Values.image.repository "tag" .Values.canary.image.tag) }}
 {{- else }}
 {{- include "mmo.serverImage" . }}
 {{- end }}
 {{- end }}
 
 {{/*
-mmo.podSecurityContext: pod-level settings that pass PodSecurity "restricted".
-Usage: include "mmo.podSecurityContext" 1000   (the image's uid, also used as gid and fsGroup)
+mmo.podSecurityContext: pod-level settings that pass PodSecurity "restricted". The image's uid is also
+its gid and fsGroup; where the platform assigns ids itself (OpenShift's restricted SCC, see
+global.compatibility.openshift.adaptSecurityContext) the three are left to it.
+Usage: include "mmo.podSecurityContext" (dict "root" $ "uid" 1000)
 */}}
 {{- define "mmo.podSecurityContext" -}}
+{{- $adapt := .root.Values.global.compatibility.openshift.adaptSecurityContext }}
 runAsNonRoot: true
-runAsUser: {{ . }}
-runAsGroup: {{ . }}
-fsGroup: {{ . }}
+{{- if not (or (eq $adapt "force") (and (eq $adapt "auto") (.root.Capabilities.APIVersions.Has "security.openshift.io/v1"))) }}
+runAsUser: {{ .uid }}
+runAsGroup: {{ .uid }}
+fsGroup: {{ .uid }}
+{{- end }}
 fsGroupChangePolicy: OnRootMismatch
 seccompProfile:
   type: RuntimeDefault

@@ -1,0 +1,35 @@
+import { Flags } from '@oclif/core';
+import { MmoctlCommand, parseDuration } from '../base-command.ts';
+import { collectStatus } from '../status/collect.ts';
+import { followStatus, liveView } from '../status/follow.ts';
+import { statusDocument } from '../status/model.ts';
+import { renderStatus } from '../status/render.ts';
+import { statusExitCode, statusReport } from '../status/verdict.ts';
+
+export default class Status extends MmoctlCommand {
+  static override summary = 'Show whether players are fine: the release, game servers, scaling, Services, volumes and data services.';
+  static override description =
+    'Reads everything at once and keeps going when a read fails (it becomes a warning). The verdict is healthy, degraded or down, with every reason and what to do. ' +
+    'Exit 0 when healthy, 3 otherwise. --wait reads again every 2 s until healthy; --watch until Ctrl-C. The rules and the JSON document are in docs/cli.md.';
+  static override examples = ['<%= config.bin %> status -n game', '<%= config.bin %> status --wait --timeout 5m', '<%= config.bin %> status -o json'];
+  static override flags = {
+    wait: Flags.boolean({ summary: 'Read again until the release is healthy or --timeout passes; exit 3 if it never is.', exclusive: ['watch'] }),
+    timeout: Flags.string({ summary: 'With --wait: how long to wait (90s, 5m, 1h30m; default 5m).', dependsOn: ['wait'] }),
+    watch: Flags.boolean({ summary: 'Redraw every 2 s until Ctrl-C.', exclusive: ['wait'] }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Status);
+    const timeoutMs = parseDuration(flags.timeout ?? '5m', '--timeout') * 1000;
+    const collect = async () => statusReport(await collectStatus(this.ref, { kube: () => this.kube(), helm: () => this.helm() }));
+    let report;
+    if (flags.wait || flags.watch) {
+      const stop = new AbortController();
+      const interrupt = () => stop.abort();
+      process.once('SIGINT', interrupt);
+      const view = liveView(this.global.output, this.global.color);
+      report = (await followStatus({ collect, mode: flags.wait ? 'wait' : 'watch', timeoutMs, view, signal: stop.signal }).finally(() => process.off('SIGINT', interrupt))).report;
+    } else report = await collect();
+    this.finish({ document: statusDocument(report), exitCode: statusExitCode(report), human: (s) => renderStatus(report, s) });
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * Kubernetes' syntax for the names, labels and annotations the chart passes on to the API server
+ * (apimachinery's validation), so the chart refuses a value before the API server does. Read by
+ * values.schema.json (scripts/gen/values-schema.ts) and, where helm's schema check cannot name the
+ * key (the keys of a map), by the chart's templates through _contract.tpl.
+ * Same pattern dialect as contract/formats.ts.
+ */
+
+const dnsLabel = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
+
+export const KUBERNETES_SYNTAX = {
+  /** RFC 1123 label (at most 63 characters): namespaces, container, port and volume names. */
+  dnsLabel: `^${dnsLabel}$`,
+  /** RFC 1123 subdomain (at most 253): Secrets, ConfigMaps, PVCs, StorageClasses, PriorityClasses. */
+  dnsSubdomain: `^${dnsLabel}(\\.${dnsLabel})*$`,
+  /** Label and annotation keys: an optional DNS-subdomain prefix and "/", then a name of at most 63 characters. */
+  qualifiedName: `^(${dnsLabel}(\\.${dnsLabel})*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`,
+  /** Label values: empty, or at most 63 characters, alphanumeric at both ends. */
+  labelValue: '^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$',
+} as const;
