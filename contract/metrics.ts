@@ -86,6 +86,12 @@ export const METRICS = {
     help: 'Character saves that failed (kept and retried with the next batch), by kind.',
     labels: ['kind'],
   },
+  disconnects: {
+    name: 'game_server_disconnects_total',
+    type: 'counter',
+    help: 'Players who left the game, by transport and reason: left (the player closed or reconnected elsewhere), lost (the connection broke), slow (it stopped reading), kicked (the server refused it). The canary analysis judges lost + slow + kicked.',
+    labels: ['transport', 'reason'],
+  },
   zoneTransfers: {
     name: 'game_server_zone_transfers_total',
     type: 'counter',
@@ -113,3 +119,7 @@ export const METRICS = {
 } as const satisfies Record<string, MetricSpec>;
 
 export type MetricKey = keyof typeof METRICS;
+
+/** Reasons of `game_server_disconnects_total`; all but `left` are ones the player did not choose. */
+export const DISCONNECT_REASONS = ['left', 'lost', 'slow', 'kicked'] as const;
+export type DisconnectReason = (typeof DISCONNECT_REASONS)[number];

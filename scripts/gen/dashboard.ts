@@ -157,6 +157,13 @@ const panels: PanelSpec[] = [
     ],
   },
   {
+    title: 'Players leaving',
+    type: 'timeseries',
+    unit: 'ops',
+    description: 'Players leaving per second, by reason: left (they closed or reconnected elsewhere) is normal; lost (broken connections), slow (stopped reading) and kicked (refused by the server) are what players did not choose.',
+    targets: [{ expr: `sum by (reason) (rate(${M.disconnects}{${SEL}}[5m]))`, legendFormat: '{{reason}}' }],
+  },
+  {
     title: 'Dependencies up',
     type: 'timeseries',
     description: '1 when the store, presence and bus answer, per pod.',

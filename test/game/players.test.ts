@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GameClient, GameClientError } from '../../client/game-client.ts';
+import NodeWebSocket from 'ws';
 import { installNodeWebRtc, NodeWebSocketImpl } from '../../client/node.ts';
 import { PROTOCOL_VERSION, encodeClientMessage, readSnapshotEntity, type SnapshotMessage } from '../../protocol/codec.ts';
 import { METRICS } from '../../contract/metrics.ts';
@@ -170,5 +171,32 @@ describe('players over WebSocket and UDP', () => {
     expect(version).toMatchObject({ protocol: PROTOCOL_VERSION, node: process.version });
     const ready = await fetch(`http://127.0.0.1:${server.ports.health}/health/ready`);
     expect(ready.status).toBe(200);
+  });
+
+  it('counts players leaving by reason: a closed game as left, a broken connection as lost', async () => {
+    const count = async (reason: string) => {
+      const text = await (await fetch(`http://127.0.0.1:${server.ports.metrics}/metrics`)).text();
+      return Number(new RegExp(`^game_server_disconnects_total\\{transport="ws",reason="${reason}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+    };
+    const [left0, lost0] = [await count('left'), await count('lost')];
+    expect([left0, lost0].every(Number.isFinite)).toBe(true);
+
+    const leaving = await connect('ws');
+    leaving.close();
+    await leaving.closed;
+    // A socket cut without a close frame, as when a player's network drops.
+    const sockets: { terminate(): void }[] = [];
+    const Capturing = class extends (NodeWebSocket as unknown as new (...a: unknown[]) => { terminate(): void }) {
+      constructor(...args: unknown[]) {
+        super(...args);
+        sockets.push(this);
+      }
+    };
+    const dropped = await GameClient.connect({ url: server.url, token: await server.token(), transport: 'ws', WebSocket: Capturing as never, connectTimeoutMs: 8000 });
+    clients.push(dropped);
+    sockets.at(-1)!.terminate();
+
+    await waitFor('the lost connection counted', async () => (await count('lost')) === lost0 + 1, 10_000);
+    expect(await count('left')).toBe(left0 + 1);
   });
 });

@@ -21,6 +21,7 @@ import {
 } from '../../../protocol/codec.ts';
 import type { ErrorCode } from '../../../protocol/errors.ts';
 import type { InventoryItem } from '../store/store.ts';
+import type { DisconnectReason } from '../../../contract/metrics.ts';
 import type { TransportName } from '../../../contract/ports.ts';
 import { TRANSPORT_INDEX } from '../world/traffic.ts';
 import type { Player, PlayerSink } from '../world/player.ts';
@@ -189,6 +190,7 @@ export class Session implements PlayerSink {
       if (p) world.removePlayer(p);
       release();
     }
+    if (p) this.ctx.metrics.disconnected(this.conn.transport, disconnectReason(reason, this.transferred));
     log.debug('connection closed', { transport: this.conn.transport, reason });
   }
 
@@ -313,3 +315,17 @@ const refusalText: Partial<Record<ErrorCode, string>> = {
   dead: 'you are dead',
   zone_unavailable: 'zone not served here',
 };
+
+/**
+ * Why a playing player left, from the reason the transport or the server gave: a WebSocket closed
+ * normally (1000, 1001) or without a status (1005), a UDP channel closed, a zone transfer or a
+ * drain's reconnect is the player leaving; an abnormal close is a lost connection.
+ */
+export function disconnectReason(reason: string, transferred: boolean): DisconnectReason {
+  if (transferred) return 'left';
+  if (reason === 'slow reader') return 'slow';
+  if (reason.startsWith('kicked')) return 'kicked';
+  const ws = /^ws (\d+)$/.exec(reason);
+  if (ws) return ['1000', '1001', '1005'].includes(ws[1]!) ? 'left' : 'lost';
+  return 'left';
+}

@@ -4,7 +4,7 @@
  * and are copied into the counters when Prometheus scrapes.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { METRICS, type MetricSpec } from '../../../contract/metrics.ts';
+import { DISCONNECT_REASONS, METRICS, type DisconnectReason, type MetricSpec } from '../../../contract/metrics.ts';
 import type { ErrorCode } from '../../../protocol/errors.ts';
 import { TRANSPORTS, type TransportName } from '../../../contract/ports.ts';
 import type { Traffic } from '../world/traffic.ts';
@@ -26,6 +26,8 @@ export interface ServerMetrics {
   readonly buildInfo: Gauge<string>;
   /** Counts one rejected inbound message by reason. */
   rejected(reason: ErrorCode): void;
+  /** Counts one player leaving the game. */
+  disconnected(transport: TransportName, reason: DisconnectReason): void;
 }
 
 
@@ -63,6 +65,11 @@ export function createMetrics(traffic: Traffic): ServerMetrics {
   const inputAck = new Histogram({ ...config(METRICS.inputAckLatency), buckets: [...METRICS.inputAckLatency.buckets] });
   const connectionsTotal = new Counter({ ...config(METRICS.connectionsTotal) });
   for (const t of TRANSPORTS) connectionsTotal.labels({ transport: t }).inc(0);
+  // Every (transport, reason) exists from the start at 0, so a rate over a window always has both ends.
+  const disconnects = new Counter({ ...config(METRICS.disconnects) });
+  const disconnectChildren = Object.fromEntries(
+    TRANSPORTS.map((t) => [t, Object.fromEntries(DISCONNECT_REASONS.map((r) => { const c = disconnects.labels({ transport: t, reason: r }); c.inc(0); return [r, c]; }))]),
+  ) as Record<TransportName, Record<DisconnectReason, { inc(): void }>>;
   return {
     registry,
     activePlayers: new Gauge({ ...config(METRICS.activePlayers) }),
@@ -77,6 +84,9 @@ export function createMetrics(traffic: Traffic): ServerMetrics {
     dependencyUp: new Gauge({ ...config(METRICS.dependencyUp) }),
     draining: new Gauge({ ...config(METRICS.draining) }),
     buildInfo: new Gauge({ ...config(METRICS.buildInfo) }),
+    disconnected(transport, reason) {
+      disconnectChildren[transport][reason].inc();
+    },
     rejected(reason) {
       let child = rejectedChildren.get(reason);
       if (!child) {
