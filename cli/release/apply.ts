@@ -20,6 +20,9 @@ import { chartValues, podSecurityLevel, type ChartValues } from '../values/view.
 import { diffReleases, gameServerVersion, sameManifest, type Changes } from './changes.ts';
 import { gameServerSelector, playerEndpoints, type PlayerEndpoints } from './endpoints.ts';
 import { ensureNamespace, type NamespaceOutcome } from './namespace.ts';
+import { drainCapacityWarning, observeRollout, snapshotGameServers, type RolloutReport } from './rollout.ts';
+import { chooseMetricsSource } from '../metrics/choose.ts';
+import { playersByPod } from '../metrics/window.ts';
 import { verifyRelease, type Verification } from './verify.ts';
 
 export interface ApplyRequest {
@@ -66,10 +69,14 @@ export interface ApplyResult {
   readonly namespaceState?: NamespaceOutcome & { readonly willCreate?: boolean };
   readonly preflight?: { readonly summary: PreflightReport['summary']; readonly warnings: readonly string[] };
   readonly repaired?: string;
+  /** Said before or during the change (a drain the other pods could not hold). */
+  readonly warnings?: readonly string[];
   readonly changes?: Changes;
   readonly plan?: Plan;
   readonly verification?: Verification;
   readonly endpoints?: PlayerEndpoints;
+  /** Game servers replaced by the upgrade, with the players each drained. */
+  readonly rollout?: RolloutReport;
   readonly steps: readonly StepRecord[];
 }
 
@@ -194,6 +201,12 @@ export async function applyRelease(req: ApplyRequest, deps: ApplyDeps): Promise<
         async run(c, report) {
           const own = deps.interrupt ? undefined : sigint(() => report.output('Interrupted: waiting for helm to undo what it started…'));
           const t0 = Date.now();
+          // An upgrade replaces game servers one at a time: watch each drain, and say first when the
+          // others could not hold its players.
+          const watch = c.current ? await watchGameServers(await kube(), ref, c.values!, (w) => {
+            c.result.warnings = [...(c.result.warnings ?? []), w];
+            report.output(w);
+          }) : undefined;
           try {
             const rel = await helm.apply(ref, c.valid!.request, {
               install: true,
@@ -206,8 +219,11 @@ export async function applyRelease(req: ApplyRequest, deps: ApplyDeps): Promise<
             });
             c.result.revision = rel.revision;
             c.result.status = rel.status;
-            return `${c.current ? 'Upgraded' : 'Installed'}: revision ${rel.revision} ${rel.status} (${Math.round((Date.now() - t0) / 1000)} s)`;
+            if (watch) c.result.rollout = await watch.stop();
+            const moved = c.result.rollout?.replaced.filter((d) => d.track === 'stable') ?? [];
+            return `${c.current ? 'Upgraded' : 'Installed'}: revision ${rel.revision} ${rel.status} (${Math.round((Date.now() - t0) / 1000)} s)${moved.length ? `; ${moved.length} game servers drained` : ''}`;
           } catch (err) {
+            if (watch) c.result.rollout = await watch.stop();
             throw await afterFailure(helm, await kube(), ref, c.current, err, verb, req.timeoutSeconds);
           } finally {
             own?.dispose();
@@ -349,6 +365,18 @@ async function workloadDrift(kube: Kube, ref: ReleaseRef, manifest: string | und
     if (live && images(live.spec?.template.spec) !== images(t.template.spec)) drift.push(objectName(t.owner));
   }
   return drift;
+}
+
+/** Starts watching the game servers an upgrade replaces; warns (via `warn`) when a drain would not fit. */
+async function watchGameServers(kube: Kube, ref: ReleaseRef, values: ChartValues, warn: (w: string) => void): Promise<{ stop(): Promise<RolloutReport> }> {
+  const chosen = await chooseMetricsSource(kube, ref.namespace, { monitoringNamespace: (values as { monitoring?: { namespace?: string } }).monitoring?.namespace }).catch(() => ({ source: undefined }));
+  const { snapshot } = await snapshotGameServers(kube, chosen.source, ref).catch(() => ({ snapshot: undefined }));
+  if (snapshot) {
+    const players = [...playersByPod(snapshot).values()].reduce<number>((a, v) => a + (v ?? 0), 0);
+    const w = drainCapacityWarning(players, snapshot.pods.filter((p) => p.ready && p.track === 'stable').length, values.capacity.playersPerPod);
+    if (w) warn(w);
+  }
+  return observeRollout(kube, chosen.source, ref);
 }
 
 /** An AbortSignal fired by the first Ctrl-C while the helm step runs (a second one exits at once). */

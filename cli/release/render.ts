@@ -43,6 +43,12 @@ export function renderApply(r: ApplyResult, s: Style, flags: string): string {
     if (c.added.length) lines.push(`  added     ${c.added.join(', ')}`);
     if (c.removed.length) lines.push(`  removed   ${c.removed.join(', ')}`);
   }
+  const moved = r.rollout?.replaced ?? [];
+  if (moved.length) {
+    lines.push('', s.bold('Game servers replaced'));
+    for (const d of moved) lines.push(`  ${d.pod}: ${d.players === null ? 'players unknown (no game metrics)' : `${d.players} players moved`}, drained in ${d.drainSeconds === null ? 'more than the watch lasted' : `${d.drainSeconds} s`}`);
+  }
+  for (const w of r.warnings ?? []) lines.push(`  ${s.mark('warn')} ${w}`);
   const e = r.endpoints;
   if (e) {
     lines.push('', s.bold('Players connect'));

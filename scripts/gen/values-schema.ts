@@ -366,6 +366,8 @@ export function valuesSchema(): Schema {
       image: obj({ tag: orEmpty(pattern(imageTag)), digest: orEmpty(pattern(imageDigest)) }),
       // {} means "as gameServer.resources".
       resources: { anyOf: [obj({}), ref('resources')] },
+      podLabels: ref('labels'),
+      podAnnotations: ref('annotations'),
     }),
     nodePortRange: pattern('^[0-9]{1,5}-[0-9]{1,5}$'),
     service: obj({

@@ -179,6 +179,7 @@ mmo.validateValues: every check; fails with all problems at once.
 {{- $hook := list "helm.sh/hook" "helm.sh/hook-weight" "helm.sh/hook-delete-policy" }}
 {{- include "mmo.validateWorkload" (dict "state" $state "root" . "path" "migrations" "accountAnnotations" $hook) }}
 {{- include "mmo.validateWorkload" (dict "state" $state "root" . "path" "tests" "podAnnotations" $hook) }}
+{{- include "mmo.validateWorkload" (dict "state" $state "root" . "path" "canary" "podAnnotations" (list "checksum/config")) }}
 {{- range $store := list "postgres" "redis" "rabbitmq" }}
 {{- $s := index $v $store }}
 {{- if and $s.metrics.enabled (not $s.enabled) }}
