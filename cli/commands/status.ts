@@ -1,5 +1,7 @@
 import { Flags } from '@oclif/core';
 import { MmoctlCommand, parseDuration } from '../base-command.ts';
+import type { Kube } from '../kube/kube.ts';
+import { chooseMetricsSource } from '../metrics/choose.ts';
 import { collectStatus } from '../status/collect.ts';
 import { followStatus, liveView } from '../status/follow.ts';
 import { statusDocument } from '../status/model.ts';
@@ -16,12 +18,22 @@ export default class Status extends MmoctlCommand {
     wait: Flags.boolean({ summary: 'Read again until the release is healthy or --timeout passes; exit 3 if it never is.', exclusive: ['watch'] }),
     timeout: Flags.string({ summary: 'With --wait: how long to wait (90s, 5m, 1h30m; default 5m).', dependsOn: ['wait'] }),
     watch: Flags.boolean({ summary: 'Redraw every 2 s until Ctrl-C.', exclusive: ['wait'] }),
+    metrics: Flags.boolean({ default: true, allowNo: true, summary: 'Read the game servers\' own numbers (players, move→ack p95, tick p99); --no-metrics skips them.' }),
+    'prometheus-url': Flags.string({ summary: 'Prometheus to read them from (default: kube-prometheus-stack\'s in the cluster, else each pod through the API server).' }),
+    'metrics-window': Flags.string({ default: '2s', summary: 'Without Prometheus: read each pod twice this far apart for latency and tick time.' }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Status);
     const timeoutMs = parseDuration(flags.timeout ?? '5m', '--timeout') * 1000;
-    const collect = async () => statusReport(await collectStatus(this.ref, { kube: () => this.kube(), helm: () => this.helm() }));
+    const metricsWindowMs = parseDuration(flags['metrics-window'], '--metrics-window') * 1000;
+    const metrics = flags.metrics
+      ? async (kube: Kube) => {
+          const values = (await (await this.helm()).values(this.ref, { all: true }).catch(() => ({}))) as { monitoring?: { namespace?: string } };
+          return chooseMetricsSource(kube, this.ref.namespace, { prometheusUrl: flags['prometheus-url'], monitoringNamespace: values.monitoring?.namespace });
+        }
+      : undefined;
+    const collect = async () => statusReport(await collectStatus(this.ref, { kube: () => this.kube(), helm: () => this.helm(), metrics, metricsWindowMs }));
     let report;
     if (flags.wait || flags.watch) {
       const stop = new AbortController();

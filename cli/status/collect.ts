@@ -5,6 +5,7 @@
  * leaves nothing to report ends it: no helm, no kubeconfig, an unreachable API server, or no such
  * release.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Node } from '@kubernetes/client-node';
 import { COMPONENTS, LABELS, TRACKS, type Track } from '../../contract/labels.ts';
 import { METRICS } from '../../contract/metrics.ts';
@@ -18,11 +19,16 @@ import {
   type DataServiceStatus,
   type GameServers,
   type PlayersSource,
+  type PodStatus,
   type ReadIssue,
   type ReleaseSummary,
   type StatusData,
+  type TrackStatus,
   type WorkloadStatus,
 } from './model.ts';
+import type { TrackStats } from '../canary/analysis.ts';
+import type { ChosenSource } from '../metrics/choose.ts';
+import { playersByPod, trackStats } from '../metrics/window.ts';
 import {
   aboutRelease,
   eventTime,
@@ -50,6 +56,10 @@ const HOOK_KINDS = new Set(['Job']);
 export interface StatusSources {
   readonly kube: () => Promise<Kube>;
   readonly helm: () => Promise<Helm>;
+  /** Where the game servers' own numbers come from; absent: players stay unknown. */
+  readonly metrics?: (kube: Kube) => Promise<ChosenSource>;
+  /** Window of a pod-proxy read (two scrapes this far apart); Prometheus looks back a minute. Default 2 s. */
+  readonly metricsWindowMs?: number;
   /** Default: the wall clock. */
   readonly now?: () => Date;
 }
@@ -63,10 +73,11 @@ export class ReleaseNotFound extends FailedError {
   }
 }
 
-/** Why player numbers are unknown; the seam where a metrics source plugs in later. */
+/** Player numbers when no metrics source was asked for. */
 export const PLAYERS_UNAVAILABLE: GameServers['players'] = {
   source: 'unavailable',
-  note: `live player counts come from the ${METRICS.activePlayers.name} metric, which mmoctl does not read yet`,
+  note: `live player counts come from the ${METRICS.activePlayers.name} metric; no metrics source was read`,
+  total: null,
 };
 const PLAYERS: PlayersSource = PLAYERS_UNAVAILABLE.source;
 
@@ -172,8 +183,26 @@ export async function collectStatus(ref: ReleaseRef, sources: StatusSources): Pr
       restarts: own.reduce((n, p) => n + p.restarts, 0),
       players: null,
       playersSource: PLAYERS,
+      ackP95Ms: null,
+      tickP99Ms: null,
     };
   });
+  const live = sources.metrics ? await readLiveNumbers(await kubeP, ref, gamePods, sources).catch((err: unknown) => ({ error: readError(err) })) : undefined;
+  let playersInfo: GameServers['players'] = PLAYERS_UNAVAILABLE;
+  let gamePodsShown = gamePods;
+  let tracksShown: TrackStatus[] = tracks;
+  if (live && 'error' in live) playersInfo = { source: 'unavailable', note: live.error, total: null };
+  else if (live) {
+    playersInfo = { source: live.source, note: live.note, total: live.total };
+    gamePodsShown = gamePods.map((p) => {
+      const n = live.byPod.get(p.name) ?? null;
+      return { ...p, players: n, playersSource: n === null ? 'unavailable' : live.source };
+    });
+    tracksShown = tracks.map((t) => {
+      const s = live.byTrack.get(t.track);
+      return s ? { ...t, players: s.players, playersSource: live.source, ackP95Ms: round(s.ackP95Ms), tickP99Ms: round(s.tickP99Ms) } : t;
+    });
+  }
 
   const targets = (name: string | undefined) => (o: { spec?: { scaleTargetRef?: { name?: string } } }) => name !== undefined && o.spec?.scaleTargetRef?.name === name;
   const hpa = (hpas ?? []).find(targets(stable?.name)) ?? hpas?.[0];
@@ -224,7 +253,7 @@ export async function collectStatus(ref: ReleaseRef, sources: StatusSources): Pr
     release: rel ? releaseSummary(rel, history) : null,
     workloads,
     pods: podStatuses.filter((p) => (DATA_SERVICE_IDS as readonly string[]).includes(p.component)).sort((a, b) => a.name.localeCompare(b.name)),
-    gameServers: { tracks, pods: gamePods, players: PLAYERS_UNAVAILABLE },
+    gameServers: { tracks: tracksShown, pods: gamePodsShown, players: playersInfo },
     autoscaler: hpa ? summarizeAutoscaler(hpa) : expectedHpa && hpas ? { ...summarizeAutoscaler(expectedHpa.object<Kinds['HorizontalPodAutoscaler']>()), missing: true } : null,
     disruptionBudget: pdb ? summarizeDisruptionBudget(pdb) : expectedPdb && pdbs ? { ...summarizeDisruptionBudget(expectedPdb.object<Kinds['PodDisruptionBudget']>()), missing: true } : null,
     services: serviceStatuses,
@@ -259,4 +288,27 @@ function releaseSummary(r: HelmRelease, history: readonly HelmRevision[] | null)
     description: r.description,
     lastDeployed: earlier.length ? Math.max(...earlier.map((h) => h.revision)) : null,
   };
+}
+
+const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
+
+/** Players per pod and what each track did over a short window, from the chosen metrics source. */
+async function readLiveNumbers(kube: Kube, ref: ReleaseRef, pods: readonly PodStatus[], sources: StatusSources): Promise<{ source: PlayersSource; note: string; total: number | null; byPod: Map<string, number | null>; byTrack: Map<string, TrackStats> } | { error: string }> {
+  const chosen = await sources.metrics!(kube);
+  if (!chosen.source) return { error: chosen.note ?? 'no metrics source' };
+  const source = chosen.source;
+  const states = pods.filter((p) => p.phase === 'Running').map((p) => ({ name: p.name, track: p.track ?? 'stable', ready: p.ready, restarts: p.restarts }));
+  const names = states.map((p) => p.name);
+  const windowMs = source.historical ? 60_000 : (sources.metricsWindowMs ?? 2000);
+  const t1 = new Date();
+  const before = { at: new Date(t1.getTime() - windowMs), pods: states, samples: await source.snapshot(ref.namespace, names, source.historical ? new Date(t1.getTime() - windowMs) : undefined) };
+  if (!source.historical) await sleep(windowMs);
+  const after = { at: new Date(), pods: states, samples: await source.snapshot(ref.namespace, names) };
+  const byPod = playersByPod(after);
+  const unread = [...after.samples].filter(([, v]) => 'error' in v).map(([k, v]) => `${k}: ${'error' in v ? v.error : ''}`);
+  const values = [...byPod.values()];
+  const total = values.length && values.every((v) => v !== null) ? values.reduce<number>((a, v) => a + (v ?? 0), 0) : null;
+  const byTrack = new Map(TRACKS.map((t) => [t, trackStats(t, before, after)]));
+  const note = `${source.describe}, over ${Math.round(windowMs / 1000)} s${chosen.note ? ` (${chosen.note})` : ''}${unread.length ? `; not read: ${unread.join('; ')}` : ''}`;
+  return { source: source.historical ? 'prometheus' : 'pod-metrics', note, total, byPod, byTrack };
 }

@@ -127,13 +127,16 @@ export interface TrackStatus {
   readonly restarts: number;
   readonly players: number | null;
   readonly playersSource: PlayersSource;
+  /** move→ack p95 (as players report it) and tick p99 over the metrics window; null when unknown. */
+  readonly ackP95Ms: number | null;
+  readonly tickP99Ms: number | null;
 }
 
 export interface GameServers {
   readonly tracks: readonly TrackStatus[];
   readonly pods: readonly PodStatus[];
-  /** Why player numbers are what they are (`unknown` and why, or where they come from). */
-  readonly players: { readonly source: PlayersSource; readonly note: string };
+  /** Why player numbers are what they are (`unknown` and why, or where they come from), and all players. */
+  readonly players: { readonly source: PlayersSource; readonly note: string; readonly total: number | null };
 }
 
 export interface AutoscalerMetric {

@@ -74,8 +74,11 @@ function workloads(r: StatusReport, s: Style): string {
 
 function gameServers(r: StatusReport, s: Style): string {
   const g = r.gameServers;
-  const tracks = g.tracks.map((t) => `${t.track} ${ratio(t.ready, t.pods, s)} ready, ${t.restarts} restarts, players ${t.players ?? 'unknown'}`).join(' · ');
-  const lines = [`${s.bold('Game servers')}  ${tracks}`];
+  const ms = (x: number | null) => (x === null ? '' : `${Math.round(x)} ms`);
+  const tracks = g.tracks
+    .map((t) => `${t.track} ${ratio(t.ready, t.pods, s)} ready, ${t.restarts} restarts, players ${t.players ?? 'unknown'}${t.ackP95Ms !== null ? `, move→ack p95 ${ms(t.ackP95Ms)}` : ''}${t.tickP99Ms !== null ? `, tick p99 ${ms(t.tickP99Ms)}` : ''}`)
+    .join(' · ');
+  const lines = [`${s.bold('Game servers')}  ${g.players.total !== null ? `${g.players.total} players · ` : ''}${tracks}`];
   if (g.pods.length) {
     const rows = g.pods.map((p) => [
       p.track ?? '',

@@ -34,6 +34,10 @@ import {
 
 /** A pod not ready for longer than this gets a finding of its own (rollouts make pods briefly unready). */
 export const SLOW_POD_MS = 2 * 60_000;
+/** move→ack p95 players should see (the product's target). */
+export const ACK_P95_TARGET_MS = 100;
+/** A tick's time at 20 ticks per second. */
+export const TICK_P99_TARGET_MS = 50;
 /** A ready pod that restarted within this gets a warning. */
 export const RECENT_RESTART_MS = 60 * 60_000;
 
@@ -143,6 +147,17 @@ export function judge(d: StatusData): Verdict {
     add('game-server', 'degraded', `a rollout has not finished: ${progress}`, `\`mmoctl status --wait\` waits for it; \`kubectl rollout status -n ${ns} deployment/${stable.name}\` follows it`);
   }
   for (const p of d.gameServers.pods.filter((x) => x.track !== 'canary')) judgePod('game-server', p);
+
+  // What players feel, when the game metrics were read: the product's targets.
+  for (const t of d.gameServers.tracks) {
+    const component = t.track === 'canary' ? 'canary' : 'game-server';
+    if (t.ackP95Ms !== null && t.ackP95Ms > ACK_P95_TARGET_MS) {
+      add(component, 'degraded', `players on the ${t.track} game servers wait ${Math.round(t.ackP95Ms)} ms for a move to be acknowledged (p95; the target is ${ACK_P95_TARGET_MS} ms)`, 'see tick time and players per pod below; more pods (capacity.playersPerPod) or CPU spread the load');
+    }
+    if (t.tickP99Ms !== null && t.tickP99Ms > TICK_P99_TARGET_MS) {
+      add(component, 'degraded', `the ${t.track} game servers take ${Math.round(t.tickP99Ms)} ms for a world tick (p99), more than the ${TICK_P99_TARGET_MS} ms a tick may take at 20 ticks per second`, 'the pods are out of CPU: raise gameServer.resources or lower capacity.playersPerPod');
+    }
+  }
 
   // The canary: not ready is degraded, never down (the stable game servers still serve).
   if (canary?.missing) {
