@@ -22,8 +22,11 @@ export const COMPONENT_IDS = [
   'disruption-budget',
   'nodes',
   'events',
+  'players-path',
 ] as const;
 export type ComponentId = (typeof COMPONENT_IDS)[number];
+
+import type { PlayersProbe } from '../probe/players.ts';
 
 export const DATA_SERVICE_IDS = ['postgres', 'redis', 'rabbitmq'] as const;
 export type DataServiceId = (typeof DATA_SERVICE_IDS)[number];
@@ -276,6 +279,8 @@ export interface StatusData {
   readonly events: readonly EventSummary[];
   readonly issues: readonly ReadIssue[];
   readonly durationMs: number;
+  /** The players' path joined by two bots (--probe-players), or why it was not tried. */
+  readonly probe?: PlayersProbe | { readonly skipped: string };
 }
 
 export type Health = 'healthy' | 'degraded' | 'down';

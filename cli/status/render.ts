@@ -20,7 +20,7 @@ function section(head: readonly string[], rows: readonly (readonly string[])[], 
 const HEALTH_MARK: Record<Health, 'pass' | 'warn' | 'fail'> = { healthy: 'pass', degraded: 'warn', down: 'fail' };
 
 export function renderStatus(r: StatusReport, s: Style): string {
-  const blocks = [header(r, s), findings(r, s), workloads(r, s), gameServers(r, s), scaling(r, s), services(r, s), volumes(r, s), dataServices(r, s), canary(r, s), events(r, s)];
+  const blocks = [header(r, s), findings(r, s), workloads(r, s), gameServers(r, s), playersPath(r, s), scaling(r, s), services(r, s), volumes(r, s), dataServices(r, s), canary(r, s), events(r, s)];
   return `${blocks.filter(Boolean).join('\n\n')}\n`;
 }
 
@@ -70,6 +70,17 @@ function workloads(r: StatusReport, s: Style): string {
       : [w.kind, w.name, ratio(w.ready, w.desired, s), `${w.updated}`, `${w.current}`, restarts(w.restarts, s), w.version ?? ''],
   );
   return `${s.bold('Workloads')}\n${section(['KIND', 'NAME', 'READY', 'UPDATED', 'PODS', 'RESTARTS', 'VERSION'], rows, s)}`;
+}
+
+function playersPath(r: StatusReport, s: Style): string | undefined {
+  if (!r.probe) return undefined;
+  if ('skipped' in r.probe) return `${s.bold('Players\' path')}  ${s.dim(`not probed: ${r.probe.skipped}`)}`;
+  const lines = [s.bold('Players\' path')];
+  for (const t of r.probe.probes) {
+    lines.push(`  ${s.mark(t.ok ? 'pass' : 'fail')} ${t.transport === 'ws' ? 'TCP (WebSocket)' : 'UDP (WebRTC)'} via ${t.url}`);
+    for (const h of t.hops) lines.push(`      ${s.mark(h.ok ? 'pass' : 'fail')} ${h.hop.padEnd(10)} ${h.ok ? s.dim(h.detail) : h.detail}`);
+  }
+  return lines.join('\n');
 }
 
 function gameServers(r: StatusReport, s: Style): string {

@@ -148,6 +148,16 @@ export function judge(d: StatusData): Verdict {
   }
   for (const p of d.gameServers.pods.filter((x) => x.track !== 'canary')) judgePod('game-server', p);
 
+  // The players' path, when it was probed: a hop that fails is players who cannot get in that way.
+  if (d.probe && 'probes' in d.probe) {
+    for (const t of d.probe.probes) {
+      const bad = t.hops.find((h) => !h.ok);
+      if (!bad) continue;
+      const way = t.transport === 'ws' ? 'over TCP (WebSocket)' : 'over UDP';
+      add('players-path', t.transport === 'ws' ? 'down' : 'degraded', `a bot could not play ${way} through ${t.url}: ${bad.hop} failed — ${bad.detail}`, t.transport === 'ws' ? 'check the load balancer or Ingress in front of the game Service, and its firewall' : 'open the UDP port in the nodes\' firewall and check the announced address (udp.announce.addressTypes); players fall back to WebSocket meanwhile');
+    }
+  }
+
   // What players feel, when the game metrics were read: the product's targets.
   for (const t of d.gameServers.tracks) {
     const component = t.track === 'canary' ? 'canary' : 'game-server';
@@ -285,6 +295,7 @@ function presence(d: StatusData): Record<ComponentId, boolean> {
     rabbitmq: bundled('rabbitmq'),
     nodes: true,
     events: true,
+    'players-path': Boolean(d.probe && 'probes' in d.probe),
   };
 }
 
