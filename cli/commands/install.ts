@@ -24,6 +24,8 @@ export default class Install extends MmoctlCommand {
     ...valueFlags,
     ...applyFlags,
     'create-namespace': Flags.boolean({ default: false, summary: 'Create the namespace if it does not exist, with Pod Security labels that match the values.' }),
+    'probe-players': Flags.boolean({ default: false, summary: 'After verifying, join one bot over TCP and one over UDP through the players\' address and report each hop.' }),
+    'players-url': Flags.string({ summary: "With --probe-players: the game's address as players reach it (default: the Ingress host, the LoadBalancer's address or a node port).", dependsOn: ['probe-players'] }),
   };
 
   async run(): Promise<void> {
@@ -43,6 +45,7 @@ export default class Install extends MmoctlCommand {
           timeoutSeconds: timeoutSeconds(flags.timeout),
           waitForPlayersEndpoint: flags['wait-for-players-endpoint'],
           reuseValues: false,
+          probePlayers: flags['probe-players'] ? { url: flags['players-url'] } : undefined,
         },
         { helm, kube: () => this.kube(), progress: { color: wantsColor(process.stderr, this.global.color) } },
       );

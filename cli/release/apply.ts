@@ -24,6 +24,7 @@ import { drainCapacityWarning, observeRollout, snapshotGameServers, type Rollout
 import { chooseMetricsSource } from '../metrics/choose.ts';
 import { playersByPod } from '../metrics/window.ts';
 import { verifyRelease, type Verification } from './verify.ts';
+import type { PlayersProbe } from '../probe/players.ts';
 
 export interface ApplyRequest {
   readonly mode: 'install' | 'upgrade';
@@ -39,6 +40,8 @@ export interface ApplyRequest {
   readonly waitForPlayersEndpoint: boolean;
   /** upgrade --reuse-values */
   readonly reuseValues: boolean;
+  /** After verify, join one bot over TCP and one over UDP at this address (or the one found). */
+  readonly probePlayers?: { readonly url?: string };
 }
 
 export interface ApplyDeps {
@@ -77,6 +80,8 @@ export interface ApplyResult {
   readonly endpoints?: PlayerEndpoints;
   /** Game servers replaced by the upgrade, with the players each drained. */
   readonly rollout?: RolloutReport;
+  /** The players' path, joined by two bots (--probe-players). */
+  readonly probe?: PlayersProbe;
   readonly steps: readonly StepRecord[];
 }
 
@@ -261,6 +266,21 @@ export async function applyRelease(req: ApplyRequest, deps: ApplyDeps): Promise<
           c.result.endpoints = playerEndpoints(c.values!, service, nodes, pods, ref.namespace);
           if (req.waitForPlayersEndpoint && !c.result.endpoints.tcp.length) throw new FailedError(`the game Service ${name} got no address within ${req.timeoutSeconds} s.`, { hint: 'Check the cloud load balancer controller; `kubectl describe service` shows its events.' });
           return c.result.endpoints.tcp.length ? `Players connect at ${c.result.endpoints.tcp[0]}` : 'Players\' address: pending';
+        },
+      },
+      {
+        title: 'Prove the players\' path: a bot over TCP, one over UDP',
+        skip: () => (req.dryRun ? '--dry-run' : !req.probePlayers ? 'not asked (--probe-players)' : false),
+        async run(c) {
+          const e = c.result.endpoints!;
+          const url = req.probePlayers?.url ?? e.tcp.map((u) => u.replace(/^ws(s?):\/\//, 'http$1://').replace(/\/ws$/, '')).find((u) => !/\.svc[:/]/.test(u));
+          if (!url) throw new FailedError('the players\' path cannot be probed from here: the game is reachable in the cluster only.', { hint: 'Give the address players use with --players-url.' });
+          const { probePlayers } = await import('../probe/players.ts');
+          const probe = await probePlayers({ url, udp: e.udp.addresses.length > 0 || e.udp.mode === 'relay', udpAddress: e.udp.addresses[0] ? `${e.udp.addresses[0].address}:${e.udp.port}` : undefined, timeoutMs: 8000 });
+          c.result.probe = probe;
+          const bad = probe.probes.flatMap((p) => p.hops.filter((h) => !h.ok).map((h) => `${p.transport === 'ws' ? 'TCP' : 'UDP'} ${h.hop}: ${h.detail}`));
+          if (bad.length) throw new FailedError(`the release is serving, but a bot could not play: ${bad.join('; ')}.`, { hint: '`mmoctl status --probe-players` repeats the probe; docs/networking.md explains each UDP mode\'s path.' });
+          return `Players' path proven: ${probe.probes.map((p) => `${p.transport === 'ws' ? 'TCP' : 'UDP'} ${p.hops.at(-1)?.detail ?? ''}`).join(', ')}`;
         },
       },
     ],
