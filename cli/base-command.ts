@@ -30,7 +30,8 @@ export interface CommandResult {
 
 interface GlobalFlagValues {
   kubeconfig?: string;
-  context?: string;
+  /** A list where a command takes several (`status --context a --context b`). */
+  context?: string | string[];
   namespace?: string;
   release?: string;
   output: OutputFormat;
@@ -42,7 +43,12 @@ interface GlobalFlagValues {
 export abstract class MmoctlCommand extends Command {
   static override baseFlags = {
     kubeconfig: Flags.string({ summary: 'Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).', helpGroup: 'GLOBAL' }),
-    context: Flags.string({ summary: 'Kubeconfig context to use (default: the current context).', helpGroup: 'GLOBAL' }),
+    context: Flags.string({
+      multiple: true,
+      multipleNonGreedy: true,
+      summary: 'Kubeconfig context to use (default: the current context); `status` takes several, to show the release in each cluster side by side.',
+      helpGroup: 'GLOBAL',
+    }),
     namespace: Flags.string({ char: 'n', summary: `Namespace of the release (default: $MMOCTL_NAMESPACE, else "${DEFAULT_NAMESPACE}").`, env: 'MMOCTL_NAMESPACE', helpGroup: 'GLOBAL' }),
     release: Flags.string({ summary: `Release name (default: $MMOCTL_RELEASE, else "${DEFAULT_RELEASE}").`, env: 'MMOCTL_RELEASE', helpGroup: 'GLOBAL' }),
     output: Flags.option({ char: 'o', options: OUTPUT_FORMATS, default: 'table' as OutputFormat, summary: 'Output format: table (for people), json or yaml (documented in docs/cli.md).', helpGroup: 'GLOBAL' })(),
@@ -51,10 +57,15 @@ export abstract class MmoctlCommand extends Command {
     helm: Flags.string({ summary: 'helm binary, 3.14+ or 4.x (default: $MMOCTL_HELM, else helm on PATH).', helpGroup: 'GLOBAL' }),
   };
 
+  /** Whether the command reads several clusters when --context is given more than once. */
+  static severalClusters = false;
+
   /** Global flag values, parsed once in init(). */
   protected global!: {
     kubeconfig?: string;
     context?: string;
+    /** Every --context given (status reads several clusters); `context` is the first. */
+    contexts: readonly string[];
     namespace: string;
     release: string;
     output: OutputFormat;
@@ -68,9 +79,15 @@ export abstract class MmoctlCommand extends Command {
   protected override async init(): Promise<void> {
     await super.init();
     const { flags } = (await this.parse(this.ctor)) as unknown as { flags: GlobalFlagValues };
+    const contexts = [...new Set(flags.context === undefined ? [] : [flags.context].flat())];
+    if (contexts.length > 1 && !(this.ctor as typeof MmoctlCommand).severalClusters)
+      throw new InvalidInputError(`--context was given ${contexts.length} times; \`mmoctl ${(this.id ?? '').replace(/:/g, ' ')}\` works on one cluster.`, {
+        hint: `Run it once per context, e.g. \`--context ${contexts[0]}\`; \`mmoctl status\` is the command that reads several clusters.`,
+      });
     this.global = {
       kubeconfig: flags.kubeconfig,
-      context: flags.context,
+      context: contexts[0],
+      contexts,
       namespace: flags.namespace ?? DEFAULT_NAMESPACE,
       release: flags.release ?? DEFAULT_RELEASE,
       output: flags.json ? 'json' : flags.output,
@@ -100,7 +117,7 @@ export abstract class MmoctlCommand extends Command {
 
   /** The helm runner (found and version-checked on first use). */
   protected helm(): Promise<Helm> {
-    this.helmRunner ??= findHelm(this.global.helm).then((bin) => new HelmCli(bin, { kubeconfig: this.global.kubeconfig, context: this.global.context }));
+    this.helmRunner ??= this.helmFor(this.global.context);
     return this.helmRunner;
   }
 
@@ -108,6 +125,20 @@ export abstract class MmoctlCommand extends Command {
   protected kube(): Promise<Kube> {
     this.kubeClient ??= connectKube({ kubeconfig: this.global.kubeconfig, context: this.global.context });
     return this.kubeClient;
+  }
+
+  /** helm and the cluster for another kubeconfig context (commands that read several clusters). */
+  protected adaptersFor(context: string): { helm: () => Promise<Helm>; kube: () => Promise<Kube> } {
+    let helm: Promise<Helm> | undefined;
+    let kube: Promise<Kube> | undefined;
+    return {
+      helm: () => (helm ??= this.helmFor(context)),
+      kube: () => (kube ??= connectKube({ kubeconfig: this.global.kubeconfig, context })),
+    };
+  }
+
+  private helmFor(context: string | undefined): Promise<Helm> {
+    return findHelm(this.global.helm).then((bin) => new HelmCli(bin, { kubeconfig: this.global.kubeconfig, context }));
   }
 
   /** Style for stdout (tables, reports). */

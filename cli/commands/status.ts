@@ -1,7 +1,10 @@
 import { Flags } from '@oclif/core';
-import { MmoctlCommand, parseDuration } from '../base-command.ts';
+import { classify, MmoctlCommand, parseDuration } from '../base-command.ts';
+import { InvalidInputError } from '../errors.ts';
+import type { Helm } from '../helm/helm.ts';
 import type { Kube } from '../kube/kube.ts';
 import { chooseMetricsSource } from '../metrics/choose.ts';
+import { clustersDocument, clustersExitCode, renderClusters, type ClusterStatus } from '../status/clusters.ts';
 import { collectStatus } from '../status/collect.ts';
 import { followStatus, liveView } from '../status/follow.ts';
 import { statusDocument, type StatusData } from '../status/model.ts';
@@ -14,7 +17,13 @@ export default class Status extends MmoctlCommand {
   static override description =
     'Reads everything at once and keeps going when a read fails (it becomes a warning). The verdict is healthy, degraded or down, with every reason and what to do. ' +
     'Exit 0 when healthy, 3 otherwise. --wait reads again every 2 s until healthy; --watch until Ctrl-C. The rules and the JSON document are in docs/cli.md.';
-  static override examples = ['<%= config.bin %> status -n game', '<%= config.bin %> status --wait --timeout 5m', '<%= config.bin %> status -o json'];
+  static override examples = [
+    '<%= config.bin %> status -n game',
+    '<%= config.bin %> status --wait --timeout 5m',
+    '<%= config.bin %> status -o json',
+    '<%= config.bin %> status --context eu-west --context us-east',
+  ];
+  static override severalClusters = true;
   static override flags = {
     wait: Flags.boolean({ summary: 'Read again until the release is healthy or --timeout passes; exit 3 if it never is.', exclusive: ['watch'] }),
     timeout: Flags.string({ summary: 'With --wait: how long to wait (90s, 5m, 1h30m; default 5m).', dependsOn: ['wait'] }),
@@ -30,18 +39,46 @@ export default class Status extends MmoctlCommand {
     const { flags } = await this.parse(Status);
     const timeoutMs = parseDuration(flags.timeout ?? '5m', '--timeout') * 1000;
     const metricsWindowMs = parseDuration(flags['metrics-window'], '--metrics-window') * 1000;
-    const metrics = flags.metrics
-      ? async (kube: Kube) => {
-          const values = (await (await this.helm()).values(this.ref, { all: true }).catch(() => ({}))) as { monitoring?: { namespace?: string } };
-          return chooseMetricsSource(kube, this.ref.namespace, { prometheusUrl: flags['prometheus-url'], monitoringNamespace: values.monitoring?.namespace });
-        }
-      : undefined;
-    const collect = async () => {
-      const data = await collectStatus(this.ref, { kube: () => this.kube(), helm: () => this.helm(), metrics, metricsWindowMs });
+    /** The report of one cluster, read through its helm and API server. */
+    const collectFrom = async (helm: () => Promise<Helm>, kube: () => Promise<Kube>) => {
+      const metrics = flags.metrics
+        ? async (k: Kube) => {
+            const values = (await (await helm()).values(this.ref, { all: true }).catch(() => ({}))) as { monitoring?: { namespace?: string } };
+            return chooseMetricsSource(k, this.ref.namespace, { prometheusUrl: flags['prometheus-url'], monitoringNamespace: values.monitoring?.namespace });
+          }
+        : undefined;
+      const data = await collectStatus(this.ref, { kube, helm, metrics, metricsWindowMs });
       if (!flags['probe-players']) return statusReport(data);
-      const values = (await (await this.helm()).values(this.ref, { all: true }).catch(() => ({}))) as { udp?: { mode?: string } };
+      const values = (await (await helm()).values(this.ref, { all: true }).catch(() => ({}))) as { udp?: { mode?: string } };
       return statusReport({ ...data, probe: await probeFor(data, flags['players-url'], (values.udp?.mode ?? 'disabled') !== 'disabled') });
     };
+
+    const contexts = this.global.contexts;
+    if (contexts.length > 1) {
+      if (flags.wait || flags.watch)
+        throw new InvalidInputError(`--${flags.wait ? 'wait' : 'watch'} follows one cluster; ${contexts.length} contexts were given.`, {
+          hint: `Follow each on its own, e.g. \`mmoctl status --context ${contexts[0]} --${flags.wait ? 'wait' : 'watch'}\`.`,
+        });
+      if (flags['players-url'])
+        throw new InvalidInputError(`--players-url names one address; ${contexts.length} clusters were given.`, {
+          hint: 'Leave it out to probe each cluster at the address its own status finds, or probe one cluster at a time.',
+        });
+      const clusters = await Promise.all(
+        contexts.map(async (context): Promise<ClusterStatus> => {
+          const { helm, kube } = this.adaptersFor(context);
+          try {
+            return { context, report: await collectFrom(helm, kube) };
+          } catch (err) {
+            const { exitCode, message, hint } = classify(err);
+            return { context, error: { exitCode, message, ...(hint ? { hint } : {}) } };
+          }
+        }),
+      );
+      this.finish({ document: clustersDocument(clusters), exitCode: clustersExitCode(clusters), human: (s) => renderClusters(clusters, this.ref, s) });
+      return;
+    }
+
+    const collect = () => collectFrom(() => this.helm(), () => this.kube());
     let report;
     if (flags.wait || flags.watch) {
       const stop = new AbortController();

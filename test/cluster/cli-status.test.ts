@@ -6,9 +6,12 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { extract } from 'tar';
+import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LABELS } from '../../contract/labels.ts';
+import { freeTcpPort } from '../../scripts/lib/ports.ts';
 import { CHART_DIR, PRESETS_DIR } from '../support/chart.ts';
 import { HELM_MAJORS, clients, eventually, helm, uniqueName } from './kube.ts';
 import { podSecurityNamespace, secretsOf } from './mmo-chart.ts';
@@ -58,6 +61,41 @@ describe.each(HELM_MAJORS)('mmoctl status with helm %i', (major) => {
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(new RegExp(`^Release ${RELEASE} in ${ns}: ✔ healthy\n  chart mmo-\\S+ · game server \\S+ · revision 1 deployed`));
     expect(human.stdout).toMatch(/Data services {2}postgres 1\/1 ready · redis 1\/1 ready · rabbitmq 1\/1 ready/);
+  });
+
+  it('reads several clusters side by side; one that cannot be reached is a column saying why (exit 3)', async () => {
+    // Two contexts on the rig (two "regions" of one release) and one whose API server is a closed loopback port.
+    const dir = await mkdtemp(join(tmpdir(), 'mmoctl-regions-'));
+    work.push(dir);
+    const config = parse(await readFile(rig.kubeconfig, 'utf8')) as { clusters: { name: string; cluster: Record<string, unknown> }[]; contexts: { name: string; context: { cluster: string; user: string } }[]; 'current-context': string };
+    const here = config.contexts.find((c) => c.name === config['current-context'])!.context;
+    const rigCluster = config.clusters.find((c) => c.name === here.cluster)!.cluster;
+    config.clusters.push({ name: 'closed', cluster: { ...rigCluster, server: `https://127.0.0.1:${await freeTcpPort()}` } });
+    config.contexts.push({ name: 'eu-west', context: here }, { name: 'us-east', context: here }, { name: 'ap-south', context: { ...here, cluster: 'closed' } });
+    const kubeconfig = join(dir, 'regions.kubeconfig');
+    await writeFile(kubeconfig, stringify(config));
+    const regions = (args: string[]) => mmoctl(['status', '-n', ns, '--release', RELEASE, '--context', 'eu-west', '--context', 'us-east', ...args], { kubeconfig, helm: helmPath() });
+
+    const both = await regions(['-o', 'json']);
+    expect(both.code, both.stdout + both.stderr).toBe(0);
+    const doc = json<{ kind: string; verdict: string; clusters: { context: string; verdict: string; report?: Report }[] }>(both);
+    expect(doc).toMatchObject({ kind: 'MultiClusterStatus', verdict: 'healthy' });
+    expect(doc.clusters.map((c) => [c.context, c.verdict, c.report?.kind])).toEqual([['eu-west', 'healthy', 'StatusReport'], ['us-east', 'healthy', 'StatusReport']]);
+
+    const three = await regions(['--context', 'ap-south']);
+    expect(three.code, three.stdout + three.stderr).toBe(3);
+    expect(three.stdout).toMatch(new RegExp(`^Release ${RELEASE} in ${ns} across 3 clusters: × down\n`));
+    expect(three.stdout).toMatch(/ +eu-west +us-east +ap-south\n +verdict +✔ healthy +✔ healthy +× unreadable\n/);
+    expect(three.stdout).toMatch(/game servers +1\/1 ready +1\/1 ready +-\n/);
+    expect(three.stdout).toMatch(/× ap-south: .*127\.0\.0\.1/);
+
+    // Following several clusters at once is refused before anything is read.
+    const wait = await regions(['--wait']);
+    expect(wait.code).toBe(2);
+    expect(wait.stderr).toMatch(/--wait follows one cluster; 2 contexts were given/);
+    const one = await mmoctl(['history', '-n', ns, '--release', RELEASE, '--context', 'eu-west', '--context', 'us-east'], { kubeconfig, helm: helmPath() });
+    expect(one.code).toBe(2);
+    expect(one.stderr).toMatch(/--context was given 2 times; `mmoctl history` works on one cluster/);
   });
 
   it('writes a support bundle that lists what the rig cannot serve and holds no Secret value of the release', async () => {

@@ -1,6 +1,8 @@
 // What `mmoctl status` prints: the human screen pinned by golden files (plain style), the JSON document
 // checked against its definition in cli/schemas/mmoctl.schema.json, and the one-line form `--wait` prints on a pipe.
 import { describe, expect, it } from 'vitest';
+import { EXIT } from '../../../contract/exit-codes.ts';
+import { clustersDocument, clustersExitCode, overallVerdict, renderClusters, type ClusterStatus } from '../../../cli/status/clusters.ts';
 import { statusDocument, type StatusReport } from '../../../cli/status/model.ts';
 import { renderStatus, statusLine, statusSignature } from '../../../cli/status/render.ts';
 import { PLAIN } from '../../../cli/ui/style.ts';
@@ -69,5 +71,42 @@ describe('mmoctl status output', () => {
     const later = { ...a, reasons: a.reasons.map((f) => ({ ...f, message: f.message.replace('9 restarts', '10 restarts') })) };
     expect(statusSignature(later)).toBe(statusSignature(a));
     expect(statusSignature(await SCREENS.healthy!())).not.toBe(statusSignature(a));
+  });
+});
+
+describe('mmoctl status over several clusters', () => {
+  /** eu-west healthy, us-east limping, ap-south unreadable. */
+  async function regions(): Promise<ClusterStatus[]> {
+    return [
+      { context: 'eu-west', report: { ...(await SCREENS.healthy!()), durationMs: 0 } },
+      { context: 'us-east', report: { ...(await SCREENS.degraded!()), durationMs: 0 } },
+      {
+        context: 'ap-south',
+        error: { exitCode: EXIT.failed, message: 'cannot reach the API server at https://ap-south.example:6443: connect ECONNREFUSED', hint: 'Check the context with `kubectl --context ap-south cluster-info`.' },
+      },
+    ];
+  }
+
+  it('shows the clusters side by side, each reason under its cluster, the unreadable one saying why', async () => {
+    golden('status-clusters', renderClusters(await regions(), { release: 'game', namespace: 'game' }, PLAIN));
+  });
+
+  it('judges by the worst cluster; one that cannot be read counts as down', async () => {
+    const [eu, us, ap] = await regions();
+    expect(overallVerdict([eu!, eu!])).toBe('healthy');
+    expect(clustersExitCode([eu!, eu!])).toBe(EXIT.ok);
+    expect(overallVerdict([eu!, us!])).toBe('degraded');
+    expect(clustersExitCode([eu!, us!])).toBe(EXIT.failed);
+    expect(overallVerdict([eu!, ap!])).toBe('down');
+    expect(clustersExitCode([eu!, ap!])).toBe(EXIT.failed);
+  });
+
+  it('prints a MultiClusterStatus the schema accepts, with every StatusReport in it checked too', async () => {
+    const doc = JSON.parse(JSON.stringify(clustersDocument(await regions()))) as { verdict: string; clusters: { context: string; verdict: string; report?: { verdict: string } }[] };
+    expect(doc).toMatchObject({ kind: 'MultiClusterStatus', verdict: 'down' });
+    expect(doc.clusters.map((c) => [c.context, c.verdict])).toEqual([['eu-west', 'healthy'], ['us-east', 'degraded'], ['ap-south', 'down']]);
+    expect(() => assertDocument(doc)).not.toThrow();
+    doc.clusters[0]!.report!.verdict = 'fine';
+    expect(() => assertDocument(doc)).toThrow(/MultiClusterStatus does not match its schema:[\s\S]*\/clusters\/0\/report\/verdict/);
   });
 });
