@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
-import { isMap, isScalar, parse, parseDocument, type YAMLMap } from 'yaml';
+import { parse } from 'yaml';
+import { documentedValues } from '../../cli/values/docs.ts';
 import { PROJECT_ROOT } from '../lib/root.ts';
 
 export const VALUES_DOC_PATH = join(PROJECT_ROOT, 'docs', 'values.md');
@@ -54,44 +55,13 @@ function typeOf(s: Schema | undefined, value: unknown): string {
   return Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
 }
 
-function commentOf(text: string | null | undefined): string | undefined {
-  if (!text) return undefined;
-  const lines = text.split('\n');
-  const start = lines.findIndex((l) => l.trimStart().startsWith('--'));
-  if (start < 0) return undefined;
-  return lines.slice(start).map((l) => l.trim().replace(/^--\s*/, '')).join(' ').trim();
-}
-
 /** Rows for every documented value, in file order. A map with its own `# --` comment is one row. */
 export function collectRows(): ValueRow[] {
-  const doc = parseDocument(readFileSync(join(CHART, 'values.yaml'), 'utf8'));
   const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')) as Schema;
-  const rows: ValueRow[] = [];
-  const visit = (map: YAMLMap, path: string[]) => {
-    map.items.forEach((pair, index) => {
-      const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
-      const p = [...path, key];
-      // The comment above the first key of a nested map belongs to the map node in the YAML tree.
-      const before = (pair.key as { commentBefore?: string }).commentBefore ?? (index === 0 ? map.commentBefore : undefined);
-      const description = commentOf(before);
-      if (isMap(pair.value) && pair.value.items.length > 0 && description === undefined) {
-        visit(pair.value, p);
-        return;
-      }
-      const value = (pair.value as { toJSON?: () => unknown })?.toJSON?.() ?? null;
-      const s = schemaAt(schema, p);
-      rows.push({
-        key: p.join('.'),
-        type: typeOf(s, value),
-        default: JSON.stringify(value),
-        description: description ?? '',
-        allowed: describeAllowed(s),
-        inSchema: s !== undefined,
-      });
-    });
-  };
-  visit(doc.contents as YAMLMap, []);
-  return rows;
+  return documentedValues(readFileSync(join(CHART, 'values.yaml'), 'utf8')).map(({ path, description, value }) => {
+    const s = schemaAt(schema, [...path]);
+    return { key: path.join('.'), type: typeOf(s, value), default: JSON.stringify(value), description: description ?? '', allowed: describeAllowed(s), inSchema: s !== undefined };
+  });
 }
 
 const TEMPLATE = `# mmo chart values
