@@ -24,6 +24,8 @@ export const COMPONENTS = {
   rabbitmq: 'rabbitmq',
   migrate: 'migrate',
   test: 'test',
+  /** The scheduled pg_dump Job and the Jobs `mmoctl backup now` and `mmoctl restore` start from it. */
+  backup: 'backup',
 } as const;
 
 /** `app.kubernetes.io/name` and `part-of` of everything the chart creates. */

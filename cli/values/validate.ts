@@ -17,10 +17,11 @@ import { ValuesSchema } from './schema.ts';
 export const OFFLINE_KUBE_VERSION = '1.33.0';
 
 /**
- * prometheus-operator's kinds. Offline renders say the cluster serves them so that validation judges
- * the values, not the cluster; preflight checks the cluster's CRDs on their own.
+ * The optional operators' kinds the values may ask for: prometheus-operator's, and Velero's Schedule
+ * (backup.velero). Offline renders say the cluster serves them so that validation judges the values,
+ * not the cluster; preflight and the chart itself check the cluster's kinds on install.
  */
-export const MONITORING_API_VERSIONS = ['monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule'] as const;
+export const MONITORING_API_VERSIONS = ['monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule', 'velero.io/v1/Schedule'] as const;
 
 export interface ValidatedValues {
   readonly request: ChartRequest;

@@ -266,6 +266,13 @@ const podExtras = (): Record<string, Schema> => ({
 
 const serviceAccount = () => obj({ annotations: ref('annotations') });
 
+/** A cron schedule as CronJobs and Velero read it: five fields, or a macro such as @daily. */
+const CRON_SCHEDULE = '^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[^ \\t]+([ \\t]+[^ \\t]+){4})$';
+/** An IANA time zone name (Europe/Berlin, UTC, America/Argentina/Buenos_Aires). */
+const TIME_ZONE = '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$';
+/** A Go duration with a unit on every number (720h, 1h30m, 90s). */
+const GO_DURATION = '^([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$';
+
 /** One bundled data service's values (postgres, redis, rabbitmq). */
 function dataStore(own: Record<string, Schema>, exporter: boolean): Schema {
   const retention = () => orEmpty(pattern('^(Retain|Delete)$'));
@@ -406,6 +413,31 @@ export function valuesSchema(): Schema {
       serviceAccount: serviceAccount(),
     }),
     postgres: dataStore({ database: identifier(), username: identifier(), shm: obj({ enabled: bool(), sizeLimit: size() }) }, true),
+    backup: obj({
+      pgDump: obj({
+        enabled: bool(),
+        target: str({ enum: ['bundled', 'external'] }),
+        schedule: pattern(CRON_SCHEDULE),
+        timeZone: orEmpty(pattern(TIME_ZONE)),
+        retention: int(1, 1000),
+        activeDeadlineSeconds: int(60, 86400),
+        backoffLimit: int(0, 10),
+        historyLimit: int(0, 100),
+        persistence: obj({ size: size(), storageClass: orEmpty(dnsSubdomain()), existingClaim: orEmpty(dnsSubdomain()) }),
+        resources: ref('resources'),
+        ...podPlacement(),
+        serviceAccount: serviceAccount(),
+      }),
+      velero: obj({
+        enabled: bool(),
+        namespace: dnsLabel(),
+        schedule: pattern(CRON_SCHEDULE),
+        ttl: pattern(GO_DURATION),
+        storageLocation: orEmpty(dnsSubdomain()),
+        snapshotVolumes: bool(),
+        defaultVolumesToFsBackup: bool(),
+      }),
+    }),
     redis: dataStore({}, true),
     rabbitmq: dataStore({ username: identifier() }, false),
     networkPolicy: obj({

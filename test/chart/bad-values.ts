@@ -153,6 +153,10 @@ export const CORPUS: BadCase[] = [
   { class: 'cross-field', name: 'a PrometheusRule without its CRD', presets: ['staging'], apiVersions: ['monitoring.coreos.com/v1/ServiceMonitor'], values: {}, key: 'monitoring.prometheusRule.enabled', mentions: ['--api-versions monitoring.coreos.com/v1/PrometheusRule'] },
   { class: 'cross-field', name: 'a scrape timeout longer than its interval', values: { monitoring: { serviceMonitor: { interval: '15s', scrapeTimeout: '1m' } } }, key: 'monitoring.serviceMonitor.scrapeTimeout', mentions: ['--set monitoring.serviceMonitor.scrapeTimeout=15s'] },
 
+  { class: 'cross-field', name: 'dumps of the bundled PostgreSQL where the release runs none', values: { postgres: { enabled: false, external: { host: 'db.example.com', existingSecret: 'db' } }, backup: { pgDump: { enabled: true } } }, key: 'backup.pgDump.target', mentions: ['postgres.enabled is false', '--set backup.pgDump.target=external, or --set backup.pgDump.enabled=false'] },
+  { class: 'cross-field', name: 'dumps of an external PostgreSQL the release does not use', values: { backup: { pgDump: { enabled: true, target: 'external' } } }, key: 'backup.pgDump.target', mentions: ['--set backup.pgDump.target=bundled'] },
+  { class: 'cross-field', name: 'a Velero Schedule on a cluster without Velero', apiVersions: ['monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule'], values: { backup: { velero: { enabled: true } } }, key: 'backup.velero.enabled', mentions: ['the cluster has no Schedule kind (velero.io/v1)', '--api-versions velero.io/v1/Schedule'] },
+  { class: 'cross-field', name: 'a dump container limited below its request', values: { backup: { pgDump: { enabled: true, resources: { requests: { cpu: '2', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' } } } } }, key: 'backup.pgDump.resources.limits.cpu', mentions: ['--set backup.pgDump.resources.limits.cpu=2'] },
   { class: 'cross-field', name: 'host-network game servers behind data-store policies that only know pod labels', values: { udp: { mode: 'hostNetwork' } }, key: 'networkPolicy.nodeCIDRs', mentions: ['--set networkPolicy.enabled=false'] },
 
   { class: 'cross-field', name: 'generated credentials in a GitOps render, which each sync would change', presets: ['production'], values: { gameServer: { autoscaling: { setReplicas: false }, auth: { existingSecret: 'mmo-auth' } }, redis: { auth: { existingSecret: 'rd' } } }, key: 'postgres.auth.existingSecret', mentions: ['rabbitmq.auth.existingSecret is empty', 'gameServer.admin.existingSecret is empty', 'docs/upgrades.md'] },
@@ -162,6 +166,11 @@ export const CORPUS: BadCase[] = [
   { class: 'cross-field', name: 'a server variable set again through extraEnv', values: { gameServer: { extraEnv: [{ name: 'TZ', value: 'UTC' }, { name: 'MMO_TICK_RATE', value: '30' }] } }, key: 'gameServer.extraEnv[1].name', mentions: [`--set-json 'gameServer.extraEnv=[{"name":"TZ","value":"UTC"}]'`] },
   { class: 'cross-field', name: "PostgreSQL's password set again through extraEnv", values: { postgres: { extraEnv: [{ name: 'POSTGRES_PASSWORD', value: 'hunter2hunter2' }] } }, key: 'postgres.extraEnv[0].name' },
   { class: 'cross-field', name: 'a mount of a volume the pod does not have', values: { rabbitmq: { extraVolumeMounts: [{ name: 'plugins', mountPath: '/plugins' }] } }, key: 'rabbitmq.extraVolumeMounts[0].name', mentions: [`'rabbitmq.extraVolumes=[{"emptyDir":{},"name":"plugins"}]'`] },
+
+  { class: 'formats', name: 'a backup schedule with four fields', values: { backup: { pgDump: { enabled: true, schedule: '0 4 * *' } } }, key: 'backup.pgDump.schedule', fixed: { backup: { pgDump: { enabled: true, schedule: '0 4 * * *' } } } },
+  { class: 'formats', name: 'a Velero retention without a unit', values: { backup: { velero: { ttl: '720' } } }, key: 'backup.velero.ttl', fixed: { backup: { velero: { ttl: '720h' } } } },
+  { class: 'formats', name: 'a backup time zone with a space', values: { backup: { pgDump: { timeZone: 'Europe/Los Angeles' } } }, key: 'backup.pgDump.timeZone', fixed: { backup: { pgDump: { timeZone: 'America/Los_Angeles' } } } },
+  { class: 'ranges', name: 'keeping no dumps at all', values: { backup: { pgDump: { enabled: true, retention: 0 } } }, key: 'backup.pgDump.retention', fixed: { backup: { pgDump: { enabled: true, retention: 1 } } } },
 
   // ---- nulls: never a template panic ----
   { class: 'nulls', name: 'a whole section set to null', values: { gameServer: null }, key: 'gameServer', fixed: {} },

@@ -80,6 +80,7 @@ export const CASES: readonly ValuesCase[] = [
         rabbitmq: { ...placement('stateful'), ...identity },
         migrations: { ...placement('game'), ...identity },
         tests: placement('game'),
+        backup: { pgDump: { enabled: true, ...placement('stateful'), ...identity } },
       },
     ],
   },
@@ -120,6 +121,18 @@ export const CASES: readonly ValuesCase[] = [
     name: 'data-store exporters and their ServiceMonitors',
     values: [{ postgres: { metrics: { enabled: true, serviceMonitor: { enabled: true } } }, redis: { metrics: { enabled: true, serviceMonitor: { enabled: true } } }, rabbitmq: { metrics: { enabled: true, serviceMonitor: { enabled: true } } } }],
   },
+  {
+    name: 'backups: pg_dump to a volume and a Velero Schedule',
+    values: [
+      {
+        backup: {
+          pgDump: { enabled: true, schedule: '30 3 * * *', timeZone: 'Europe/Berlin', retention: 14, persistence: { size: '5Gi', storageClass: 'standard' }, podLabels: { team: 'game' }, podAnnotations: { 'example.com/owner': 'game-team' } },
+          velero: { enabled: true, storageLocation: 'offsite', defaultVolumesToFsBackup: true, snapshotVolumes: false },
+        },
+      },
+    ],
+  },
+  { name: 'backups of an external PostgreSQL to an existing claim', presets: ['production'], values: [external, { backup: { pgDump: { enabled: true, target: 'external', persistence: { existingClaim: 'pg-dumps' } } } }] },
   {
     name: 'extra NetworkPolicy rules and UDP Service annotations',
     values: [

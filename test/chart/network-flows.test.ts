@@ -17,7 +17,7 @@ import { userSecrets } from './env-wiring.ts';
 
 const NS = 'mmo';
 const majors: HelmMajor[] = [3, 4];
-const FLOW_CASES = ['chart defaults', 'preset production', 'external services', 'external services on production'];
+const FLOW_CASES = ['chart defaults', 'preset production', 'external services', 'external services on production', 'backups: pg_dump to a volume and a Velero Schedule', 'backups of an external PostgreSQL to an existing claim'];
 const UDP_CASES = CASES.filter((c) => c.name === 'chart defaults' || c.name.startsWith('udp ')).map((c) => c.name);
 const cases = CASES.filter((c) => FLOW_CASES.includes(c.name) || UDP_CASES.includes(c.name));
 let rendered = new Map<string, Manifest[]>();
@@ -124,6 +124,22 @@ function flowTable(manifests: readonly Manifest[], c: ValuesCase): Flow[] {
       (key === 'postgres' ? allow : deny)(migrate, external, s.external.port);
       deny(game, external, s.external.port + 1);
     }
+  }
+
+  // The backup dump reads PostgreSQL and nothing else; nothing reaches it.
+  if (v.backup.pgDump.enabled) {
+    const backup = podOf(manifests, COMPONENTS.backup);
+    const pg = v.postgres.enabled ? podOf(manifests, COMPONENTS.postgres) : ip('the external postgres', addressIn((v.postgres.external.cidrs as string[]).find((x) => !x.includes(':'))!));
+    allow(backup, pg, v.postgres.enabled ? 5432 : v.postgres.external.port);
+    allow(backup, DNS, 53, 'UDP');
+    for (const key of ['redis', 'rabbitmq'] as const) if (v[key].enabled) deny(backup, podOf(manifests, key), key === 'redis' ? 6379 : 5672);
+    deny(backup, INTERNET, 443);
+    deny(backup, game, PORTS.game);
+    deny(stranger, backup, 5432);
+    deny(game, backup, 8080);
+    deny(PLAYER, backup, 8080);
+  } else {
+    expect(podSpecs(manifests).some((p) => p.labels[LABELS.component] === COMPONENTS.backup), 'no backup pod when backup.pgDump is off').toBe(false);
   }
 
   allow(test, game, PORTS.game);

@@ -70,7 +70,8 @@ describe('placement', () => {
       // A spread constraint without a selector selects the workload's own pods.
       const spread = spec.topologySpreadConstraints as { labelSelector: { matchLabels: Record<string, string> } }[];
       expect(spread[0]!.labelSelector.matchLabels[LABELS.component], owner.metadata.name).toBe(workloadOf(labels));
-      const annotations = owner.kind === 'Pod' ? owner.metadata.annotations : (owner.spec as { template: { metadata: { annotations?: Record<string, string> } } }).template.metadata.annotations;
+      type Template = { template: { metadata: { annotations?: Record<string, string> } } };
+      const annotations = owner.kind === 'Pod' ? owner.metadata.annotations : owner.kind === 'CronJob' ? (owner.spec as { jobTemplate: { spec: Template } }).jobTemplate.spec.template.metadata.annotations : (owner.spec as Template).template.metadata.annotations;
       expect(annotations?.['example.com/owner'], owner.metadata.name).toBe('game-team');
     }
   });
@@ -84,7 +85,7 @@ describe('placement', () => {
 
   it('puts workload identity on each ServiceAccount, the migration hook keeping its hook annotations', () => {
     const accounts = named('placement, labels and workload identity on every workload').filter((m) => m.kind === 'ServiceAccount');
-    expect(accounts.map((a) => a.metadata.name).sort()).toEqual(['game-mmo-migrate', 'game-mmo-postgres', 'game-mmo-rabbitmq', 'game-mmo-redis', 'game-mmo-server']);
+    expect(accounts.map((a) => a.metadata.name).sort()).toEqual(['game-mmo-backup', 'game-mmo-migrate', 'game-mmo-postgres', 'game-mmo-rabbitmq', 'game-mmo-redis', 'game-mmo-server']);
     for (const a of accounts) expect(a.metadata.annotations?.['iam.gke.io/gcp-service-account'], a.metadata.name).toBe('game@example-project.iam.gserviceaccount.com');
     expect(find(accounts, 'ServiceAccount', 'game-mmo-migrate').metadata.annotations?.['helm.sh/hook']).toBe('pre-upgrade');
   });

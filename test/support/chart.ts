@@ -20,10 +20,11 @@ export type Preset = (typeof PRESETS)[number];
 export const KUBE_VERSION = '1.33.0';
 
 /**
- * prometheus-operator's kinds the monitoring toggles create. The chart refuses them where the cluster
- * lacks them, so offline renders say the cluster has them (as one with kube-prometheus-stack does).
+ * The optional operators' kinds the toggles create: prometheus-operator's (monitoring) and Velero's
+ * Schedule (backup.velero). The chart refuses them where the cluster lacks them, so offline renders
+ * say the cluster has them (as one with kube-prometheus-stack and Velero does).
  */
-export const MONITORING_API_VERSIONS = ['monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule'] as const;
+export const MONITORING_API_VERSIONS = ['monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule', 'velero.io/v1/Schedule'] as const;
 
 export interface RenderOptions {
   /** Preset names from values/ applied first, in order. */
@@ -114,12 +115,14 @@ export function lint(helm: string, opts: RenderOptions = {}): Promise<HelmResult
   return withValueFiles(opts, (valueArgs) => runHelm(helm, ['lint', '--strict', CHART_DIR, '--namespace', opts.namespace ?? 'mmo', ...valueArgs]));
 }
 
-/** Pod templates of every workload (Deployment, StatefulSet, Job, bare Pod), with the owner's name. */
+/** Pod templates of every workload (Deployment, StatefulSet, Job, CronJob, bare Pod), with the owner's name. */
 export function podSpecs(manifests: readonly Manifest[]): { owner: Manifest; labels: Record<string, string>; spec: PodSpec }[] {
   const out: { owner: Manifest; labels: Record<string, string>; spec: PodSpec }[] = [];
   for (const m of manifests) {
     const body = m as unknown as { spec?: { template?: { metadata?: { labels?: Record<string, string> }; spec?: PodSpec } } & PodSpec };
+    const job = (m as unknown as { spec?: { jobTemplate?: { spec?: { template?: { metadata?: { labels?: Record<string, string> }; spec?: PodSpec } } } } }).spec?.jobTemplate?.spec?.template;
     if (m.kind === 'Pod') out.push({ owner: m, labels: m.metadata.labels ?? {}, spec: body.spec as PodSpec });
+    else if (m.kind === 'CronJob' && job?.spec) out.push({ owner: m, labels: job.metadata?.labels ?? {}, spec: job.spec });
     else if (body.spec?.template?.spec) out.push({ owner: m, labels: body.spec.template.metadata?.labels ?? {}, spec: body.spec.template.spec });
   }
   return out;

@@ -12,6 +12,7 @@
  * Server-side dry-run on a real API server (the rig) remains the exact check.
  */
 import * as k8s from '@kubernetes/client-node';
+import { pinnedCrdProblems } from './pinned-crds.ts';
 
 /** One rendered object (a YAML document of `helm template`). */
 export interface Manifest {
@@ -173,7 +174,9 @@ async function modelClass(apiVersion: string, kind: string): Promise<ModelClass 
   const mod: Record<string, unknown> =
     group === 'monitoring.coreos.com'
       ? await import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1')
-      : await import(/* @vite-ignore */ `kubernetes-models/${group ? `${group}/` : ''}${version}`).catch(() => ({}));
+      : group === 'argoproj.io'
+        ? await import('@kubernetes-models/argo-cd/argoproj.io/v1alpha1')
+        : await import(/* @vite-ignore */ `kubernetes-models/${group ? `${group}/` : ''}${version}`).catch(() => ({}));
   return mod[kind] as ModelClass | undefined;
 }
 
@@ -191,7 +194,13 @@ export async function schemaProblems(manifest: Manifest): Promise<string[]> {
   }
 }
 
-/** Every problem of one manifest (both checks). Empty means valid. */
+/**
+ * Every problem of one manifest (both checks). Empty means valid. Kinds of operators with a pinned
+ * CRD (pinned-crds.ts: Velero, Argo CD) are checked against that CRD's own schema, unknown fields
+ * refused, and against their kubernetes-models package where one exists.
+ */
 export async function manifestProblems(manifest: Manifest): Promise<string[]> {
+  const pinned = pinnedCrdProblems(manifest);
+  if (pinned) return [...pinned, ...(manifest.apiVersion.startsWith('argoproj.io/') ? await schemaProblems(manifest) : [])];
   return [...(await schemaProblems(manifest)), ...unknownFieldProblems(manifest)];
 }

@@ -259,6 +259,7 @@ Names of generated objects.
 {{- define "mmo.redisName" -}}{{ include "mmo.fullname" . }}-redis{{- end }}
 {{- define "mmo.rabbitmqName" -}}{{ include "mmo.fullname" . }}-rabbitmq{{- end }}
 {{- define "mmo.migrateName" -}}{{ include "mmo.fullname" . }}-migrate{{- end }}
+{{- define "mmo.backupName" -}}{{ include "mmo.fullname" . }}-backup{{- end }}
 
 {{/*
 Where the server's credentials come from: a (name, key) pair per variable, either a user's Secret or

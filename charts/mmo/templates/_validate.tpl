@@ -15,7 +15,7 @@ in one failure, which the mmoctl CLI parses. The format is a contract:
 - A problem never contains "||" (see mmo.validateValues).
 
 The checks: this file (names, server settings, capacity, node ports, monitoring, GitOps), then
-_validate-workloads.tpl (what each workload takes from values) and _validate-upgrade.tpl (what the
+_validate-workloads.tpl (what each workload takes from values), _validate-backup.tpl (backup.*) and _validate-upgrade.tpl (what the
 live cluster holds); _values-parse.tpl reads quantities, durations and CIDRs and writes fixes.
 */}}
 
@@ -252,6 +252,7 @@ mmo.validateValues: every check; fails with all problems at once.
 {{- include "mmo.problem" (dict "state" $state "line" "udp.iceServers is empty but udp.mode is relay: players need a TURN server to relay through. Fix: --set-json 'udp.iceServers=[{\"urls\":[\"turn:turn.example.com:3478\"]}]', or --set udp.iceServersSecret.name=turn-servers") }}
 {{- end }}
 {{- include "mmo.validateNodePorts" $ctx }}
+{{- include "mmo.validateBackup" $ctx }}
 {{- include "mmo.validateUpgrade" $ctx }}
 
 {{- /*
