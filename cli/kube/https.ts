@@ -19,6 +19,7 @@ const RESOURCES: Record<Kind, { plural: string; namespaced: boolean }> = {
   ReplicaSet: { plural: 'replicasets', namespaced: true },
   StatefulSet: { plural: 'statefulsets', namespaced: true },
   Job: { plural: 'jobs', namespaced: true },
+  CronJob: { plural: 'cronjobs', namespaced: true },
   HorizontalPodAutoscaler: { plural: 'horizontalpodautoscalers', namespaced: true },
   PodDisruptionBudget: { plural: 'poddisruptionbudgets', namespaced: true },
   PersistentVolumeClaim: { plural: 'persistentvolumeclaims', namespaced: true },

@@ -8,6 +8,7 @@ import type {
   CoreV1Event,
   KubernetesObject,
   V1ConfigMap,
+  V1CronJob,
   V1Deployment,
   V1EndpointSlice,
   V1IngressClass,
@@ -34,6 +35,7 @@ export interface Kinds {
   ReplicaSet: V1ReplicaSet;
   StatefulSet: V1StatefulSet;
   Job: V1Job;
+  CronJob: V1CronJob;
   HorizontalPodAutoscaler: V2HorizontalPodAutoscaler;
   PodDisruptionBudget: V1PodDisruptionBudget;
   PersistentVolumeClaim: V1PersistentVolumeClaim;
@@ -55,6 +57,7 @@ export const API_VERSIONS: Record<Kind, string> = {
   ReplicaSet: 'apps/v1',
   StatefulSet: 'apps/v1',
   Job: 'batch/v1',
+  CronJob: 'batch/v1',
   HorizontalPodAutoscaler: 'autoscaling/v2',
   PodDisruptionBudget: 'policy/v1',
   PersistentVolumeClaim: 'v1',
