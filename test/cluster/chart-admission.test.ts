@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CASES, TEST_PRIORITY_CLASS, type ValuesCase } from '../chart/cases.ts';
 import { CHART_DIR, parseManifests, podSpecs, templateRaw } from '../support/chart.ts';
 import type { Manifest } from '../support/k8s-strict.ts';
+import { ensurePinnedCrds } from '../support/pinned-crds.ts';
 import { restrictedViolations } from '../support/policy.ts';
 import { HELM_MAJORS, apiErrorCode, clients, eventually, helm, uniqueName } from './kube.ts';
 import { ensureMonitoringCrds, ensurePriorityClass, freeNodePort, podSecurityNamespace } from './mmo-chart.ts';
@@ -53,6 +54,11 @@ describe('server-side dry run of every case of the chart matrix', () => {
     ns = await namespace('mmo-dryrun', 'restricted');
     podNs = await namespace('mmo-admit', 'restricted');
     await ensureMonitoringCrds(admin);
+    // The backup cases' Velero Schedule: Velero's own CRD, in the namespace Velero runs in.
+    await ensurePinnedCrds(rig.kubeconfig, ['velero.io/v1/Schedule']);
+    await admin.core.createNamespace({ body: { metadata: { name: 'velero' } } }).catch((err: unknown) => {
+      if (!(err instanceof k8s.ApiException && err.code === 409)) throw err;
+    });
     // The placement case schedules every workload by a PriorityClass, which must exist for admission.
     await ensurePriorityClass(admin, TEST_PRIORITY_CLASS);
     // One helm major renders: the chart suite proves both render the same objects.

@@ -10,6 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import * as k8s from '@kubernetes/client-node';
+import { connectKube } from '../../cli/kube/connect.ts';
+import { KubeError } from '../../cli/kube/kube.ts';
 import type { Manifest } from './k8s-strict.ts';
 
 const DIR = join(import.meta.dirname, 'crds');
@@ -80,16 +82,21 @@ export function pinnedCrdProblems(m: Manifest): string[] | undefined {
 
 /**
  * Registers the pinned CRDs of these kinds on a cluster and waits until each is established.
+ * Created through mmoctl's own HTTPS client, which sends the JSON as the project wrote it
+ * (client-node's typed API would drop the x-kubernetes-… keys it has other names for).
  * Idempotent and safe from several files at once; never removed (other runs reuse them).
  */
-export async function ensurePinnedCrds(kc: k8s.KubeConfig, keys: readonly PinnedKind[]): Promise<void> {
+export async function ensurePinnedCrds(kubeconfig: string, keys: readonly PinnedKind[]): Promise<void> {
+  const kube = await connectKube({ kubeconfig });
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfig);
   const api = kc.makeApiClient(k8s.ApiextensionsV1Api);
   for (const key of keys) {
     const body = pinnedCrd(key);
     try {
-      await api.createCustomResourceDefinition({ body });
+      await kube.create(body);
     } catch (err) {
-      if (!(err instanceof k8s.ApiException && err.code === 409)) throw err;
+      if (!(err instanceof KubeError && err.status === 409)) throw err;
     }
     const deadline = Date.now() + 20_000;
     for (;;) {
