@@ -101,6 +101,17 @@ describe('the export folder', () => {
   });
 });
 
+describe('the Application check (Argo CD v3.5.1 CRD and @kubernetes-models/argo-cd)', () => {
+  const app = (spec: Record<string, unknown>): Manifest => ({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name: 'a', namespace: 'argocd' }, spec } as Manifest);
+  const good = { project: 'default', source: { repoURL: 'https://x', path: 'mmo' }, destination: { server: 'https://kubernetes.default.svc', namespace: 'game' } };
+  it('accepts a valid one and refuses a misspelt field, a wrong type and a missing destination', async () => {
+    expect(await manifestProblems(app(good))).toEqual([]);
+    expect(await manifestProblems(app({ ...good, sauce: {} }))).toEqual([expect.stringContaining('(sauce)')]);
+    expect((await manifestProblems(app({ ...good, source: { ...good.source, helm: { valueFiles: 'values.yaml' } } }))).join('\n')).toMatch(/valueFiles: must be array/);
+    expect((await manifestProblems(app({ project: 'default', source: good.source }))).join('\n')).toMatch(/required property 'destination'/);
+  });
+});
+
 describe('the values file: what the inputs change from the defaults', () => {
   it.each([
     ['an equal value is left out', { a: 1, b: { c: 2 } }, { a: 1, b: { c: 2 } }, {}],

@@ -174,9 +174,7 @@ async function modelClass(apiVersion: string, kind: string): Promise<ModelClass 
   const mod: Record<string, unknown> =
     group === 'monitoring.coreos.com'
       ? await import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1')
-      : group === 'argoproj.io'
-        ? await import('@kubernetes-models/argo-cd/argoproj.io/v1alpha1')
-        : await import(/* @vite-ignore */ `kubernetes-models/${group ? `${group}/` : ''}${version}`).catch(() => ({}));
+      : await import(/* @vite-ignore */ `kubernetes-models/${group ? `${group}/` : ''}${version}`).catch(() => ({}));
   return mod[kind] as ModelClass | undefined;
 }
 
@@ -195,12 +193,12 @@ export async function schemaProblems(manifest: Manifest): Promise<string[]> {
 }
 
 /**
- * Every problem of one manifest (both checks). Empty means valid. Kinds of operators with a pinned
- * CRD (pinned-crds.ts: Velero, Argo CD) are checked against that CRD's own schema, unknown fields
- * refused, and against their kubernetes-models package where one exists.
+ * Every problem of one manifest (both checks). Empty means valid. Kinds with a CRD pinned from their
+ * project (pinned-crds.ts: Velero's Schedule, Argo CD's Application) are checked against that CRD's
+ * own schema, unknown fields refused (and against their kubernetes-models package where one exists).
  */
 export async function manifestProblems(manifest: Manifest): Promise<string[]> {
   const pinned = pinnedCrdProblems(manifest);
-  if (pinned) return [...pinned, ...(manifest.apiVersion.startsWith('argoproj.io/') ? await schemaProblems(manifest) : [])];
+  if (pinned) return pinned;
   return [...(await schemaProblems(manifest)), ...unknownFieldProblems(manifest)];
 }

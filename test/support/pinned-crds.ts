@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import * as k8s from '@kubernetes/client-node';
+import { Application } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1';
 import { connectKube } from '../../cli/kube/connect.ts';
 import { KubeError } from '../../cli/kube/kube.ts';
 import type { Manifest } from './k8s-strict.ts';
@@ -63,7 +64,15 @@ function strict(node: unknown): unknown {
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
 const compiled = new Map<string, ValidateFunction>();
 
-/** Problems of `m` against its pinned CRD; undefined when no CRD is pinned for its kind. */
+/** The kubernetes-models classes of pinned kinds that have one (types, formats, required fields). */
+const MODELS: Partial<Record<PinnedKind, new (data: unknown) => { validate(): void }>> = {
+  'argoproj.io/v1alpha1/Application': Application as unknown as new (data: unknown) => { validate(): void },
+};
+
+/**
+ * Problems of `m` against its pinned CRD (and its kubernetes-models class, where one exists);
+ * undefined when no CRD is pinned for its kind.
+ */
 export function pinnedCrdProblems(m: Manifest): string[] | undefined {
   const [group, version] = m.apiVersion.split('/');
   const key = `${m.apiVersion}/${m.kind}` as PinnedKind;
@@ -76,8 +85,17 @@ export function pinnedCrdProblems(m: Manifest): string[] | undefined {
     if (!served?.schema?.openAPIV3Schema) throw new Error(`${PINNED_CRDS[key]} serves no schema for ${m.apiVersion}`);
     compiled.set(key, (validate = ajv.compile(strict(served.schema.openAPIV3Schema) as object)));
   }
-  if (validate(m as unknown)) return [];
-  return (validate.errors ?? []).map((e) => `${m.kind}/${m.metadata?.name}${e.instancePath.replaceAll('/', '.')}: ${e.message ?? 'invalid'}${e.keyword === 'additionalProperties' ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : ''}`);
+  const out = validate(m as unknown) ? [] : (validate.errors ?? []).map((e) => `${m.kind}/${m.metadata?.name}${e.instancePath.replaceAll('/', '.')}: ${e.message ?? 'invalid'}${e.keyword === 'additionalProperties' ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : ''}`);
+  const Model = MODELS[key];
+  if (Model) {
+    try {
+      new Model(m).validate();
+    } catch (err) {
+      const details = (err as { errors?: { instancePath: string; message?: string }[] }).errors;
+      out.push(...(details?.length ? details.map((e) => `${m.kind}/${m.metadata.name}${e.instancePath.replaceAll('/', '.')}: ${e.message ?? 'invalid'} (kubernetes-models)`) : [`${m.kind}/${m.metadata.name}: ${String(err)}`]));
+    }
+  }
+  return out;
 }
 
 /**
