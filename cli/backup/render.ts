@@ -13,8 +13,9 @@ export function renderRun(kind: 'backup' | 'restore', r: RunResult, s: Style, fl
     lines.push(`${s.mark('pass')} ${kind === 'backup' ? `wrote ${r.dump} on the backup volume` : `restored ${r.dump}`} in ${r.seconds} s (Job ${r.job}, namespace ${r.namespace}).`);
   } else {
     lines.push(`${s.mark('fail')} the ${what} failed after ${r.seconds} s (Job ${r.job}, namespace ${r.namespace}).`);
+    lines.push(`  ${kind === 'backup' ? 'no dump was written and the older ones are kept' : 'the database is as it was: a restore runs in one transaction'}; the log below says why.`);
   }
   if (r.log) lines.push('', s.bold('Log'), ...r.log.trimEnd().split('\n').map((l) => `  ${l}`));
-  if (kind === 'backup' && r.state !== 'failed') lines.push('', `${s.dim('load it back:')} mmoctl restore --from ${r.dump} --yes${f}`);
+  if (kind === 'backup' && r.state !== 'failed') lines.push('', `${s.dim(r.state === 'created' ? 'once written, load it back with:' : 'load it back:')} mmoctl restore --from ${r.dump} --yes${f}`);
   return lines.join('\n');
 }

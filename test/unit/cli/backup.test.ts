@@ -7,9 +7,12 @@ import { EXIT } from '../../../contract/exit-codes.ts';
 import { backupJob, jobName, restoreJob } from '../../../cli/backup/jobs.ts';
 import { backupNow, restoreNow } from '../../../cli/backup/run.ts';
 import { CliError } from '../../../cli/errors.ts';
+import { renderRun } from '../../../cli/backup/render.ts';
 import { document } from '../../../cli/ui/output.ts';
+import { PLAIN } from '../../../cli/ui/style.ts';
 import { assertDocument } from '../../support/cli.ts';
 import { FakeKube } from './fakes.ts';
+import { golden } from './golden.ts';
 
 const ref = { release: 'game', namespace: 'mmo' };
 const AT = new Date('2026-12-04T17:05:01.250Z');
@@ -130,5 +133,17 @@ describe('backup now and restore', () => {
       expect((err as CliError).exitCode, from).toBe(EXIT.invalidInput);
     }
     expect(kube.objects.get('Job') ?? []).toEqual([]);
+  });
+});
+
+describe('what people read', () => {
+  const base = { release: 'game', namespace: 'mmo', cronJob: 'game-mmo-backup', job: 'game-mmo-backup-now-t6yk3x', dump: 'game-mmo-20261204T170501Z.dump' };
+  it('says what was dumped or restored, prints the log, and the command that loads a dump back', () => {
+    const text = [
+      renderRun('backup', { ...base, state: 'succeeded', seconds: 4, log: 'backup: wrote /backups/game-mmo-20261204T170501Z.dump (48213 bytes)\nbackup: removed /backups/game-mmo-20261127T040000Z.dump (keeping the newest 7)\n' }, PLAIN, '-n mmo --release game'),
+      renderRun('backup', { ...base, state: 'created' }, PLAIN, ''),
+      renderRun('restore', { ...base, job: 'game-mmo-backup-restore-t6yk3x', dump: 'latest', state: 'failed', seconds: 2, log: 'restore: no dump of game-mmo in /backups. The dumps there, newest first:\n  (none)\n' }, PLAIN, ''),
+    ].join('\n\n---\n\n');
+    golden('backup-restore', `${text}\n`);
   });
 });
