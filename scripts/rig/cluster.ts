@@ -29,11 +29,26 @@ async function createIgnoringExisting(api: k8s.KubernetesObjectApi, obj: k8s.Kub
   }
 }
 
-/** Creates the fake nodes, the default StorageClass and the restricted tenant (namespace, SA, Role). */
-export async function bootstrap(kc: k8s.KubeConfig): Promise<void> {
+/** A node the rig creates: name, zone and the addresses its status reports. */
+export interface RigNode {
+  readonly name: string;
+  readonly zone: string;
+  readonly internalIP: string;
+  readonly externalIP: string;
+}
+
+/** The user of the live rig's Prometheus (client certificate), allowed to discover targets. */
+export const PROMETHEUS_USER = 'mmoctl-rig-prometheus';
+
+/**
+ * Creates the fake nodes, the default StorageClass and the restricted tenant (namespace, SA, Role).
+ * A live rig passes its own node addresses (they live on its bridge) and the kubelet API port the
+ * API server reaches for logs, and gets its Prometheus' read access.
+ */
+export async function bootstrap(kc: k8s.KubeConfig, live?: { nodes: readonly RigNode[]; kubeletPort: number }): Promise<void> {
   const api = k8s.KubernetesObjectApi.makeApiClient(kc);
   const kubeletVersion = (await kc.makeApiClient(k8s.VersionApi).getCode()).gitVersion;
-  const nodes: k8s.V1Node[] = RIG_NODES.map((n) => ({
+  const nodes: k8s.V1Node[] = (live?.nodes ?? RIG_NODES).map((n) => ({
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
@@ -58,10 +73,11 @@ export async function bootstrap(kc: k8s.KubeConfig): Promise<void> {
         { type: 'ExternalIP', address: n.externalIP },
         { type: 'Hostname', address: n.name },
       ],
+      ...(live ? { daemonEndpoints: { kubeletEndpoint: { Port: live.kubeletPort } } } : {}),
       nodeInfo: {
         architecture: 'amd64',
         operatingSystem: 'linux',
-        osImage: 'mmoctl rig (kwok, no containers run)',
+        osImage: live ? 'mmoctl live rig (kwok; pods labelled mmo.dev/rig-run=process run as processes)' : 'mmoctl rig (kwok, no containers run)',
         kernelVersion: 'kwok',
         containerRuntimeVersion: 'kwok://fake',
         kubeletVersion: '',
@@ -102,5 +118,26 @@ export async function bootstrap(kc: k8s.KubeConfig): Promise<void> {
       subjects: [{ kind: 'ServiceAccount', name: RESTRICTED_USER, namespace: RESTRICTED_NAMESPACE }],
     } as k8s.V1RoleBinding,
   ];
+  if (live) {
+    objects.push(
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: PROMETHEUS_USER },
+        rules: [
+          { apiGroups: [''], resources: ['nodes', 'services', 'endpoints', 'pods', 'namespaces'], verbs: ['get', 'list', 'watch'] },
+          { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+          { apiGroups: ['monitoring.coreos.com'], resources: ['servicemonitors'], verbs: ['get', 'list', 'watch'] },
+        ],
+      } as k8s.V1ClusterRole,
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: PROMETHEUS_USER },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: PROMETHEUS_USER },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: PROMETHEUS_USER }],
+      } as k8s.V1ClusterRoleBinding,
+    );
+  }
   for (const obj of objects) await createIgnoringExisting(api, obj);
 }

@@ -50,8 +50,18 @@ async function openssl(args: string[]): Promise<void> {
   }
 }
 
-/** Creates all TLS material under `dir` (which must be new or empty). */
-export async function createPki(dir: string, clients: readonly ClientIdentity[]): Promise<Pki> {
+/** A serving certificate besides the API server's (the live rig's kubelet API). */
+export interface ServingIdentity {
+  readonly file: string;
+  readonly cn: string;
+  readonly ips: readonly string[];
+}
+
+/**
+ * Creates all TLS material under `dir` (which must be new or empty). `apiServerIPs` are more
+ * addresses the API server's certificate is valid for (where pods of the live rig reach it).
+ */
+export async function createPki(dir: string, clients: readonly ClientIdentity[], extra: { apiServerIPs?: readonly string[]; serving?: readonly ServingIdentity[] } = {}): Promise<Pki> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   // A config with no extension sections, so only the extensions we pass with -addext are set.
   const conf = join(dir, 'openssl.cnf');
@@ -76,8 +86,9 @@ export async function createPki(dir: string, clients: readonly ClientIdentity[])
 
   const server = await leaf('apiserver', '/CN=kube-apiserver', [
     'extendedKeyUsage=serverAuth',
-    'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
+    `subjectAltName=${['127.0.0.1', '10.96.0.1', ...(extra.apiServerIPs ?? [])].map((ip) => `IP:${ip}`).join(',')},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local`,
   ]);
+  for (const s of extra.serving ?? []) await leaf(s.file, `/CN=${s.cn}`, ['extendedKeyUsage=serverAuth', `subjectAltName=${s.ips.map((ip) => `IP:${ip}`).join(',')}`]);
   const out: Record<string, { cert: string; key: string }> = {};
   await Promise.all(
     clients.map(async (c) => {

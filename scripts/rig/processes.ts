@@ -9,10 +9,18 @@ import { readFile, readlink, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RigBinaries, RigBinary } from './build.ts';
+import type { LiveState } from './live/state.ts';
 
 /** The rig's components, in the order they start. */
 export const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const satisfies readonly RigBinary[];
-export type Component = (typeof COMPONENTS)[number];
+/** What a live rig runs besides: its kubelet for process pods, Prometheus, and what configures Prometheus. */
+export const LIVE_COMPONENTS = ['kubelet', 'prometheus', 'prometheus-operator'] as const;
+export type Component = (typeof COMPONENTS)[number] | (typeof LIVE_COMPONENTS)[number];
+
+/** The components a rig with this state must run. */
+export function expectedComponents(state: Pick<StateFile, 'live'>): readonly Component[] {
+  return state.live ? [...COMPONENTS, ...LIVE_COMPONENTS] : COMPONENTS;
+}
 
 /** One process the rig started; `startTicks` (from /proc) tells a reused PID from ours. */
 export interface ProcessRecord {
@@ -33,6 +41,8 @@ export interface StateFile {
   /** Hash of what decides the rig's behaviour (how it starts, kwok.yaml, binary versions): see rigRecipe() in rig.ts. */
   readonly recipe: string;
   ready?: { readonly atMs: number };
+  /** A live rig's network and ports (absent on a rig whose pods never run). */
+  live?: LiveState;
 }
 
 /** The recorded state of the rig in `stateDir`, if any. */

@@ -3,6 +3,11 @@
  * kube-scheduler) on loopback, with kwok faking three nodes and what their kubelets, a cloud load
  * balancer and a volume provisioner would report. No container runs.
  *
+ * A *live* rig (`live: true`, needs root) also runs pods labelled `mmo.dev/rig-run=process` as
+ * processes of this checkout in network namespaces on its own bridge (scripts/rig/live/), with a
+ * real Prometheus whose scrape configuration comes from the cluster's ServiceMonitors. Its state
+ * lives in `<checkout>/.tmp/rig-live`, beside the plain rig's.
+ *
  * Each checkout has its own rig: state (PKI, etcd data, logs, kubeconfigs, the PIDs it started) lives
  * in `<checkout>/.tmp/rig` (override: `stateDir` or MMOCTL_RIG_DIR), ports are picked free at `up`
  * time, and `down` stops exactly the processes whose PID *and* start time it recorded. The binaries
@@ -15,8 +20,8 @@
  * - `up`, `down` and `status` of one checkout are serialized by a lock; different checkouts run freely.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
@@ -24,8 +29,13 @@ import { withLock } from '../lib/lock.ts';
 import { freeTcpPort } from '../lib/ports.ts';
 import { PROJECT_ROOT } from '../lib/root.ts';
 import { ensureRigBinaries, type RigBinaries } from './build.ts';
-import { bootstrap, RESTRICTED_NAMESPACE, RIG_NODES } from './cluster.ts';
+import { bootstrap, PROMETHEUS_USER, RESTRICTED_NAMESPACE, RIG_NODES } from './cluster.ts';
 import { certKubeconfig, kubeconfigFiles, writeRestrictedKubeconfig } from './kubeconfig.ts';
+import { liveInfo, liveProblems, PROMETHEUS_BIN, reclaimAbandoned, tearDownLive, type LiveRigInfo } from './live/live.ts';
+import { KUBELET_PORT } from './live/logs.ts';
+import { liveBridges, portmapChainsPresent, setUpNetwork, SERVICE_CIDR } from './live/network.ts';
+import { discoveryFor, renderConfig } from './live/prometheus-operator.ts';
+import { liveFiles, type LiveState } from './live/state.ts';
 import { createPki, pemData } from './pki.ts';
 import { logTail, readState, startProcess, stopProcesses, writeState, type Component, type StateFile, type Started } from './processes.ts';
 import { apiGet, collectStatus, countReadyNodes, describe, type RigStatus } from './status.ts';
@@ -37,6 +47,12 @@ export interface RigOptions {
   readonly log?: (line: string) => void;
   /** How long `up` waits for the rig to become ready once the binaries exist (default 120 s). */
   readonly readyTimeoutMs?: number;
+  /**
+   * A live rig: pods labelled `mmo.dev/rig-run=process` run as processes, with a pod network and
+   * Prometheus (needs root; see docs/testing.md). Its own state directory (default
+   * `$MMOCTL_RIG_LIVE_DIR` or `<checkout>/.tmp/rig-live`), so a plain and a live rig can run side by side.
+   */
+  readonly live?: boolean;
 }
 
 /** What a running rig offers to tests and tools. */
@@ -55,11 +71,14 @@ export interface RigInfo {
   readonly reused: boolean;
   /** Milliseconds from start of `up` to ready (0 when reused). */
   readonly upMs: number;
+  /** A live rig's pod network, data services for pods and Prometheus; absent on a plain rig. */
+  readonly live?: LiveRigInfo;
 }
 
-/** The state directory of this checkout's rig. */
+/** The state directory of this checkout's rig (its live rig with `live`). */
 export function rigStateDir(opts: RigOptions = {}): string {
-  return resolve(opts.stateDir ?? process.env.MMOCTL_RIG_DIR ?? join(PROJECT_ROOT, '.tmp', 'rig'));
+  const fromEnv = opts.live ? process.env.MMOCTL_RIG_LIVE_DIR : process.env.MMOCTL_RIG_DIR;
+  return resolve(opts.stateDir ?? fromEnv ?? join(PROJECT_ROOT, '.tmp', opts.live ? 'rig-live' : 'rig'));
 }
 
 /** Paths of the kubeconfigs `up` writes (they exist only while the rig is up). */
@@ -73,10 +92,15 @@ const lockFile = (stateDir: string) => `${stateDir}.lock`;
 export async function up(opts: RigOptions = {}): Promise<RigInfo> {
   const stateDir = rigStateDir(opts);
   const log = opts.log ?? (() => {});
+  const live = opts.live ?? false;
+  if (live) {
+    const problems = liveProblems();
+    if (problems.length) throw new Error(`the live rig cannot start on this machine:\n- ${problems.join('\n- ')}`);
+  }
   const bins = await ensureRigBinaries({ log });
   return withLock(lockFile(stateDir), { purpose: `rig up in ${stateDir}`, onWait: (h) => log(`waiting for ${h}`) }, async () => {
     const existing = await readState(stateDir);
-    const recipe = rigRecipe(bins);
+    const recipe = rigRecipe(bins, live);
     if (existing) {
       const st = await collectStatus(stateDir, existing);
       const healthy = st.state === 'running' && st.nodesReady === RIG_NODES.length;
@@ -91,18 +115,18 @@ export async function up(opts: RigOptions = {}): Promise<RigInfo> {
       log(healthy
         ? `the running rig in ${stateDir} was started with other flags, Stages or binaries; restarting it`
         : `the rig in ${stateDir} is not healthy (${describe(st)}); restarting it`);
-      await stopProcesses(stateDir, existing);
+      await stopRig(stateDir, existing, log);
     } else if (existsSync(stateDir)) {
       await rm(stateDir, { recursive: true, force: true });
     }
     let lastErr: unknown;
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {
-        return await start(stateDir, bins, log, opts.readyTimeoutMs ?? 120_000);
+        return await start(stateDir, bins, log, opts.readyTimeoutMs ?? 120_000, live);
       } catch (err) {
         lastErr = err;
         const st = await readState(stateDir);
-        if (st) await stopProcesses(stateDir, st);
+        if (st) await stopRig(stateDir, st, log);
         // Another checkout may have taken a port between our probe and the bind: pick new ones.
         if (!(err instanceof PortTakenError)) throw err;
         log(`a port was taken by someone else (${err.message}); retrying with new ports`);
@@ -112,15 +136,28 @@ export async function up(opts: RigOptions = {}): Promise<RigInfo> {
   });
 }
 
-/** Stops exactly the processes this checkout's rig started and removes its state. Returns what was stopped. */
+/**
+ * Stops exactly the processes this checkout's rig started, undoes what a live rig set up on the
+ * machine (pod sandboxes, routes, bridge), and removes its state. Returns what was stopped.
+ */
 export async function down(opts: RigOptions = {}): Promise<string[]> {
   const stateDir = rigStateDir(opts);
   return withLock(lockFile(stateDir), { purpose: `rig down in ${stateDir}` }, async () => {
     const state = await readState(stateDir);
-    const stopped = state ? await stopProcesses(stateDir, state) : [];
+    const stopped = state ? await stopRig(stateDir, state, opts.log) : [];
     await rm(stateDir, { recursive: true, force: true });
     return stopped;
   });
+}
+
+/** Stops the rig's processes, then (live) tears down its pods' sandboxes, routes and bridge. */
+async function stopRig(stateDir: string, state: StateFile, log: (line: string) => void = () => {}): Promise<string[]> {
+  const stopped = await stopProcesses(stateDir, state);
+  if (state.live) {
+    await tearDownLive(stateDir, state.live.plan, state.live, log);
+    stopped.push(`the live network (${state.live.plan.bridge}, ${state.live.plan.podCidr}, ${state.live.plan.blackholes.length} blackhole routes)`);
+  }
+  return stopped;
 }
 
 /** Reports whether this checkout's rig runs, per component with resident memory. */
@@ -137,15 +174,19 @@ class PortTakenError extends Error {}
 
 /** The files that decide how a rig starts: every flag (here), its processes, its nodes, kwok's Stages. */
 const RECIPE_FILES = ['rig.ts', 'processes.ts', 'cluster.ts', 'kwok.yaml'];
+/** …and for a live rig, everything its kubelet, network and Prometheus do. */
+const LIVE_RECIPE_DIRS = ['live', 'live/faults'];
 
 /**
  * A rig kept running between test runs must not outlive a change to how it is started: `up`
- * restarts it when this hash of RECIPE_FILES and the binary versions differs.
+ * restarts it when this hash of RECIPE_FILES (and the live rig's files) and the binary versions differs.
  */
-function rigRecipe(bins: RigBinaries): string {
+function rigRecipe(bins: RigBinaries, live: boolean): string {
   const h = createHash('sha256');
-  for (const file of RECIPE_FILES) h.update(readFileSync(join(import.meta.dirname, file)));
-  h.update(JSON.stringify(bins.manifest.versions));
+  const liveFilesOf = (dir: string) => readdirSync(join(import.meta.dirname, dir)).filter((f) => f.endsWith('.ts')).sort().map((f) => join(dir, f));
+  const files = [...RECIPE_FILES, ...(live ? LIVE_RECIPE_DIRS.flatMap(liveFilesOf) : [])];
+  for (const file of files) h.update(readFileSync(join(import.meta.dirname, file)));
+  h.update(JSON.stringify({ versions: bins.manifest.versions, live }));
   return h.digest('hex').slice(0, 16);
 }
 
@@ -161,10 +202,11 @@ function info(stateDir: string, state: StateFile, reused: boolean, upMs: number)
     pids: Object.fromEntries(state.processes.map((p) => [p.name, p.pid])) as Record<Component, number>,
     reused,
     upMs,
+    ...(state.live ? { live: liveInfo(stateDir, state.live) } : {}),
   };
 }
 
-async function start(stateDir: string, bins: RigBinaries, log: (l: string) => void, readyTimeoutMs: number): Promise<RigInfo> {
+async function start(stateDir: string, bins: RigBinaries, log: (l: string) => void, readyTimeoutMs: number, live: boolean): Promise<RigInfo> {
   const t0 = Date.now();
   await rm(stateDir, { recursive: true, force: true });
   const logDir = join(stateDir, 'logs');
@@ -172,34 +214,63 @@ async function start(stateDir: string, bins: RigBinaries, log: (l: string) => vo
   const files = kubeconfigFiles(stateDir);
   await Promise.all([mkdir(logDir, { recursive: true }), mkdir(kcDir, { recursive: true })]);
 
-  const pki = await createPki(join(stateDir, 'pki'), [
-    { file: 'admin', user: 'mmoctl-rig-admin', groups: ['system:masters'] },
-    { file: 'controller-manager', user: 'system:kube-controller-manager' },
-    { file: 'scheduler', user: 'system:kube-scheduler' },
-    // kwok writes status for nodes, pods, services and volumes and creates PVs: cluster-wide writes.
-    { file: 'kwok', user: 'kwok-controller', groups: ['system:masters'] },
-  ]);
-  const ports = {
+  const ports: { etcdClient: number; etcdPeer: number; apiserver: number; controllerManager: number; scheduler: number; prometheus?: number } = {
     etcdClient: await freeTcpPort(),
     etcdPeer: await freeTcpPort(),
     apiserver: await freeTcpPort(),
     controllerManager: await freeTcpPort(),
     scheduler: await freeTcpPort(),
+    ...(live ? { prometheus: await freeTcpPort() } : {}),
   };
   const server = `https://127.0.0.1:${ports.apiserver}`;
+  const state: StateFile = {
+    format: 1, server, ports, processes: [], versions: bins.manifest.versions, startedAt: new Date().toISOString(), recipe: rigRecipe(bins, live),
+  };
+  // The live network comes first, checked before anything could connect to a pod address, and is
+  // recorded at once so that `down` undoes it whatever fails later.
+  let liveState: LiveState | undefined;
+  if (live) {
+    await reclaimAbandoned(stateDir, log);
+    // Chains of the portmap plugin that exist while no live rig is up are another runtime's.
+    const portmapChainsForeign = (await liveBridges()).length === 0 && (await portmapChainsPresent());
+    const plan = await setUpNetwork(stateDir, log);
+    liveState = { plan, apiServerInPod: { host: plan.hostAddress, port: 443 }, prometheusPort: ports.prometheus!, portmapChainsForeign };
+    state.live = liveState;
+    await writeState(stateDir, state);
+  }
+
+  const pki = await createPki(
+    join(stateDir, 'pki'),
+    [
+      { file: 'admin', user: 'mmoctl-rig-admin', groups: ['system:masters'] },
+      { file: 'controller-manager', user: 'system:kube-controller-manager' },
+      { file: 'scheduler', user: 'system:kube-scheduler' },
+      // kwok writes status for nodes, pods, services and volumes and creates PVs: cluster-wide writes.
+      { file: 'kwok', user: 'kwok-controller', groups: ['system:masters'] },
+      ...(liveState
+        ? [
+            // The live kubelet reads Secrets and ConfigMaps of any namespace, writes pod status and events, requests tokens.
+            { file: 'kubelet', user: 'mmoctl-rig-kubelet', groups: ['system:masters'] },
+            { file: 'apiserver-kubelet-client', user: 'kube-apiserver-kubelet-client' },
+            { file: 'prometheus', user: PROMETHEUS_USER },
+          ]
+        : []),
+    ],
+    liveState
+      ? { apiServerIPs: [liveState.plan.hostAddress], serving: [{ file: 'kubelet-serving', cn: 'mmoctl-rig-kubelet', ips: liveState.plan.nodes.map((n) => n.internalIP) }] }
+      : {},
+  );
   await Promise.all([
     certKubeconfig(files.admin, server, pki, 'admin'),
     certKubeconfig(join(kcDir, 'controller-manager'), server, pki, 'controller-manager'),
     certKubeconfig(join(kcDir, 'scheduler'), server, pki, 'scheduler'),
     certKubeconfig(join(kcDir, 'kwok'), server, pki, 'kwok'),
+    ...(liveState ? [certKubeconfig(liveFiles(stateDir).kubeletKubeconfig, server, pki, 'kubelet')] : []),
   ]);
 
-  const state: StateFile = {
-    format: 1, server, ports, processes: [], versions: bins.manifest.versions, startedAt: new Date().toISOString(), recipe: rigRecipe(bins),
-  };
   const watched: Started[] = [];
-  const launch = async (name: Component, args: string[]): Promise<void> => {
-    const s = await startProcess(name, bins.paths[name], args, logDir);
+  const launch = async (name: Component, args: string[], bin: string = bins.paths[name as keyof RigBinaries['paths']]): Promise<void> => {
+    const s = await startProcess(name, bin, args, logDir);
     watched.push(s);
     state.processes.push(s.record);
     await writeState(stateDir, state); // record every PID at once, so `down` can stop a half-started rig
@@ -253,7 +324,7 @@ async function start(stateDir: string, bins: RigBinaries, log: (l: string) => vo
     `--tls-cert-file=${pki.serverCert}`, `--tls-private-key-file=${pki.serverKey}`, `--client-ca-file=${pki.caCert}`,
     `--service-account-issuer=${serviceAccountIssuer}`, `--service-account-key-file=${pki.saPub}`,
     `--service-account-signing-key-file=${pki.saKey}`,
-    '--service-cluster-ip-range=10.96.0.0/16',
+    `--service-cluster-ip-range=${SERVICE_CIDR}`,
     '--authorization-mode=Node,RBAC',
     '--enable-admission-plugins=NodeRestriction,PodSecurity',
     // Privileged pods are allowed by the server, so that Pod Security admission is what refuses them.
@@ -261,6 +332,11 @@ async function start(stateDir: string, bins: RigBinaries, log: (l: string) => vo
     // The `kubernetes` Service would point at 127.0.0.1, which Endpoints validation refuses.
     '--endpoint-reconciler-type=none',
     '--profiling=false', '--enable-priority-and-fairness=false', '--event-ttl=1h',
+    // Logs of process pods: the live kubelet's API on each node's InternalIP (on the rig's bridge).
+    ...(liveState
+      ? ['--kubelet-preferred-address-types=InternalIP', `--kubelet-certificate-authority=${pki.caCert}`,
+          `--kubelet-client-certificate=${pki.clients['apiserver-kubelet-client']!.cert}`, `--kubelet-client-key=${pki.clients['apiserver-kubelet-client']!.key}`]
+      : []),
   ]);
 
   const tls = { ca: await readFile(pki.caCert), cert: await readFile(pki.clients.admin!.cert), key: await readFile(pki.clients.admin!.key) };
@@ -293,14 +369,20 @@ async function start(stateDir: string, bins: RigBinaries, log: (l: string) => vo
     '--terminated-pod-gc-threshold=500',
   ]);
   await launch('kube-scheduler', common(ports.scheduler, join(kcDir, 'scheduler')));
+  if (liveState) await launchLive(stateDir, state, liveState, launch);
 
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(files.admin);
-  await bootstrap(kc);
+  await bootstrap(kc, liveState ? { nodes: liveState.plan.nodes, kubeletPort: KUBELET_PORT } : undefined);
 
   await waitFor(`${RIG_NODES.length} Ready nodes`, async () => ((await countReadyNodes(server, tls)) === RIG_NODES.length ? true : undefined));
   await waitFor('the default ServiceAccount', async () => ((await apiGet(server, '/api/v1/namespaces/default/serviceaccounts/default', tls)).code === 200 ? true : undefined));
   await writeRestrictedKubeconfig(kc, files.restricted, server, await pemData(pki.caCert));
+  if (liveState) {
+    const ready = join(stateDir, 'kubelet.ready');
+    await waitFor('the live kubelet', async () => (existsSync(ready) ? true : undefined));
+    await waitFor('Prometheus /-/ready', async () => ((await fetch(`http://127.0.0.1:${liveState.prometheusPort}/-/ready`)).ok ? true : undefined));
+  }
 
   const upMs = Date.now() - t0;
   state.ready = { atMs: upMs };
@@ -309,3 +391,26 @@ async function start(stateDir: string, bins: RigBinaries, log: (l: string) => vo
   return info(stateDir, state, false, upMs);
 }
 
+
+/**
+ * A live rig's own processes: its kubelet (process pods, their logs, the forwarders on the bridge),
+ * Debian's Prometheus on loopback, and the operator that derives Prometheus' scrape configuration
+ * from the cluster's ServiceMonitors. They start once the API server answers.
+ */
+async function launchLive(stateDir: string, state: StateFile, live: LiveState, launch: (name: Component, args: string[], bin: string) => Promise<void>): Promise<void> {
+  const files = liveFiles(stateDir);
+  await mkdir(join(files.prometheusDir, 'data'), { recursive: true });
+  // Until the operator has read the ServiceMonitors: no scrape jobs.
+  await writeFile(files.prometheusConfig, renderConfig([], discoveryFor(stateDir)).yaml);
+  await launch('kubelet', [join(import.meta.dirname, 'live', 'kubelet.ts'), stateDir], process.execPath);
+  await launch('prometheus', [
+    `--config.file=${files.prometheusConfig}`,
+    `--storage.tsdb.path=${join(files.prometheusDir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${live.prometheusPort}`,
+    // The operator asks for a reload with POST /-/reload whenever the configuration changes.
+    '--web.enable-lifecycle',
+    '--storage.tsdb.retention.time=6h',
+    '--log.level=warn',
+  ], PROMETHEUS_BIN);
+  await launch('prometheus-operator', [join(import.meta.dirname, 'live', 'prometheus-operator.ts'), stateDir], process.execPath);
+}

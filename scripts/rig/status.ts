@@ -7,7 +7,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { kubeconfigFiles } from './kubeconfig.ts';
-import { COMPONENTS, isOurs, rssKiB, type Component, type StateFile } from './processes.ts';
+import { expectedComponents, isOurs, rssKiB, type Component, type StateFile } from './processes.ts';
 
 export interface ComponentStatus {
   readonly name: Component;
@@ -68,7 +68,7 @@ export async function collectStatus(stateDir: string, state: StateFile): Promise
   const totalRssKiB = components.reduce((a, c) => a + c.rssKiB, 0);
   const paths = kubeconfigFiles(stateDir);
   const base = { stateDir, server: state.server, kubeconfig: paths.admin, restrictedKubeconfig: paths.restricted, components, totalRssKiB };
-  const allUp = COMPONENTS.every((n) => components.some((c) => c.name === n && c.running));
+  const allUp = expectedComponents(state).every((n) => components.some((c) => c.name === n && c.running));
   let readyz: string | undefined;
   let nodesReady: number | undefined;
   try {

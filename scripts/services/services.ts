@@ -28,6 +28,19 @@ export interface ServiceUrls {
   readonly AMQP_URL: string;
 }
 
+/**
+ * The URLs of the three services reached at `at` (loopback for this machine's programs; the live
+ * rig's pods reach them through forwarders on its bridge): the user, password and database every
+ * service here is set up with.
+ */
+export function serviceUrls(at: Record<ServiceName, { host: string; port: number }>): ServiceUrls {
+  return {
+    DATABASE_URL: `postgres://postgres@${at.postgres.host}:${at.postgres.port}/postgres`,
+    REDIS_URL: `redis://${at.redis.host}:${at.redis.port}`,
+    AMQP_URL: `amqp://guest:guest@${at.rabbitmq.host}:${at.rabbitmq.port}`,
+  };
+}
+
 interface State {
   postgres?: { port: number };
   redis?: { port: number };
@@ -97,11 +110,8 @@ export class Services {
   urls(): ServiceUrls {
     const s = this.#readState();
     if (!s.postgres || !s.redis || !s.rabbitmq) throw new ServiceError(`services are not set up in ${this.dir}: run \`npm run services -- up\``);
-    return {
-      DATABASE_URL: `postgres://postgres@127.0.0.1:${s.postgres.port}/postgres`,
-      REDIS_URL: `redis://127.0.0.1:${s.redis.port}`,
-      AMQP_URL: `amqp://guest:guest@127.0.0.1:${s.rabbitmq.port}`,
-    };
+    const at = (port: number) => ({ host: '127.0.0.1', port });
+    return serviceUrls({ postgres: at(s.postgres.port), redis: at(s.redis.port), rabbitmq: at(s.rabbitmq.port) });
   }
 
   /** Throws naming every missing program and the command that installs it. */

@@ -4,7 +4,7 @@
  * someone decides how the chart sets it — or writes down why the server's default is right in a pod.
  */
 import type { EnvKey } from '../../contract/env.ts';
-import type { EnvSource } from '../support/pod-env.ts';
+import type { EnvSource } from '../../scripts/rig/live/env.ts';
 
 /** 'unset': deliberately left to the server's default (the reason is next to the row). */
 export type Wiring = EnvSource | 'unset';

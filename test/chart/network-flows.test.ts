@@ -11,7 +11,7 @@ import { find, podSpecs } from '../support/chart.ts';
 import type { Manifest } from '../support/k8s-strict.ts';
 import { allows, type Endpoint, type IpEndpoint, type PodEndpoint, type Protocol } from '../support/netpol.ts';
 import { deliveredTo, keepsFlowing, type ServedPod } from '../support/service-routing.ts';
-import { resolveContainerEnv, type ObjectData } from '../support/pod-env.ts';
+import { resolveContainerEnv, type ObjectData } from '../../scripts/rig/live/env.ts';
 import { CASES, mergedValues, renderCases, valueFiles, type ValuesCase } from './cases.ts';
 import { userSecrets } from './env-wiring.ts';
 

@@ -10,7 +10,7 @@ import type { HelmMajor } from '../../scripts/setup/helm.ts';
 import { podSpecs, type PodSpec } from '../support/chart.ts';
 import { manifestProblems, type Manifest } from '../support/k8s-strict.ts';
 import { resourceViolations, restrictedViolations, selects, writableRootViolations } from '../support/policy.ts';
-import { envValues, resolveContainerEnv, type ObjectData } from '../support/pod-env.ts';
+import { envValues, resolveContainerEnv, type ObjectData } from '../../scripts/rig/live/env.ts';
 import { CASES, mergedValues, renderCases, valueFiles, type ValuesCase } from './cases.ts';
 import { WIRING, userSecrets } from './env-wiring.ts';
 

@@ -6,7 +6,7 @@ import * as k8s from '@kubernetes/client-node';
 import { ENV } from '../../contract/env.ts';
 import { loadConfig, type Config } from '../../server/src/config.ts';
 import type { Container } from '../support/chart.ts';
-import { envValues, resolveContainerEnv, type ResolvedVar } from '../support/pod-env.ts';
+import { envValues, resolveContainerEnv, type ResolvedVar } from '../../scripts/rig/live/env.ts';
 import { eventually, type clients } from './kube.ts';
 
 export type Clients = ReturnType<typeof clients>;
