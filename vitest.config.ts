@@ -79,6 +79,22 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
         },
       },
+      {
+        test: {
+          name: 'live',
+          include: ['test/live/**/*.test.ts'],
+          // The live rig (root): game server pods run as processes in network namespaces on the rig's
+          // bridge, with this checkout's PostgreSQL, Redis and RabbitMQ and a real Prometheus.
+          globalSetup: ['test/live/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          // Real game servers and hundreds of bots on 2 cores, and checks of the machine's network
+          // before and after: one file at a time, after the cluster suite.
+          fileParallelism: false,
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
+        },
+      },
     ],
   },
 });
