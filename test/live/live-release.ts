@@ -33,6 +33,8 @@ export function liveValues(live: LiveRigInfo, opts: { replicas: number; extra?: 
       replicas: opts.replicas,
       podLabels: { 'mmo.dev/rig-run': 'process' },
       pdb: { enabled: false },
+      // Fewer snapshots per player: hundreds of bots and the servers share 2 cores here.
+      config: { patchRate: 5 },
     },
     postgres: external('postgres', 5432),
     redis: external('redis', 6379),
