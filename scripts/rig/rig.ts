@@ -33,7 +33,7 @@ import { bootstrap, PROMETHEUS_USER, RESTRICTED_NAMESPACE, RIG_NODES } from './c
 import { certKubeconfig, kubeconfigFiles, writeRestrictedKubeconfig } from './kubeconfig.ts';
 import { liveInfo, liveProblems, PROMETHEUS_BIN, reclaimAbandoned, tearDownLive, type LiveRigInfo } from './live/live.ts';
 import { KUBELET_PORT } from './live/logs.ts';
-import { liveBridges, portmapChainsPresent, setUpNetwork, SERVICE_CIDR } from './live/network.ts';
+import { portmapChainsPresent, setUpNetwork, SERVICE_CIDR } from './live/network.ts';
 import { discoveryFor, renderConfig } from './live/prometheus-operator.ts';
 import { liveFiles, type LiveState } from './live/state.ts';
 import { createPki, pemData } from './pki.ts';
@@ -231,10 +231,10 @@ async function start(stateDir: string, bins: RigBinaries, log: (l: string) => vo
   let liveState: LiveState | undefined;
   if (live) {
     await reclaimAbandoned(stateDir, log);
-    // Chains of the portmap plugin that exist while no live rig is up are another runtime's.
-    const portmapChainsForeign = (await liveBridges()).length === 0 && (await portmapChainsPresent());
+    // `down` leaves the machine as `up` found it: the portmap plugin's chains too, if they were there.
+    const portmapChainsBefore = await portmapChainsPresent();
     const plan = await setUpNetwork(stateDir, log);
-    liveState = { plan, apiServerInPod: { host: plan.hostAddress, port: 443 }, prometheusPort: ports.prometheus!, portmapChainsForeign };
+    liveState = { plan, apiServerInPod: { host: plan.hostAddress, port: 443 }, prometheusPort: ports.prometheus!, portmapChainsBefore };
     state.live = liveState;
     await writeState(stateDir, state);
   }

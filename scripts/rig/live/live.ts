@@ -83,7 +83,7 @@ export function liveInfo(stateDir: string, live: LiveState): LiveRigInfo {
  * Undoes what a live rig set up on the machine, once its processes are stopped: every pod sandbox
  * still there (processes, interfaces, hostPort rules, namespace), then its routes and bridge.
  */
-export async function tearDownLive(stateDir: string, plan: NetworkPlan, opts: { portmapChainsForeign: boolean }, log: (line: string) => void = () => {}): Promise<void> {
+export async function tearDownLive(stateDir: string, plan: NetworkPlan, opts: { portmapChainsBefore: boolean }, log: (line: string) => void = () => {}): Promise<void> {
   const podsDir = liveFiles(stateDir).podsDir;
   const records = new Map<string, SandboxRecord>();
   if (existsSync(podsDir)) {
@@ -102,7 +102,7 @@ export async function tearDownLive(stateDir: string, plan: NetworkPlan, opts: { 
   const stale = await removeHostPortMappings(plan.bridge);
   if (stale) log(`removed ${stale} hostPort mappings of ${plan.bridge} no sandbox record named`);
   await tearDownNetwork(plan);
-  if (!opts.portmapChainsForeign && (await removePortmapChains())) log('removed the portmap plugin\'s nat chains (no mapping is left)');
+  if (!opts.portmapChainsBefore && (await removePortmapChains())) log('removed the portmap plugin\'s nat chains (no mapping is left)');
 }
 
 /**
@@ -124,7 +124,7 @@ export async function reclaimAbandoned(self: string, log: (line: string) => void
       }
       if (state?.live?.plan.slot === b.slot) continue;
       log(`removing the abandoned live rig network ${b.bridge} (owner ${owner})`);
-      await tearDownLive(owner, planNetwork(b.slot), { portmapChainsForeign: state?.live?.portmapChainsForeign ?? true }, log);
+      await tearDownLive(owner, planNetwork(b.slot), { portmapChainsBefore: state?.live?.portmapChainsBefore ?? true }, log);
     } finally {
       await lock?.release();
     }

@@ -333,7 +333,7 @@ export async function liveBridges(): Promise<{ slot: number; bridge: string; own
 /**
  * The nat chains the portmap CNI plugin creates the first time it maps a port, and the jumps into
  * them, which no CNI DEL ever removes. A live rig going down removes them once no mapping is left in
- * them, unless they were there before any live rig was up (another runtime's).
+ * them, unless they were there when it came up (the plugin makes them again on its next mapping).
  */
 const PORTMAP_CHAINS = ['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-MASQ', 'CNI-HOSTPORT-SETMARK'];
 const PORTMAP_JUMPS = [

@@ -14,10 +14,10 @@ export interface LiveState {
   /** Prometheus' loopback port. */
   readonly prometheusPort: number;
   /**
-   * The portmap plugin's nat chains existed before any live rig was up (another runtime's): `down`
-   * leaves them. Else `down` removes them once no mapping is left in them.
+   * The portmap plugin's nat chains existed when this rig came up (another rig's, or another
+   * runtime's): `down` leaves them. Else `down` removes them once no mapping is left in them.
    */
-  readonly portmapChainsForeign: boolean;
+  readonly portmapChainsBefore: boolean;
 }
 
 /** The data services pods reach on the bridge's host address, each on its usual port. */
