@@ -3,14 +3,16 @@
 // lost), the rig's Prometheus read by the CLI. A good canary under load is promoted (exit 0, helm 3)
 // and every bot still plays afterwards on the new version; a canary that is ready but slow (its event
 // loop stalled by the rig's `slow` fault) is aborted on move→ack p95 (exit 3, helm 4), the stable
-// pods never restarted, its players back on stable.
+// pods never restarted, its players back on stable. A plain `mmoctl upgrade` of 3 game servers with
+// bots playing replaces them one at a time, each by a drain whose players the command counts as the
+// bots saw them, and every bot plays on afterwards where it was acknowledged.
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
 import { ENV } from '../../contract/env.ts';
 import { LABELS } from '../../contract/labels.ts';
 import { Services } from '../../scripts/services/services.ts';
 import { signToken } from '../../server/src/auth/tokens.ts';
-import { Swarm, SwarmBot } from '../../scripts/lib/swarm.ts';
+import { quantile, Swarm, SwarmBot } from '../../scripts/lib/swarm.ts';
 import { json, mmoctl } from '../support/cli.ts';
 import { clients, eventually, uniqueName } from '../cluster/kube.ts';
 import { ensureMonitoringCrds, podSecurityNamespace, secretsOf } from '../cluster/mmo-chart.ts';
@@ -50,16 +52,16 @@ async function guestTokens(ns: string, n: number): Promise<string[]> {
   }
 }
 
-/** A release of 2 stable game servers on the live rig, bots on them through a Service proxy. */
-async function setUp(major: 3 | 4, first: number) {
+/** A release of `replicas` stable game servers on the live rig, `first` bots on them through a Service proxy. */
+async function setUp(major: 3 | 4, first: number, replicas = 2) {
   await ensureMonitoringCrds(admin);
   const ns = await podSecurityNamespace(admin, uniqueName(`live-canary-h${major}`), 'restricted');
   await serviceSecrets(admin, ns, live);
   const cli = (args: string[], timeoutMs = 300_000) => mmoctl([...args, '-n', ns, '--release', RELEASE], { kubeconfig: rig.kubeconfig, helm: inject('helmPaths')[major], timeoutMs });
-  const values = valuesFile(ns, liveValues(live, { replicas: 2 }));
+  const values = valuesFile(ns, liveValues(live, { replicas }));
   const r = await cli(['install', '--profile', 'dev', '-f', values, '--version', '1.0.0', '--skip-preflight', '--timeout', '150s']);
   if (r.code !== 0) throw new Error(`install failed (${r.code}): ${r.stdout}\n${r.stderr}`);
-  await readyPods(admin, ns, STABLE, 2);
+  await readyPods(admin, ns, STABLE, replicas);
   const proxy = await startServiceProxy(admin, ns, `${RELEASE}-mmo-server`, 8080);
   const swarm = new Swarm((await guestTokens(ns, first)).map((t) => new SwarmBot(t)));
   await swarm.start([proxy.url], 20);
@@ -67,7 +69,7 @@ async function setUp(major: 3 | 4, first: number) {
   // What the canary runs with: the release's values (the CLI takes them as given, like install).
   const canary = (extra: string[]) =>
     cli(['upgrade', '--canary', '--profile', 'dev', '-f', values, '--version', '1.1.0', '--steps', '2', '--interval', '10s', '--min-players', '10', '--prometheus-url', live.prometheusUrl, '--timeout', '150s', '-o', 'json', ...extra]);
-  return { ns, cli, proxy, swarm, canary };
+  return { ns, cli, proxy, swarm, canary, values };
 }
 
 /** Starts `n` more bots through the proxy once the canary is a ready endpoint: new players, a share of them on the canary. */
@@ -91,7 +93,7 @@ const stablePods = async (ns: string) =>
 
 const playing = (swarm: Swarm) => swarm.bots.filter((b) => b.player?.client && !b.player.stopped).length;
 
-describe('mmoctl upgrade --canary on live game servers', () => {
+describe('mmoctl upgrade on live game servers: canary and rolling', () => {
   let cleanup: (() => Promise<void>) | undefined;
   afterEach(async () => {
     await cleanup?.();
@@ -162,5 +164,37 @@ describe('mmoctl upgrade --canary on live game servers', () => {
     const stableNames = new Set(before.map((s) => s.split('@')[0]!));
     await eventually('every bot back on stable', async () => (playing(swarm) === swarm.bots.length && swarm.bots.every((b) => stableNames.has(b.landings.at(-1)?.serverId ?? '')) ? true : undefined), 60_000);
     expect(swarm.violations()).toEqual([]);
+  });
+
+  it('replaces every game server one at a time with bots playing (helm 4): each drained, its players counted as the bots saw, nothing acknowledged lost', { timeout: 360_000 }, async () => {
+    const { ns, cli, proxy, swarm, values } = await setUp(4, 150, 3);
+    cleanup = async () => {
+      swarm.stop();
+      for (const b of swarm.bots) b.player?.close();
+      await proxy.close();
+      await cli(['uninstall', '--yes', '--purge']);
+      await admin.core.deleteNamespace({ name: ns }).catch(() => {});
+    };
+    const before = new Set((await stablePods(ns)).map((s) => s.split('@')[0]!));
+    const res = await cli(['upgrade', '--profile', 'dev', '-f', values, '--version', '1.1.0', '--timeout', '240s', '-o', 'json']);
+    expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
+    const doc = json<{ action: string; rollout?: CanaryDoc['rollout'] }>(res);
+    expect(doc.action).toBe('upgraded');
+    const pods = await readyPods(admin, ns, STABLE, 3, 120_000);
+    expect(pods.every((p) => p.metadata?.labels?.[LABELS.version] === '1.1.0' && !before.has(p.metadata!.name!))).toBe(true);
+    const names = new Set(pods.map((p) => p.metadata!.name!));
+    await eventually('every bot playing on the new game servers', async () => (playing(swarm) === swarm.bots.length && swarm.bots.every((b) => names.has(b.landings.at(-1)?.serverId ?? '')) ? true : undefined), 60_000);
+    expect(swarm.violations()).toEqual([]);
+    // Every old pod was replaced by a drain, and the players the command reports on each are the bots that were on it.
+    const rollout = doc.rollout!;
+    expect(rollout.playersBefore).toBe(swarm.bots.length);
+    expect(new Set(rollout.replaced.map((r) => r.pod))).toEqual(before);
+    for (const r of rollout.replaced) expect(r.players, r.pod).toBe(swarm.bots.filter((b) => b.landings.some((l) => l.serverId === r.pod)).length);
+    const moves = swarm.bots.flatMap((b) => b.landings.slice(1)).filter((l) => l.reason === 'draining');
+    expect(moves.length).toBeGreaterThanOrEqual(swarm.bots.length);
+    console.error(
+      `[live] rolling upgrade of 3 pods with ${swarm.bots.length} bots: ${(res.ms / 1000).toFixed(1)} s; ${moves.length} reconnects after a drain, ` +
+        `p50 ${Math.round(quantile(moves.map((l) => l.ms), 0.5))} ms, p95 ${Math.round(quantile(moves.map((l) => l.ms), 0.95))} ms; drains ${rollout.replaced.map((r) => r.drainSeconds ?? '…').join(', ')} s`,
+    );
   });
 });
