@@ -8,11 +8,14 @@
  *   field must be one the API defines at that path, with a JSON type that fits. This catches a
  *   misspelt or misplaced key, which the API server would drop with only a warning.
  * The prometheus-operator kinds have no client-node models; STRICT_CRD_TYPES lists the fields of the
- *   parts the chart uses, from the monitoring.coreos.com/v1 API reference.
+ *   parts the chart uses, from the monitoring.coreos.com/v1 API reference. Other projects' kinds
+ *   (KEDA, VPA, Istio: crds.ts) are checked both ways against their @kubernetes-models packages:
+ *   the package's validator, and the schema its declarations give, with unknown fields refused.
  * Server-side dry-run on a real API server (the rig) remains the exact check.
  */
 import * as k8s from '@kubernetes/client-node';
 import { pinnedCrdProblems } from './pinned-crds.ts';
+import { CRD_PACKAGES, kindSchema, schemaWalk } from './crds.ts';
 
 /** One rendered object (a YAML document of `helm template`). */
 export interface Manifest {
@@ -161,6 +164,14 @@ function walk(value: unknown, type: string, path: string, out: string[]): void {
 export function unknownFieldProblems(manifest: Manifest): string[] {
   const out: string[] = [];
   const crdKey = `${manifest.apiVersion}/${manifest.kind}`;
+  const projectSchema = kindSchema(crdKey);
+  if (projectSchema) {
+    // Another project's kind (KEDA, VPA, Istio…): its package's schema, metadata as Kubernetes' own.
+    const name = `${manifest.kind}/${manifest.metadata?.name}`;
+    walk(manifest.metadata, 'V1ObjectMeta', `${name}.metadata`, out);
+    schemaWalk(manifest, projectSchema, name, out);
+    return out;
+  }
   const root = crdKey in STRICT_CRD_TYPES ? crdKey : modelName(manifest.apiVersion, manifest.kind);
   if (!attributesOf(root)) return [`${manifest.kind} ${manifest.metadata?.name}: no strict model for ${crdKey}`];
   walk(manifest, root, `${manifest.kind}/${manifest.metadata?.name}`, out);
@@ -171,10 +182,13 @@ type ModelClass = new (data: unknown) => { validate(): void };
 
 async function modelClass(apiVersion: string, kind: string): Promise<ModelClass | undefined> {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+  const project = group ? CRD_PACKAGES[group] : undefined;
   const mod: Record<string, unknown> =
     group === 'monitoring.coreos.com'
       ? await import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1')
-      : await import(/* @vite-ignore */ `kubernetes-models/${group ? `${group}/` : ''}${version}`).catch(() => ({}));
+      : project
+        ? await import(/* @vite-ignore */ `${project}/${group}/${version}`).catch(() => ({}))
+        : await import(/* @vite-ignore */ `kubernetes-models/${group ? `${group}/` : ''}${version}`).catch(() => ({}));
   return mod[kind] as ModelClass | undefined;
 }
 
