@@ -18,3 +18,17 @@ export const KUBERNETES_SYNTAX = {
   /** Label values: empty, or at most 63 characters, alphanumeric at both ends. */
   labelValue: '^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$',
 } as const;
+
+/**
+ * Kinds of other projects the chart's operations switches create, by switch: the chart refuses a
+ * switch where the cluster lacks its kinds, `mmoctl preflight` checks their CRDs, offline renders say
+ * the cluster serves them, and the test rig registers them. Each entry is `group/version/Kind`.
+ */
+export const OPERATIONS_KINDS = {
+  keda: { project: 'KEDA', key: 'gameServer.autoscaling.keda.enabled', kinds: ['keda.sh/v1alpha1/ScaledObject', 'keda.sh/v1alpha1/TriggerAuthentication'] },
+  vpa: { project: 'the Vertical Pod Autoscaler', key: 'vpa.enabled', kinds: ['autoscaling.k8s.io/v1/VerticalPodAutoscaler'] },
+  istio: { project: 'Istio', key: 'mesh.istio.enabled', kinds: ['security.istio.io/v1/PeerAuthentication', 'networking.istio.io/v1/DestinationRule', 'networking.istio.io/v1/VirtualService'] },
+} as const;
+
+/** Every kind of OPERATIONS_KINDS, as `--api-versions` takes them. */
+export const OPERATIONS_API_VERSIONS: readonly string[] = Object.values(OPERATIONS_KINDS).flatMap((s) => s.kinds);

@@ -123,3 +123,15 @@ export type MetricKey = keyof typeof METRICS;
 /** Reasons of `game_server_disconnects_total`; all but `left` are ones the player did not choose. */
 export const DISCONNECT_REASONS = ['left', 'lost', 'slow', 'kicked'] as const;
 export type DisconnectReason = (typeof DISCONNECT_REASONS)[number];
+
+/**
+ * Series the chart's recording rules write (the PrometheusRule, with cost.enabled): they hold the
+ * game servers' cost, so `mmoctl status` and dashboards read one definition instead of repeating the
+ * arithmetic. Both carry `namespace` (the release's) and, with region.name set, `region`.
+ */
+export const RECORDED = {
+  /** What the release's game server pods request per hour (CPU cores × cost.cpuHourPrice + GiB × cost.gibHourPrice). */
+  requestedCostPerHour: 'namespace:game_server_requested_cost_per_hour:sum',
+  /** requestedCostPerHour over the players connected; absent while nobody plays. In cost.currency. */
+  costPerPlayerHour: 'namespace:game_server_cost_per_player_hour:ratio',
+} as const;

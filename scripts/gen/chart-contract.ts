@@ -9,7 +9,7 @@ import { ENV } from '../../contract/env.ts';
 import { FORMATS, ZONE_ITEM } from '../../contract/formats.ts';
 import { KUBERNETES_SYNTAX } from '../../contract/kubernetes.ts';
 import { COMPONENTS, LABELS } from '../../contract/labels.ts';
-import { METRICS } from '../../contract/metrics.ts';
+import { METRICS, RECORDED } from '../../contract/metrics.ts';
 import { PATHS, PORT_NAMES, PORTS } from '../../contract/ports.ts';
 import { PROJECT_ROOT } from '../lib/root.ts';
 
@@ -25,6 +25,7 @@ export function chartContract() {
     labels: LABELS,
     components: COMPONENTS,
     metrics: Object.fromEntries(Object.entries(METRICS).map(([key, spec]) => [key, spec.name])),
+    recorded: RECORDED,
     formats: { ...FORMATS, zoneItem: ZONE_ITEM },
     kubernetes: KUBERNETES_SYNTAX,
   };

@@ -6,7 +6,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { METRICS } from '../../contract/metrics.ts';
+import { METRICS, RECORDED } from '../../contract/metrics.ts';
 import { PROJECT_ROOT } from '../lib/root.ts';
 
 export const DASHBOARD_PATH = join(PROJECT_ROOT, 'charts', 'mmo', 'files', 'dashboard.json');
@@ -170,6 +170,15 @@ const panels: PanelSpec[] = [
     targets: [
       { expr: `min by (dependency) (${M.dependencyUp}{${SEL}})`, legendFormat: '{{dependency}}' },
       { expr: `sum(${M.draining}{${SEL}})`, legendFormat: 'pods draining' },
+    ],
+  },
+  {
+    title: 'Cost per player-hour',
+    type: 'timeseries',
+    description: "What the game servers request (CPU and memory at cost.cpuHourPrice and cost.gibHourPrice) per connected player and hour, in cost.currency; the alert fires above cost.budgetPerPlayerHour. Empty unless cost.enabled (the chart's recording rules), and while nobody plays.",
+    targets: [
+      { expr: `${RECORDED.costPerPlayerHour}{${SEL}}`, legendFormat: 'per player-hour {{region}}' },
+      { expr: `${RECORDED.requestedCostPerHour}{${SEL}}`, legendFormat: 'game servers per hour {{region}}' },
     ],
   },
 ];

@@ -312,6 +312,17 @@ const probe = (withDelay: boolean) =>
   });
 
 // Identifiers PostgreSQL and RabbitMQ take without quoting, and that fit into a URL unescaped.
+/** A five-field cron expression (minute hour day-of-month month day-of-week), as KEDA's cron scaler reads it. */
+const CRON = '^[0-9*/,-]+ [0-9*/,-]+ [0-9*/,?LW-]+ [0-9A-Za-z*/,-]+ [0-9A-Za-z*/,?L#-]+$';
+
+/** One workload's VerticalPodAutoscaler: update mode and bounds. */
+const vpaTarget = () =>
+  obj({
+    updateMode: str({ enum: ['Off', 'Initial', 'Recreate', 'InPlaceOrRecreate', 'Auto'] }),
+    minAllowed: obj({ cpu: optional(cpu()), memory: optional(memory()) }),
+    maxAllowed: obj({ cpu: optional(cpu()), memory: optional(memory()) }),
+  });
+
 const identifier = () => pattern('^[a-zA-Z_][a-zA-Z0-9_]{0,62}$');
 
 /** The whole schema. */
@@ -364,6 +375,22 @@ export function valuesSchema(): Schema {
         targetCPUUtilizationPercentage: int(0, 100),
         targetMemoryUtilizationPercentage: int(0, 100),
         playersPerPod: obj({ enabled: bool(), metricName: pattern('^[a-zA-Z_:][a-zA-Z0-9_:]*$') }),
+        keda: obj({
+          enabled: bool(),
+          namespace: dnsLabel(),
+          pollingInterval: int(1, 3600),
+          cron: list(
+            obj({
+              // An IANA time zone name (Asia/Seoul, America/New_York, UTC), as KEDA's cron scaler reads it.
+              timezone: pattern('^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$'),
+              start: pattern(CRON),
+              end: pattern(CRON),
+              desiredReplicas: int(1, 1000),
+            }),
+          ),
+          prometheus: obj({ enabled: bool(), serverAddress: orEmpty(pattern('^https?://[^\\s/]+(/[^\\s]*)?$')) }),
+          rabbitmq: obj({ enabled: bool(), queueName: orEmpty(pattern('^\\S{1,255}$')), queueLength: int(1, 1_000_000) }),
+        }),
       }),
       pdb: obj({ enabled: bool(), maxUnavailable: int(1, 1000), minAvailable: nullable(int(1, 1000)) }),
     }),
@@ -375,6 +402,11 @@ export function valuesSchema(): Schema {
       resources: { anyOf: [obj({}), ref('resources')] },
       podLabels: ref('labels'),
       podAnnotations: ref('annotations'),
+    }),
+    vpa: obj({
+      enabled: bool(),
+      controlledValues: str({ enum: ['RequestsAndLimits', 'RequestsOnly'] }),
+      ...Object.fromEntries(['gameServer', 'postgres', 'redis', 'rabbitmq'].map((k) => [k, vpaTarget()])),
     }),
     nodePortRange: pattern('^[0-9]{1,5}-[0-9]{1,5}$'),
     service: obj({
@@ -448,6 +480,15 @@ export function valuesSchema(): Schema {
       extraIngress: obj(Object.fromEntries(['gameServer', 'postgres', 'redis', 'rabbitmq'].map((k) => [k, list(ref('ingressRule'))]))),
       extraEgress: obj(Object.fromEntries(['gameServer', 'postgres', 'redis', 'rabbitmq'].map((k) => [k, list(ref('egressRule'))]))),
     }),
+    mesh: obj({
+      istio: obj({
+        enabled: bool(),
+        mtlsMode: str({ enum: ['STRICT', 'PERMISSIVE'] }),
+        playersThroughGateway: bool(),
+        canaryWeight: nullable(int(0, 100)),
+        controlPlaneNamespace: dnsLabel(),
+      }),
+    }),
     monitoring: obj({
       namespace: dnsLabel(),
       release: pattern(LABEL_VALUE),
@@ -462,6 +503,16 @@ export function valuesSchema(): Schema {
         saveFailuresFor: pattern(PROMETHEUS_DURATION, { minLength: 2 }),
       }),
       dashboard: obj({ enabled: bool(), labels: ref('labels') }),
+    }),
+    region: obj({ name: pattern(LABEL_VALUE, { maxLength: 63 }), preferNodes: bool() }),
+    cost: obj({
+      enabled: bool(),
+      cpuHourPrice: num({ minimum: 0 }),
+      gibHourPrice: num({ minimum: 0 }),
+      // Shown inside the alert's single-quoted description: letters, digits and currency signs only.
+      currency: pattern('^[A-Za-z0-9$€£¥₩]{1,12}$'),
+      budgetPerPlayerHour: num({ minimum: 0 }),
+      budgetFor: pattern(PROMETHEUS_DURATION, { minLength: 2 }),
     }),
     tests: obj({
       players: int(1, 100),

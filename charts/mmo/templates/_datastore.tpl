@@ -123,6 +123,9 @@ Usage: include "mmo.datastoreStatefulSet" (dict "root" $ "key" "postgres" "name"
 {{- $containers := list $main }}
 {{- with .exporter }}{{ $containers = append $containers (fromYaml .) }}{{ end }}
 {{- $retention := $v.persistence.retentionPolicy }}
+{{- $mesh := include "mmo.meshPod" (dict "root" $root) | fromJson }}
+{{- $podLabels := merge (deepCopy ($v.podLabels | default dict)) $mesh.labels }}
+{{- $podAnnotations := merge (deepCopy ($v.podAnnotations | default dict)) $mesh.annotations }}
 apiVersion: apps/v1
 kind: StatefulSet
 metadata:
@@ -144,8 +147,8 @@ spec:
   template:
     metadata:
       labels:
-        {{- include "mmo.labels" (dict "root" $root "component" .component "version" $v.image.tag "extra" $v.podLabels) | nindent 8 }}
-      {{- with $v.podAnnotations }}
+        {{- include "mmo.labels" (dict "root" $root "component" .component "version" $v.image.tag "extra" $podLabels) | nindent 8 }}
+      {{- with $podAnnotations }}
       annotations:
         {{- toYaml . | nindent 8 }}
       {{- end }}
@@ -156,7 +159,7 @@ spec:
       securityContext:
         {{- include "mmo.podSecurityContext" (dict "root" $root "uid" .uid) | nindent 8 }}
       {{- include "mmo.pullSecrets" $root | nindent 6 }}
-      {{- include "mmo.podScheduling" (dict "values" $v "selector" $selector) | nindent 6 }}
+      {{- include "mmo.podScheduling" (dict "root" $root "values" $v "selector" $selector) | nindent 6 }}
       {{- with .gracePeriod }}
       terminationGracePeriodSeconds: {{ . }}
       {{- end }}

@@ -224,10 +224,50 @@ so GitOps tools that render that way set gameServer.autoscaling.setReplicas=fals
 {{- end }}
 
 {{/*
-mmo.minStableReplicas: the fewest stable pods that can be running (HPA min, else replicas).
+mmo.autoscaled: "true" when an autoscaler owns the stable game servers' replica count — the chart's
+HorizontalPodAutoscaler (gameServer.autoscaling.enabled) or KEDA's (gameServer.autoscaling.keda.enabled,
+which runs an HPA of its own). Both read minReplicas and maxReplicas.
+*/}}
+{{- define "mmo.autoscaled" -}}
+{{- $a := .Values.gameServer.autoscaling }}
+{{- if or $a.enabled $a.keda.enabled }}true{{ end }}
+{{- end }}
+
+{{/*
+mmo.scaleBehavior: the scale-up and scale-down behaviour (autoscaling/v2 HPA behavior) of both
+autoscalers, the chart's HPA and KEDA's, as the capacity plan says: scale out fast (a login wave),
+in slowly (players are still draining):
+  up: within 60 s, +100 % or +5 pods per minute, whichever is more;
+  down: after 5 min of lower load, −50 % or −2 pods per minute, whichever is less.
+*/}}
+{{- define "mmo.scaleBehavior" -}}
+scaleUp:
+  stabilizationWindowSeconds: 60
+  selectPolicy: Max
+  policies:
+    - type: Percent
+      value: 100
+      periodSeconds: 60
+    - type: Pods
+      value: 5
+      periodSeconds: 60
+scaleDown:
+  stabilizationWindowSeconds: 300
+  selectPolicy: Min
+  policies:
+    - type: Percent
+      value: 50
+      periodSeconds: 60
+    - type: Pods
+      value: 2
+      periodSeconds: 60
+{{- end }}
+
+{{/*
+mmo.minStableReplicas: the fewest stable pods that can be running (the autoscaler's min, else replicas).
 */}}
 {{- define "mmo.minStableReplicas" -}}
-{{- if .Values.gameServer.autoscaling.enabled }}{{ include "mmo.minReplicas" . }}{{ else }}{{ include "mmo.replicas" . }}{{ end }}
+{{- if include "mmo.autoscaled" . }}{{ include "mmo.minReplicas" . }}{{ else }}{{ include "mmo.replicas" . }}{{ end }}
 {{- end }}
 
 {{/*

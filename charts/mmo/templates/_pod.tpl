@@ -28,8 +28,9 @@ mmo.podScheduling: priorityClassName, nodeSelector, tolerations, affinity and to
 of one workload's pods. "affinity" and "spread" are the chart's own (the game servers' anti-affinity
 and zone spread): the workload's podAntiAffinity terms are added to the chart's, its other affinity
 is taken as given, and its topologySpreadConstraints replace the chart's spread. A constraint without
-a labelSelector selects the workload's own pods ("selector").
-Usage: include "mmo.podScheduling" (dict "values" .Values.postgres "selector" (dict …) ["affinity" (dict …)] ["spread" (list …)]) | nindent 6
+a labelSelector selects the workload's own pods ("selector"). With "root", the release's region
+preference (mmo.regionAffinity) is added like the chart's own affinity.
+Usage: include "mmo.podScheduling" (dict "root" $ "values" .Values.postgres "selector" (dict …) ["affinity" (dict …)] ["spread" (list …)]) | nindent 6
 */}}
 {{- define "mmo.podScheduling" -}}
 {{- $v := .values }}
@@ -45,7 +46,9 @@ tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- $affinity := deepCopy ($v.affinity | default dict) }}
-{{- range $kind, $terms := .affinity | default dict }}
+{{- $chart := deepCopy (.affinity | default dict) }}
+{{- if .root }}{{ $chart = merge $chart (include "mmo.regionAffinity" .root | fromJson) }}{{ end }}
+{{- range $kind, $terms := $chart }}
 {{- $own := get $affinity $kind | default dict }}
 {{- range $when, $list := $terms }}{{ $_ := set $own $when (concat $list (get $own $when | default list)) }}{{ end }}
 {{- $_ := set $affinity $kind $own }}

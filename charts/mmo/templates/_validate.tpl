@@ -15,7 +15,8 @@ in one failure, which the mmoctl CLI parses. The format is a contract:
 - A problem never contains "||" (see mmo.validateValues).
 
 The checks: this file (names, server settings, capacity, node ports, monitoring, GitOps), then
-_validate-workloads.tpl (what each workload takes from values), _validate-backup.tpl (backup.*) and _validate-upgrade.tpl (what the
+_validate-operations.tpl (KEDA, VPA, the Istio mesh, cost), _validate-workloads.tpl (what each workload
+takes from values), _validate-backup.tpl (backup.*) and _validate-upgrade.tpl (what the
 live cluster holds); _values-parse.tpl reads quantities, durations and CIDRs and writes fixes.
 */}}
 
@@ -106,7 +107,7 @@ explicit count may be (the schema's maximum).
 {{- $cap := 1000 }}
 {{- $a := $v.gameServer.autoscaling }}
 {{- $derived := list }}
-{{- if $a.enabled }}
+{{- if include "mmo.autoscaled" .root }}
 {{- if kindIs "invalid" $a.minReplicas }}{{ $derived = append $derived (list "gameServer.autoscaling.minReplicas" (include "mmo.minReplicas" .root | int) 1) }}{{ end }}
 {{- if kindIs "invalid" $a.maxReplicas }}{{ $derived = append $derived (list "gameServer.autoscaling.maxReplicas" (include "mmo.maxReplicas" .root | int) 2) }}{{ end }}
 {{- else if kindIs "invalid" $v.gameServer.replicas }}
@@ -213,16 +214,16 @@ mmo.validateValues: every check; fails with all problems at once.
 {{- end }}
 
 {{- $a := $v.gameServer.autoscaling }}
-{{- if $a.enabled }}
+{{- if include "mmo.autoscaled" . }}
 {{- $min := include "mmo.minReplicas" . | int }}
 {{- $max := include "mmo.maxReplicas" . | int }}
 {{- if gt $min $max }}
 {{- include "mmo.problem" (dict "state" $state "line" (printf "gameServer.autoscaling.maxReplicas (%d%s) is below gameServer.autoscaling.minReplicas (%d). Fix: --set gameServer.autoscaling.maxReplicas=%d" $max (ternary ", derived from capacity" "" (kindIs "invalid" $a.maxReplicas)) $min (min $min 1000))) }}
 {{- end }}
-{{- if and (eq (int $a.targetCPUUtilizationPercentage) 0) (eq (int $a.targetMemoryUtilizationPercentage) 0) (not $a.playersPerPod.enabled) }}
+{{- if and $a.enabled (eq (int $a.targetCPUUtilizationPercentage) 0) (eq (int $a.targetMemoryUtilizationPercentage) 0) (not $a.playersPerPod.enabled) }}
 {{- include "mmo.problem" (dict "state" $state "line" "gameServer.autoscaling.targetCPUUtilizationPercentage is 0, as are targetMemoryUtilizationPercentage and playersPerPod.enabled: the autoscaler would have no metric. Fix: --set gameServer.autoscaling.targetCPUUtilizationPercentage=70") }}
 {{- end }}
-{{- if and $a.playersPerPod.enabled (lt (mul (int $v.capacity.playersPerPod) (int $v.capacity.scaleAtPercent)) 100) }}
+{{- if and (or (and $a.enabled $a.playersPerPod.enabled) (and $a.keda.enabled $a.keda.prometheus.enabled)) (lt (mul (int $v.capacity.playersPerPod) (int $v.capacity.scaleAtPercent)) 100) }}
 {{- include "mmo.problem" (dict "state" $state "line" (printf "capacity.scaleAtPercent (%d) of capacity.playersPerPod (%d) is less than one player: the players-per-pod target would be 0, which the API server refuses. Fix: --set capacity.scaleAtPercent=%d" (int $v.capacity.scaleAtPercent) (int $v.capacity.playersPerPod) (include "mmo.ceilDiv" (list 100 $v.capacity.playersPerPod) | int))) }}
 {{- end }}
 {{- end }}
@@ -253,6 +254,7 @@ mmo.validateValues: every check; fails with all problems at once.
 {{- end }}
 {{- include "mmo.validateNodePorts" $ctx }}
 {{- include "mmo.validateBackup" $ctx }}
+{{- include "mmo.validateOperations" $ctx }}
 {{- include "mmo.validateUpgrade" $ctx }}
 
 {{- /*
