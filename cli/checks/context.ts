@@ -10,7 +10,7 @@ import { HelmError, type Helm, type HelmRelease, type ReleaseRef } from '../helm
 import type { Kube } from '../kube/kube.ts';
 import { isHook, parseManifests, type Manifest } from '../manifests.ts';
 import { chartRequest, type ChartSource, type ValueInputs } from '../values/inputs.ts';
-import { MONITORING_API_VERSIONS, parseChartFailure, validateValues, type ValidatedValues } from '../values/validate.ts';
+import { OPTIONAL_API_VERSIONS, parseChartFailure, validateValues, type ValidatedValues } from '../values/validate.ts';
 import type { Values } from '../values/compute.ts';
 import { groupOf, type ResourceInfo } from './access.ts';
 
@@ -129,7 +129,7 @@ export class PreflightContext {
         // Rules that depend on the cluster (missing CRDs, the namespace's Pod Security level) have
         // checks of their own; render as if the cluster allowed them, so the other checks still run.
         const version = await (await this.kube()).version();
-        const text = await helm.template(this.ref, v.request, { kubeVersion: version.gitVersion, apiVersions: MONITORING_API_VERSIONS });
+        const text = await helm.template(this.ref, v.request, { kubeVersion: version.gitVersion, apiVersions: OPTIONAL_API_VERSIONS });
         const refused = parseChartFailure(err.message);
         const why = refused.some((p) => p.key) ? `the chart refuses ${refused.length === 1 ? 'a value' : `${refused.length} values`} on this cluster; see the checks below` : (describeError(err).split('\n')[0] ?? '');
         return { ...split(text), how: 'offline' as const, note: `rendered offline: helm's server-side dry run failed (${why})` };

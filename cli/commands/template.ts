@@ -4,7 +4,7 @@ import { EXIT } from '../../contract/exit-codes.ts';
 import { MmoctlCommand } from '../base-command.ts';
 import { resolveChart } from '../values/chart.ts';
 import { valueFlags, valueInputs } from '../values/flags.ts';
-import { MONITORING_API_VERSIONS, OFFLINE_KUBE_VERSION, requireValidValues } from '../values/validate.ts';
+import { OPTIONAL_API_VERSIONS, OFFLINE_KUBE_VERSION, requireValidValues } from '../values/validate.ts';
 import { document } from '../ui/output.ts';
 
 export default class Template extends MmoctlCommand {
@@ -27,7 +27,7 @@ export default class Template extends MmoctlCommand {
       const v = await requireValidValues(helm, chart, valueInputs(flags), this.ref);
       const text = await helm.template(this.ref, v.request, {
         kubeVersion: flags['kube-version'] ?? OFFLINE_KUBE_VERSION,
-        apiVersions: flags['api-versions'] ?? MONITORING_API_VERSIONS,
+        apiVersions: flags['api-versions'] ?? OPTIONAL_API_VERSIONS,
         includeTests: !flags['skip-tests'],
       });
       this.finish({

@@ -4,6 +4,7 @@
  * `validate.yaml` gathers every broken rule into one failure). Every problem comes back at once,
  * each with its key, where it was written, and a fix.
  */
+import { OPERATIONS_API_VERSIONS } from '../../contract/kubernetes.ts';
 import { InvalidInputError, describeError, type Problem } from '../errors.ts';
 import { HelmError, type ChartRequest, type Helm, type ReleaseRef } from '../helm/helm.ts';
 import { chartRequest, readValueSources, type ChartSource, type ValueInputs, type ValueSources } from './inputs.ts';
@@ -22,6 +23,13 @@ export const OFFLINE_KUBE_VERSION = '1.33.0';
  * not the cluster; preflight and the chart itself check the cluster's kinds on install.
  */
 export const MONITORING_API_VERSIONS = ['monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule', 'velero.io/v1/Schedule'] as const;
+
+/**
+ * Every kind of another project the chart may create (prometheus-operator's, KEDA's, VPA's, Istio's):
+ * offline renders and the cluster's own dry run judge the values with all of them; preflight's
+ * `cluster.crds` check tells which the cluster lacks.
+ */
+export const OPTIONAL_API_VERSIONS: readonly string[] = [...MONITORING_API_VERSIONS, ...OPERATIONS_API_VERSIONS];
 
 export interface ValidatedValues {
   readonly request: ChartRequest;
@@ -74,7 +82,7 @@ export function invalidValues(problems: readonly Problem[]): InvalidInputError {
 /** The chart's own rules (templates/validate.yaml), run by rendering it offline. */
 async function crossFieldProblems(helm: Pick<Helm, 'template'>, request: ChartRequest, ref: ReleaseRef, sources: ValueSources): Promise<Problem[]> {
   try {
-    await helm.template(ref, request, { kubeVersion: OFFLINE_KUBE_VERSION, apiVersions: MONITORING_API_VERSIONS });
+    await helm.template(ref, request, { kubeVersion: OFFLINE_KUBE_VERSION, apiVersions: OPTIONAL_API_VERSIONS });
     return [];
   } catch (err) {
     if (!(err instanceof HelmError)) throw err;

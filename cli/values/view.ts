@@ -19,7 +19,13 @@ export interface ChartValues {
   readonly service: { readonly type: 'ClusterIP' | 'NodePort' | 'LoadBalancer'; readonly port: number; readonly nodePort?: number | null };
   readonly ingress: { readonly enabled: boolean; readonly className?: string; readonly hosts?: readonly string[]; readonly tls?: readonly unknown[] };
   readonly monitoring: { readonly serviceMonitor: { readonly enabled: boolean }; readonly prometheusRule: { readonly enabled: boolean } };
-  readonly gameServer: { readonly rollingUpdate?: { readonly maxSurge?: number }; readonly spread?: { readonly mode?: string } };
+  readonly gameServer: {
+    readonly rollingUpdate?: { readonly maxSurge?: number };
+    readonly spread?: { readonly mode?: string };
+    readonly autoscaling?: { readonly enabled?: boolean; readonly keda?: { readonly enabled?: boolean } };
+  };
+  readonly vpa?: { readonly enabled?: boolean };
+  readonly mesh?: { readonly istio?: { readonly enabled?: boolean } };
   readonly canary: { readonly enabled: boolean };
   readonly capacity: { readonly playersPerPod: number };
   readonly postgres: DataServiceValues;

@@ -193,6 +193,22 @@ describe('preflight: what the values need from the cluster', () => {
     expect((await check('cluster.crds', { kube, values: { monitoring: { serviceMonitor: { enabled: true } } } })).status).toBe('pass');
   });
 
+  it("skips the operations CRD check with KEDA, VPA and the mesh off, and names each missing project's kinds with the --set that turns it off", async () => {
+    expect((await check('cluster.operations-crds')).status).toBe('skip');
+    const values = { gameServer: { autoscaling: { keda: { enabled: true } } }, vpa: { enabled: true }, mesh: { istio: { enabled: true } } };
+    const kube = kubeWith();
+    kube.resources.set('autoscaling.k8s.io/v1/VerticalPodAutoscaler', { plural: 'verticalpodautoscalers', namespaced: true });
+    const r = await check('cluster.operations-crds', { kube, values });
+    expect(r.status).toBe('fail');
+    expect(r.message).toContain('KEDA (ScaledObject (keda.sh/v1alpha1), TriggerAuthentication (keda.sh/v1alpha1)): install it, or --set gameServer.autoscaling.keda.enabled=false');
+    expect(r.message).toContain('Istio (PeerAuthentication (security.istio.io/v1), DestinationRule (networking.istio.io/v1), VirtualService (networking.istio.io/v1)): install it, or --set mesh.istio.enabled=false');
+    expect(r.message).not.toContain('Vertical Pod Autoscaler');
+    for (const [k, plural] of [['keda.sh/v1alpha1/ScaledObject', 'scaledobjects'], ['keda.sh/v1alpha1/TriggerAuthentication', 'triggerauthentications']] as const) kube.resources.set(k, { plural, namespaced: true });
+    const keda = await check('cluster.operations-crds', { kube, values: { gameServer: { autoscaling: { keda: { enabled: true } } } } });
+    expect(keda.status).toBe('pass');
+    expect(keda.message).toBe('ScaledObject, TriggerAuthentication');
+  });
+
   it.each([
     { name: 'the default class serves every volume', values: {}, classes: true, status: 'pass', message: /standard \(default\)/ },
     { name: 'a named class that does not exist', values: { redis: { persistence: { storageClass: 'fast' } } }, classes: true, status: 'fail', message: /redis\.persistence\.storageClass is "fast", which does not exist \(classes: standard\)/ },
