@@ -132,7 +132,46 @@ export const CASES: readonly ValuesCase[] = [
       },
     ],
   },
+  {
+    name: 'KEDA with the evening peak, players per pod and a queue',
+    values: [
+      {
+        gameServer: {
+          autoscaling: {
+            keda: {
+              enabled: true,
+              cron: [{ timezone: 'Asia/Seoul', start: '0 19 * * *', end: '0 2 * * *', desiredReplicas: 10 }],
+              prometheus: { enabled: true, serverAddress: 'http://prometheus-operated.monitoring.svc:9090' },
+              rabbitmq: { enabled: true, queueName: 'matchmaking' },
+            },
+          },
+        },
+      },
+    ],
+  },
   { name: 'backups of an external PostgreSQL to an existing claim', presets: ['production'], values: [external, { backup: { pgDump: { enabled: true, target: 'external', persistence: { existingClaim: 'pg-dumps' } } } }] },
+  {
+    name: 'KEDA on production, queue on an external RabbitMQ',
+    presets: ['production'],
+    values: [{ gameServer: { autoscaling: { enabled: false, keda: { enabled: true, cron: [{ timezone: 'America/New_York', start: '0 19 * * *', end: '0 2 * * *', desiredReplicas: 11 }], rabbitmq: { enabled: true, queueName: 'login' } } } }, rabbitmq: external.rabbitmq }],
+  },
+  { name: 'VPA recommending for every workload', values: [{ vpa: { enabled: true } }] },
+  {
+    name: 'VPA applying to game servers scaled by KEDA, bounded',
+    values: [{ vpa: { enabled: true, controlledValues: 'RequestsOnly', gameServer: { updateMode: 'Auto', minAllowed: { cpu: '250m', memory: '512Mi' }, maxAllowed: { cpu: '2', memory: '2Gi' } }, redis: { updateMode: 'Initial' } }, gameServer: { autoscaling: { keda: { enabled: true, cron: [{ timezone: 'UTC', start: '0 18 * * 5', end: '0 23 * * 0', desiredReplicas: 4 }] } } } }],
+  },
+  { name: 'VPA Auto with an HPA on players only', values: [{ vpa: { enabled: true, gameServer: { updateMode: 'Auto' } }, gameServer: { autoscaling: { enabled: true, targetCPUUtilizationPercentage: 0, targetMemoryUtilizationPercentage: 0, playersPerPod: { enabled: true } } } }] },
+  { name: 'Istio mesh', values: [{ mesh: { istio: { enabled: true } } }] },
+  {
+    name: 'Istio mesh with a weighted canary, players through a gateway, exporters',
+    values: [{ mesh: { istio: { enabled: true, playersThroughGateway: true, canaryWeight: 10 } }, canary: { enabled: true, image: { tag: '0.2.0' } }, postgres: { metrics: { enabled: true } }, monitoring: { serviceMonitor: { enabled: true } } }],
+  },
+  { name: 'Istio mesh, permissive, on production', presets: ['production'], values: [{ mesh: { istio: { enabled: true, mtlsMode: 'PERMISSIVE' } } }] },
+  {
+    name: 'one region of several, with its cost per player-hour',
+    presets: ['production'],
+    values: [{ region: { name: 'eu-west-1' }, cost: { enabled: true, cpuHourPrice: 0.0336, gibHourPrice: 0.0045, currency: 'EUR', budgetPerPlayerHour: 0.02, budgetFor: '15m' }, postgres: { metrics: { enabled: true, serviceMonitor: { enabled: true } } } }],
+  },
   {
     name: 'extra NetworkPolicy rules and UDP Service annotations',
     values: [

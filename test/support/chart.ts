@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { OPERATIONS_API_VERSIONS } from '../../contract/kubernetes.ts';
 import { PROJECT_ROOT } from '../../scripts/lib/root.ts';
 import type { Manifest } from './k8s-strict.ts';
 
@@ -26,6 +27,9 @@ export const KUBE_VERSION = '1.33.0';
  */
 export const MONITORING_API_VERSIONS = ['monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule', 'velero.io/v1/Schedule'] as const;
 
+/** Every optional kind (prometheus-operator's, KEDA's, VPA's, Istio's): what offline renders say the cluster serves by default. */
+export const OPTIONAL_API_VERSIONS: readonly string[] = [...MONITORING_API_VERSIONS, ...OPERATIONS_API_VERSIONS];
+
 export interface RenderOptions {
   /** Preset names from values/ applied first, in order. */
   presets?: readonly Preset[];
@@ -33,7 +37,7 @@ export interface RenderOptions {
   values?: readonly object[];
   release?: string;
   namespace?: string;
-  /** Kinds the cluster is said to serve (`--api-versions`). Default MONITORING_API_VERSIONS; [] for a cluster without prometheus-operator. */
+  /** Kinds the cluster is said to serve (`--api-versions`). Default OPTIONAL_API_VERSIONS; [] for a cluster without any of them. */
   apiVersions?: readonly string[];
   /** Also render templates/tests (the helm test pod). Default true. */
   includeTests?: boolean;
@@ -85,7 +89,7 @@ export function templateRaw(helm: string, opts: RenderOptions = {}): Promise<Hel
       opts.namespace ?? 'mmo',
       '--kube-version',
       KUBE_VERSION,
-      ...(opts.apiVersions ?? MONITORING_API_VERSIONS).flatMap((v) => ['--api-versions', v]),
+      ...(opts.apiVersions ?? OPTIONAL_API_VERSIONS).flatMap((v) => ['--api-versions', v]),
       ...(opts.includeTests === false ? ['--skip-tests'] : []),
       ...valueArgs,
       ...(opts.args ?? []),
