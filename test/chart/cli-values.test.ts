@@ -96,6 +96,18 @@ describe.each(MAJORS)('values through mmoctl with helm %i', (major) => {
     expect(json<{ problems: { message: string }[] }>(r).problems[0]!.message).toMatch(/helm could not merge the values: .*list must terminate/);
   });
 
+  it('refuses clashing operations switches with exit 2, naming the keys of each clash', async () => {
+    const clashes = ['gameServer.autoscaling.enabled=true', 'gameServer.autoscaling.keda.enabled=true', 'vpa.enabled=true', 'vpa.gameServer.updateMode=Auto', 'mesh.istio.enabled=true', 'udp.mode=hostPort'];
+    const r = await mmoctl(['values', 'validate', ...clashes.flatMap((s) => ['--set', s]), '-o', 'json'], { helm: inject('helmPaths')[major] });
+    expect(r.code).toBe(2);
+    const problems = json<{ problems: { key: string; message: string; fix?: string }[] }>(r).problems;
+    const byKey = new Map(problems.map((p) => [p.key, p]));
+    expect(byKey.get('gameServer.autoscaling.enabled')?.message).toContain('gameServer.autoscaling.keda.enabled');
+    expect(byKey.get('vpa.gameServer.updateMode')?.message).toContain('gameServer.autoscaling.targetCPUUtilizationPercentage');
+    expect(byKey.get('udp.mode')?.message).toContain('mesh.istio.enabled');
+    expect(byKey.get('udp.mode')?.fix).toBe('--set udp.mode=nodePort, or --set mesh.istio.enabled=false');
+  });
+
   it('shows the values exactly as helm merges them (a null removes a default, --set types)', async () => {
     const r = await mmoctl(['values', 'show', '--profile', 'production', '--set', 'gameServer.config.tickRate=30', '--set-string', 'image.tag=007', '-o', 'json'], { helm: inject('helmPaths')[major] });
     expect(r.code, r.stderr).toBe(0);

@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ENV, type EnvKind, type EnvSpec } from '../../contract/env.ts';
 import { FORMATS } from '../../contract/formats.ts';
-import { METRICS } from '../../contract/metrics.ts';
+import { METRICS, RECORDED } from '../../contract/metrics.ts';
 import { CONTRACT_TPL_PATH, renderContractTpl } from '../../scripts/gen/chart-contract.ts';
 import { DASHBOARD_PATH, renderDashboard } from '../../scripts/gen/dashboard.ts';
 import { CHECKS_DOC_PATH, renderChecksDoc } from '../../scripts/gen/checks-doc.ts';
@@ -44,9 +44,15 @@ describe('files generated from the contract', () => {
   it('the dashboard queries only metric names of the contract', async () => {
     const text = await readFile(DASHBOARD_PATH, 'utf8');
     const used = new Set([...text.matchAll(/game_server_[a-z_]+/g)].map((m) => m[0].replace(/_bucket$/, '')));
-    const known = new Set<string>(Object.values(METRICS).map((m) => m.name));
+    // Recorded series (level:metric:operation) count by their metric part.
+    const known = new Set<string>([...Object.values(METRICS).map((m) => m.name), ...Object.values(RECORDED).map((r) => r.split(':')[1]!)]);
     expect([...used].filter((name) => !known.has(name))).toEqual([]);
     expect(used.size).toBeGreaterThan(8);
+  });
+
+  it("the dashboard shows every series the chart's recording rules write", async () => {
+    const text = await readFile(DASHBOARD_PATH, 'utf8');
+    expect(Object.values(RECORDED).filter((name) => !text.includes(name))).toEqual([]);
   });
 
   it('the dashboard shows every metric of the contract (a new metric needs a panel)', async () => {

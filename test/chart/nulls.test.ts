@@ -59,6 +59,7 @@ describe.each(majors)('helm %i and null values', (major) => {
       'gameServer.autoscaling.maxReplicas',
       'gameServer.pdb.minAvailable',
       'service.nodePort',
+      'mesh.istio.canaryWeight',
     ]);
   });
 
