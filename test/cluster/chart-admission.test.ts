@@ -9,6 +9,8 @@ import { CASES, TEST_PRIORITY_CLASS, type ValuesCase } from '../chart/cases.ts';
 import { CHART_DIR, parseManifests, podSpecs, templateRaw } from '../support/chart.ts';
 import type { Manifest } from '../support/k8s-strict.ts';
 import { ensurePinnedCrds } from '../support/pinned-crds.ts';
+import { OPERATIONS_API_VERSIONS } from '../../contract/kubernetes.ts';
+import { ensureCrds } from '../support/crds.ts';
 import { restrictedViolations } from '../support/policy.ts';
 import { HELM_MAJORS, apiErrorCode, clients, eventually, helm, uniqueName } from './kube.ts';
 import { ensureMonitoringCrds, ensurePriorityClass, freeNodePort, podSecurityNamespace } from './mmo-chart.ts';
@@ -59,6 +61,8 @@ describe('server-side dry run of every case of the chart matrix', () => {
     await admin.core.createNamespace({ body: { metadata: { name: 'velero' } } }).catch((err: unknown) => {
       if (!(err instanceof k8s.ApiException && err.code === 409)) throw err;
     });
+    // The operations cases create KEDA's, VPA's and Istio's kinds, registered from their packages' schemas.
+    await ensureCrds(admin.kc, OPERATIONS_API_VERSIONS);
     // The placement case schedules every workload by a PriorityClass, which must exist for admission.
     await ensurePriorityClass(admin, TEST_PRIORITY_CLASS);
     // One helm major renders: the chart suite proves both render the same objects.

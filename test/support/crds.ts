@@ -453,6 +453,25 @@ export function schemaWalk(value: unknown, schema: CrdSchema, path: string, out:
   }
 }
 
+/** JSON names of V1JSONSchemaProps' fields → the model's names (enum → _enum, x-kubernetes-… → x_kubernetes_…). */
+const MODEL_NAMES = new Map(k8s.V1JSONSchemaProps.getAttributeTypeMap().map((a) => [a.baseName, a.name]));
+
+/**
+ * A schema as @kubernetes/client-node's model holds it: each field under the model's name, which its
+ * serializer writes back under the JSON name (it drops fields it does not know). `items` and
+ * `additionalProperties` are typed `any` in the model and written as given, so below them the
+ * fields keep their JSON names.
+ */
+function clientModel(schema: CrdSchema): k8s.V1JSONSchemaProps {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) {
+    const key = MODEL_NAMES.get(k);
+    if (!key) throw new Error(`schema field ${k} is not a field of V1JSONSchemaProps`);
+    out[key] = k === 'properties' ? Object.fromEntries(Object.entries(v as Record<string, CrdSchema>).map(([name, p]) => [name, clientModel(p)])) : v;
+  }
+  return out as k8s.V1JSONSchemaProps;
+}
+
 /** The CustomResourceDefinition of one kind, with the package's schema (structural; unknown fields pruned). */
 export function customResourceDefinition(gvk: string): k8s.V1CustomResourceDefinition {
   const { group, version, kind } = splitKind(gvk);
@@ -462,13 +481,18 @@ export function customResourceDefinition(gvk: string): k8s.V1CustomResourceDefin
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.${group}`, labels: { 'mmo.dev/rig-crd-source': 'kubernetes-models' } },
+    metadata: {
+      name: `${plural}.${group}`,
+      labels: { 'mmo.dev/rig-crd-source': 'kubernetes-models' },
+      // Groups under k8s.io are Kubernetes' own and need their API review; the VPA's CRD names its own.
+      ...(/(^|\.)k8s\.io$|(^|\.)kubernetes\.io$/.test(group) ? { annotations: { 'api-approved.kubernetes.io': 'https://github.com/kubernetes/kubernetes/pull/63797' } } : {}),
+    },
     spec: {
       group,
       scope: 'Namespaced',
       preserveUnknownFields: false,
       names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase() },
-      versions: [{ name: version, served: true, storage: true, schema: { openAPIV3Schema: schema as k8s.V1JSONSchemaProps } }],
+      versions: [{ name: version, served: true, storage: true, schema: { openAPIV3Schema: clientModel(schema) } }],
     },
   };
 }
