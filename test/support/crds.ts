@@ -1,5 +1,5 @@
 /**
- * Schemas of other projects' kinds (KEDA, the Vertical Pod Autoscaler, Istio, Argo CD, …) from the
+ * Schemas of other projects' kinds (KEDA, the Vertical Pod Autoscaler, Istio) from the
  * pinned @kubernetes-models/* packages, for two uses that must agree:
  * - offline, k8s-strict.ts walks a rendered object against its kind's schema: every field must be
  *   one the project defines at that path, with a JSON type that fits (unknown fields are refused);
@@ -19,13 +19,15 @@ import { dirname, join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { PROJECT_ROOT } from '../../scripts/lib/root.ts';
 
-/** The package whose declarations describe each API group. Add a group here to validate and register its kinds. */
+/**
+ * The package whose declarations describe each API group. Add a group here to validate and register
+ * its kinds. (Kinds whose project's own CRD is vendored, pinned-crds.ts, are checked by that instead.)
+ */
 export const CRD_PACKAGES: Record<string, string> = {
   'keda.sh': '@kubernetes-models/keda',
   'autoscaling.k8s.io': '@kubernetes-models/autoscaler',
   'networking.istio.io': '@kubernetes-models/istio',
   'security.istio.io': '@kubernetes-models/istio',
-  'argoproj.io': '@kubernetes-models/argo-cd',
 };
 
 /** An OpenAPI v3 schema as a CRD holds it. */
