@@ -37,6 +37,8 @@ export interface CanaryRequest {
   /** Inconclusive windows (too few players) tolerated in all before aborting. */
   readonly maxExtensions: number;
   readonly canaryReplicas: number;
+  /** Percent of new WebSocket players the Istio mesh sends to the canary (mesh.istio.canaryWeight); undefined: the replica ratio. */
+  readonly canaryWeight?: number;
   readonly policy: CanaryPolicy;
   readonly timeoutSeconds: number;
   readonly skipPreflight: boolean;
@@ -109,14 +111,20 @@ export async function runCanary(req: CanaryRequest, deps: CanaryDeps): Promise<C
   const playersPerPod = chartValues(promote.values).capacity.playersPerPod;
   // The release's current values with the canary added; a user's own canary.* settings (its labels,
   // resources) come along, the rest of the change waits for the promotion.
+  // The release's own values (as given at its last install or upgrade), on this chart's defaults.
+  const current = await helm.values(ref);
+  if (req.canaryWeight !== undefined && !(current as { mesh?: { istio?: { enabled?: boolean } } }).mesh?.istio?.enabled) {
+    throw new InvalidInputError(`--canary-weight ${req.canaryWeight} routes WebSocket players through the Istio mesh, which release ${ref.release} does not run (mesh.istio.enabled is false).`, {
+      hint: 'Leave --canary-weight out to share players by replica count (--canary-replicas), or upgrade with --set mesh.istio.enabled=true first (docs/operations.md).',
+    });
+  }
   const canarySets = [
     ...req.inputs.sets.filter((s) => /^canary\./.test(s.value)),
     { flag: '--set' as const, value: 'canary.enabled=true' },
     { flag: '--set-string' as const, value: `canary.image.tag=${to}` },
     { flag: '--set' as const, value: `canary.replicas=${req.canaryReplicas}` },
+    ...(req.canaryWeight === undefined ? [] : [{ flag: '--set' as const, value: `mesh.istio.canaryWeight=${req.canaryWeight}` }]),
   ];
-  // The release's own values (as given at its last install or upgrade), on this chart's defaults.
-  const current = await helm.values(ref);
   const dir = await mkdtemp(join(tmpdir(), 'mmoctl-canary-'));
   const currentFile = join(dir, 'current-values.json');
   await writeFile(currentFile, JSON.stringify(current));

@@ -83,4 +83,12 @@ describe.each(HELM_MAJORS)('mmoctl upgrade --canary with helm %i aborts a canary
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/--canary needs the version to try: --version V/);
   });
+
+  it('refuses --canary-weight on a release outside the Istio mesh as invalid input, changing nothing', async () => {
+    const r = await cli(['upgrade', '--canary', '--profile', 'dev', '--version', '1.1.0', '--canary-weight', '10']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('--canary-weight 10 routes WebSocket players through the Istio mesh, which release mmo does not run (mesh.istio.enabled is false)');
+    await noCanaryLeft();
+    expect(await stablePods()).toEqual(before);
+  });
 });
