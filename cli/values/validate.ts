@@ -25,7 +25,7 @@ export const OFFLINE_KUBE_VERSION = '1.33.0';
 export const MONITORING_API_VERSIONS = ['monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule', 'velero.io/v1/Schedule'] as const;
 
 /**
- * Every kind of another project the chart may create (prometheus-operator's, KEDA's, VPA's, Istio's):
+ * Every kind of another project the chart may create (prometheus-operator's, Velero's, KEDA's, VPA's, Istio's):
  * offline renders and the cluster's own dry run judge the values with all of them; preflight's
  * `cluster.crds` check tells which the cluster lacks.
  */
