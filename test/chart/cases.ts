@@ -161,7 +161,7 @@ export const CASES: readonly ValuesCase[] = [
     values: [{ vpa: { enabled: true, controlledValues: 'RequestsOnly', gameServer: { updateMode: 'Auto', minAllowed: { cpu: '250m', memory: '512Mi' }, maxAllowed: { cpu: '2', memory: '2Gi' } }, redis: { updateMode: 'Initial' } }, gameServer: { autoscaling: { keda: { enabled: true, cron: [{ timezone: 'UTC', start: '0 18 * * 5', end: '0 23 * * 0', desiredReplicas: 4 }] } } } }],
   },
   { name: 'VPA Auto with an HPA on players only', values: [{ vpa: { enabled: true, gameServer: { updateMode: 'Auto' } }, gameServer: { autoscaling: { enabled: true, targetCPUUtilizationPercentage: 0, targetMemoryUtilizationPercentage: 0, playersPerPod: { enabled: true } } } }] },
-  { name: 'Istio mesh', values: [{ mesh: { istio: { enabled: true } } }] },
+  { name: 'Istio mesh, backups included', values: [{ mesh: { istio: { enabled: true } }, backup: { pgDump: { enabled: true } } }] },
   {
     name: 'Istio mesh with a weighted canary, players through a gateway, exporters',
     values: [{ mesh: { istio: { enabled: true, playersThroughGateway: true, canaryWeight: 10 } }, canary: { enabled: true, image: { tag: '0.2.0' } }, postgres: { metrics: { enabled: true } }, monitoring: { serviceMonitor: { enabled: true } } }],

@@ -97,13 +97,15 @@ describe('VPA', () => {
 describe('the Istio mesh', () => {
   let ms: Manifest[];
   beforeAll(async () => {
-    ms = await renderWith({ mesh: { istio: { enabled: true, canaryWeight: 10 } }, canary: { enabled: true, image: { tag: '0.2.0' } } });
+    ms = await renderWith({ mesh: { istio: { enabled: true, canaryWeight: 10 } }, canary: { enabled: true, image: { tag: '0.2.0' } }, backup: { pgDump: { enabled: true } } });
   });
 
-  it('injects a native sidecar into every pod of the release', () => {
+  it('injects a native sidecar into every pod of the release, the backup CronJob\'s included', () => {
+    expect(podSpecs(ms).map((p) => p.owner.kind)).toContain('CronJob');
     for (const { owner, labels } of podSpecs(ms)) {
       expect(labels['sidecar.istio.io/inject'], owner.metadata.name).toBe('true');
-      const annotations = owner.kind === 'Pod' ? owner.metadata.annotations : get(owner, 'spec.template.metadata.annotations');
+      const template = owner.kind === 'CronJob' ? 'spec.jobTemplate.spec.template' : 'spec.template';
+      const annotations = owner.kind === 'Pod' ? owner.metadata.annotations : get(owner, `${template}.metadata.annotations`);
       expect(annotations?.['sidecar.istio.io/nativeSidecar'], owner.metadata.name).toBe('true');
     }
   });
@@ -150,7 +152,7 @@ describe('the Istio mesh', () => {
 
 describe('one release per region', () => {
   it('labels every scraped series with the region and prefers nodes of the region for every pod', async () => {
-    const ms = await renderWith({ region: { name: 'eu-west-1' }, monitoring: { serviceMonitor: { enabled: true } }, redis: { metrics: { enabled: true, serviceMonitor: { enabled: true } } } });
+    const ms = await renderWith({ region: { name: 'eu-west-1' }, monitoring: { serviceMonitor: { enabled: true } }, redis: { metrics: { enabled: true, serviceMonitor: { enabled: true } } }, backup: { pgDump: { enabled: true } } });
     for (const sm of ms.filter((m) => m.kind === 'ServiceMonitor')) {
       expect(get(sm, 'spec.endpoints.0.relabelings'), sm.metadata.name).toContainEqual({ targetLabel: 'region', replacement: 'eu-west-1' });
     }
