@@ -5,20 +5,21 @@
  * creation to Ready as the API server reports it (polled every 100 ms), then, after 10 s idle, the
  * resident memory of each game server process (everything in its network namespace) and of the live
  * rig's own components, and uninstalls. Uses this checkout's live rig and services (started if
- * needed, left running). Prints a Markdown table for docs/benchmarks.md.
+ * needed, left running). Prints a Markdown table for docs/benchmarks.md. It lives beside the live
+ * suite because it installs releases with the same helpers.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
-import { clients, helm } from '../../test/cluster/kube.ts';
-import { ensureMonitoringCrds, podSecurityNamespace } from '../../test/cluster/mmo-chart.ts';
-import { liveValues, serviceSecrets, valuesFile } from '../../test/live/live-release.ts';
-import { CHART_DIR, PRESETS_DIR } from '../../test/support/chart.ts';
-import { status, up } from '../rig/rig.ts';
-import { Services } from '../services/services.ts';
-import { ensureHelm } from '../setup/helm.ts';
+import { clients, helm } from '../cluster/kube.ts';
+import { ensureMonitoringCrds, podSecurityNamespace } from '../cluster/mmo-chart.ts';
+import { liveValues, serviceSecrets, valuesFile } from './live-release.ts';
+import { CHART_DIR, PRESETS_DIR } from '../support/chart.ts';
+import { status, up } from '../../scripts/rig/rig.ts';
+import { Services } from '../../scripts/services/services.ts';
+import { ensureHelm } from '../../scripts/setup/helm.ts';
 
 const exec = promisify(execFile);
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, pods: { type: 'string', default: '3' } } });
