@@ -7,7 +7,7 @@ import { chooseMetricsSource } from '../metrics/choose.ts';
 import { clustersDocument, clustersExitCode, renderClusters, type ClusterStatus } from '../status/clusters.ts';
 import { collectStatus } from '../status/collect.ts';
 import { followStatus, liveView } from '../status/follow.ts';
-import { statusDocument, type StatusData } from '../status/model.ts';
+import { statusDocument, type CostSettings, type StatusData } from '../status/model.ts';
 import { PORT_NAMES } from '../../contract/ports.ts';
 import { renderStatus } from '../status/render.ts';
 import { statusExitCode, statusReport } from '../status/verdict.ts';
@@ -41,16 +41,14 @@ export default class Status extends MmoctlCommand {
     const metricsWindowMs = parseDuration(flags['metrics-window'], '--metrics-window') * 1000;
     /** The report of one cluster, read through its helm and API server. */
     const collectFrom = async (helm: () => Promise<Helm>, kube: () => Promise<Kube>) => {
-      const metrics = flags.metrics
-        ? async (k: Kube) => {
-            const values = (await (await helm()).values(this.ref, { all: true }).catch(() => ({}))) as { monitoring?: { namespace?: string } };
-            return chooseMetricsSource(k, this.ref.namespace, { prometheusUrl: flags['prometheus-url'], monitoringNamespace: values.monitoring?.namespace });
-          }
-        : undefined;
-      const data = await collectStatus(this.ref, { kube, helm, metrics, metricsWindowMs });
+      // The release's computed values, read once: where its Prometheus lives, its cost settings, its UDP mode.
+      let values: Promise<ReleaseValues> | undefined;
+      const releaseValues = () => (values ??= helm().then((h) => h.values(this.ref, { all: true })).catch(() => ({})) as Promise<ReleaseValues>);
+      const metrics = flags.metrics ? async (k: Kube) => chooseMetricsSource(k, this.ref.namespace, { prometheusUrl: flags['prometheus-url'], monitoringNamespace: (await releaseValues()).monitoring?.namespace }) : undefined;
+      const cost = async () => costSettings(await releaseValues());
+      const data = await collectStatus(this.ref, { kube, helm, metrics, metricsWindowMs, cost });
       if (!flags['probe-players']) return statusReport(data);
-      const values = (await (await helm()).values(this.ref, { all: true }).catch(() => ({}))) as { udp?: { mode?: string } };
-      return statusReport({ ...data, probe: await probeFor(data, flags['players-url'], (values.udp?.mode ?? 'disabled') !== 'disabled') });
+      return statusReport({ ...data, probe: await probeFor(data, flags['players-url'], ((await releaseValues()).udp?.mode ?? 'disabled') !== 'disabled') });
     };
 
     const contexts = this.global.contexts;
@@ -99,4 +97,18 @@ async function probeFor(data: StatusData, url: string | undefined, udp: boolean)
   if (!target) return { skipped: 'players reach the game through no address mmoctl can see (ClusterIP, no load balancer address yet): give --players-url' };
   const { probePlayers } = await import('../probe/players.ts');
   return probePlayers({ url: target, udp, timeoutMs: 8000 });
+}
+
+/** The parts of a release's computed values status reads. */
+interface ReleaseValues {
+  monitoring?: { namespace?: string };
+  udp?: { mode?: string };
+  cost?: { enabled?: boolean; currency?: string; cpuHourPrice?: number; gibHourPrice?: number; budgetPerPlayerHour?: number };
+}
+
+/** The release's cost settings when `cost.enabled` is on. */
+function costSettings(v: ReleaseValues): CostSettings | undefined {
+  const c = v.cost;
+  if (!c?.enabled) return undefined;
+  return { currency: c.currency ?? 'USD', cpuHourPrice: Number(c.cpuHourPrice ?? 0), gibHourPrice: Number(c.gibHourPrice ?? 0), budgetPerPlayerHour: Number(c.budgetPerPlayerHour ?? 0) };
 }

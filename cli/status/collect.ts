@@ -16,6 +16,8 @@ import {
   DATA_SERVICE_IDS,
   EVENT_WINDOW_MS,
   type ComponentId,
+  type CostSettings,
+  type CostStatus,
   type DataServiceStatus,
   type GameServers,
   type PlayersSource,
@@ -28,6 +30,8 @@ import {
 } from './model.ts';
 import type { TrackStats } from '../canary/analysis.ts';
 import type { ChosenSource } from '../metrics/choose.ts';
+import type { MetricsSource } from '../metrics/source.ts';
+import { readCost } from './cost.ts';
 import { playersByPod, trackStats } from '../metrics/window.ts';
 import {
   aboutRelease,
@@ -58,6 +62,8 @@ export interface StatusSources {
   readonly helm: () => Promise<Helm>;
   /** Where the game servers' own numbers come from; absent: players stay unknown. */
   readonly metrics?: (kube: Kube) => Promise<ChosenSource>;
+  /** The release's `cost.*`, undefined when it is off: status then shows the cost per player-hour (needs `metrics`). */
+  readonly cost?: () => Promise<CostSettings | undefined>;
   /** Window of a pod-proxy read (two scrapes this far apart); Prometheus looks back a minute. Default 2 s. */
   readonly metricsWindowMs?: number;
   /** Default: the wall clock. */
@@ -189,6 +195,7 @@ export async function collectStatus(ref: ReleaseRef, sources: StatusSources): Pr
   });
   const live = sources.metrics ? await readLiveNumbers(await kubeP, ref, gamePods, sources).catch((err: unknown) => ({ error: readError(err) })) : undefined;
   let playersInfo: GameServers['players'] = PLAYERS_UNAVAILABLE;
+  let cost: CostStatus | undefined;
   let gamePodsShown = gamePods;
   let tracksShown: TrackStatus[] = tracks;
   if (live && 'error' in live) playersInfo = { source: 'unavailable', note: live.error, total: null };
@@ -201,7 +208,11 @@ export async function collectStatus(ref: ReleaseRef, sources: StatusSources): Pr
     tracksShown = tracks.map((t) => {
       const s = live.byTrack.get(t.track);
       return s ? { ...t, players: s.players, playersSource: live.source, ackP95Ms: round(s.ackP95Ms), tickP99Ms: round(s.tickP99Ms) } : t;
-    });
+    });    const settings = await sources.cost?.();
+    if (settings) {
+      const running = (pods ?? []).filter((p) => p.metadata?.labels?.[LABELS.component] === COMPONENTS.gameServer && p.status?.phase === 'Running');
+      cost = await readCost(settings, live.from, namespace, running, live.total);
+    }
   }
 
   const targets = (name: string | undefined) => (o: { spec?: { scaleTargetRef?: { name?: string } } }) => name !== undefined && o.spec?.scaleTargetRef?.name === name;
@@ -253,7 +264,7 @@ export async function collectStatus(ref: ReleaseRef, sources: StatusSources): Pr
     release: rel ? releaseSummary(rel, history) : null,
     workloads,
     pods: podStatuses.filter((p) => (DATA_SERVICE_IDS as readonly string[]).includes(p.component)).sort((a, b) => a.name.localeCompare(b.name)),
-    gameServers: { tracks: tracksShown, pods: gamePodsShown, players: playersInfo },
+    gameServers: { tracks: tracksShown, pods: gamePodsShown, players: playersInfo, ...(cost ? { cost } : {}) },
     autoscaler: hpa ? summarizeAutoscaler(hpa) : expectedHpa && hpas ? { ...summarizeAutoscaler(expectedHpa.object<Kinds['HorizontalPodAutoscaler']>()), missing: true } : null,
     disruptionBudget: pdb ? summarizeDisruptionBudget(pdb) : expectedPdb && pdbs ? { ...summarizeDisruptionBudget(expectedPdb.object<Kinds['PodDisruptionBudget']>()), missing: true } : null,
     services: serviceStatuses,
@@ -293,7 +304,7 @@ function releaseSummary(r: HelmRelease, history: readonly HelmRevision[] | null)
 const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
 
 /** Players per pod and what each track did over a short window, from the chosen metrics source. */
-async function readLiveNumbers(kube: Kube, ref: ReleaseRef, pods: readonly PodStatus[], sources: StatusSources): Promise<{ source: PlayersSource; note: string; total: number | null; byPod: Map<string, number | null>; byTrack: Map<string, TrackStats> } | { error: string }> {
+async function readLiveNumbers(kube: Kube, ref: ReleaseRef, pods: readonly PodStatus[], sources: StatusSources): Promise<{ source: PlayersSource; from: MetricsSource; note: string; total: number | null; byPod: Map<string, number | null>; byTrack: Map<string, TrackStats> } | { error: string }> {
   const chosen = await sources.metrics!(kube);
   if (!chosen.source) return { error: chosen.note ?? 'no metrics source' };
   const source = chosen.source;
@@ -310,5 +321,5 @@ async function readLiveNumbers(kube: Kube, ref: ReleaseRef, pods: readonly PodSt
   const total = values.length && values.every((v) => v !== null) ? values.reduce<number>((a, v) => a + (v ?? 0), 0) : null;
   const byTrack = new Map(TRACKS.map((t) => [t, trackStats(t, before, after)]));
   const note = `${source.describe}, over ${Math.round(windowMs / 1000)} s${chosen.note ? ` (${chosen.note})` : ''}${unread.length ? `; not read: ${unread.join('; ')}` : ''}`;
-  return { source: source.historical ? 'prometheus' : 'pod-metrics', note, total, byPod, byTrack };
+  return { source: source.historical ? 'prometheus' : 'pod-metrics', from: source, note, total, byPod, byTrack };
 }

@@ -140,6 +140,31 @@ export interface GameServers {
   readonly pods: readonly PodStatus[];
   /** Why player numbers are what they are (`unknown` and why, or where they come from), and all players. */
   readonly players: { readonly source: PlayersSource; readonly note: string; readonly total: number | null };
+  /** What the game servers cost (values `cost.*`), when the release turns it on and the game metrics were read. */
+  readonly cost?: CostStatus;
+}
+
+/** The release's `cost.*` values, as status needs them. */
+export interface CostSettings {
+  readonly currency: string;
+  readonly cpuHourPrice: number;
+  readonly gibHourPrice: number;
+  /** 0: no budget. */
+  readonly budgetPerPlayerHour: number;
+}
+
+/** The game servers' cost: what their pods request at the release's prices, over the players playing. */
+export interface CostStatus {
+  readonly currency: string;
+  /** What the game server pods request, per hour; null when it could not be told. */
+  readonly perHour: number | null;
+  /** perHour over the players connected; null while nobody plays (or players are unknown). */
+  readonly perPlayerHour: number | null;
+  /** `cost.budgetPerPlayerHour`; null when there is none. */
+  readonly budgetPerPlayerHour: number | null;
+  /** `prometheus`: the chart's recording rules; `requests`: the pods' requests and the players counted here. */
+  readonly source: 'prometheus' | 'requests';
+  readonly note: string;
 }
 
 export interface AutoscalerMetric {

@@ -8,6 +8,7 @@ import { age, formatTime } from '../ui/age.ts';
 import type { Style } from '../ui/style.ts';
 import { table } from '../ui/table.ts';
 import type { Finding, Health, ServiceStatus, StatusReport } from './model.ts';
+import { money } from './verdict.ts';
 
 /** A table under a section title, its header dimmed. */
 function section(head: readonly string[], rows: readonly (readonly string[])[], s: Style): string {
@@ -107,6 +108,14 @@ function gameServers(r: StatusReport, s: Style): string {
     lines.push(`  ${s.dim('no game server pods')}`);
   }
   lines.push(`  ${s.dim(`players: ${g.players.source === 'unavailable' ? `unknown (${g.players.note})` : g.players.note}`)}`);
+  const c = g.cost;
+  if (c) {
+    const perPlayer = c.perPlayerHour === null ? s.dim('unknown while nobody plays') : `${money(c.perPlayerHour)} ${c.currency}`;
+    const over = c.perPlayerHour !== null && c.budgetPerPlayerHour !== null && c.perPlayerHour > c.budgetPerPlayerHour;
+    const budget = c.budgetPerPlayerHour === null ? '' : ` (budget ${c.budgetPerPlayerHour})`;
+    lines.push(`  Cost per player-hour ${over ? s.warn(`${perPlayer}${budget}`) : `${perPlayer}${budget}`} · ${c.perHour === null ? 'unknown' : `${money(c.perHour)} ${c.currency}`} per hour`);
+    lines.push(`  ${s.dim(`cost: ${c.note}`)}`);
+  }
   return lines.join('\n');
 }
 

@@ -169,6 +169,12 @@ export function judge(d: StatusData): Verdict {
     }
   }
 
+  // The cost per player-hour (cost.*): above budget is worth a look, players still play.
+  const cost = d.gameServers.cost;
+  if (cost && cost.perPlayerHour !== null && cost.budgetPerPlayerHour !== null && cost.perPlayerHour > cost.budgetPerPlayerHour) {
+    add('game-server', 'warning', `each player costs ${money(cost.perPlayerHour)} ${cost.currency} per hour, above the budget of ${cost.budgetPerPlayerHour} ${cost.currency} (cost.budgetPerPlayerHour)`, 'fewer players per pod than planned: check capacity.playersPerPod and the autoscaler\'s minimum, or requests above what the pods use (vpa.enabled recommends)');
+  }
+
   // The canary: not ready is degraded, never down (the stable game servers still serve).
   if (canary?.missing) {
     add('canary', 'degraded', `the canary Deployment ${canary.name} is missing from the cluster`, 'run `mmoctl upgrade` with the release\'s values to create it again, or `mmoctl rollback`');
@@ -307,4 +313,9 @@ export function statusReport(d: StatusData): StatusReport {
 /** 0 when healthy, 3 (failed) when degraded or down. */
 export function statusExitCode(r: Pick<StatusReport, 'verdict'>): ExitCode {
   return r.verdict === 'healthy' ? EXIT.ok : EXIT.failed;
+}
+
+/** A price with the digits that matter (0.0123, 4.20). */
+export function money(x: number): string {
+  return x >= 1 ? x.toFixed(2) : x.toPrecision(3).replace(/0+$/, '').replace(/\.$/, '');
 }
