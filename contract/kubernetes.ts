@@ -32,3 +32,11 @@ export const OPERATIONS_KINDS = {
 
 /** Every kind of OPERATIONS_KINDS, as `--api-versions` takes them. */
 export const OPERATIONS_API_VERSIONS: readonly string[] = Object.values(OPERATIONS_KINDS).flatMap((s) => s.kinds);
+
+/**
+ * Velero's Schedule (`backup.velero.enabled`): checked by preflight like OPERATIONS_KINDS, but its
+ * schema on the test rig is Velero's own vendored CRD (test/support/pinned-crds.ts), not a model package's.
+ */
+export const BACKUP_KINDS = {
+  velero: { project: 'Velero', key: 'backup.velero.enabled', kinds: ['velero.io/v1/Schedule'] },
+} as const;

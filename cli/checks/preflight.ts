@@ -3,7 +3,7 @@
  * Each is an assertion about the cluster or the values; docs/checks.md is generated from this list.
  */
 import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
-import { OPERATIONS_KINDS } from '../../contract/kubernetes.ts';
+import { BACKUP_KINDS, OPERATIONS_KINDS } from '../../contract/kubernetes.ts';
 import { LABELS } from '../../contract/labels.ts';
 import { renderError } from '../ui/problems.ts';
 import { KubeError, kubeHint } from '../kube/kube.ts';
@@ -269,16 +269,17 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
       },
       {
         id: 'cluster.operations-crds',
-        description: 'the cluster serves the kinds of the operations switches that are on (KEDA, VPA, Istio)',
+        description: 'the cluster serves the kinds of the operations switches that are on (KEDA, VPA, Istio, Velero)',
         explain:
-          "`gameServer.autoscaling.keda.enabled` creates KEDA's ScaledObject (and a TriggerAuthentication for the queue trigger), `vpa.enabled` VerticalPodAutoscalers, `mesh.istio.enabled` Istio's PeerAuthentication, DestinationRule and VirtualService. Each needs its project installed with its CRDs (KEDA's chart kedacore/keda, the Vertical Pod Autoscaler, istioctl or Istio's base chart), or the switch turned off as the message says.",
+          "`gameServer.autoscaling.keda.enabled` creates KEDA's ScaledObject (and a TriggerAuthentication for the queue trigger), `vpa.enabled` VerticalPodAutoscalers, `mesh.istio.enabled` Istio's PeerAuthentication, DestinationRule and VirtualService, `backup.velero.enabled` Velero's Schedule. Each needs its project installed with its CRDs (KEDA's chart kedacore/keda, the Vertical Pod Autoscaler, istioctl or Istio's base chart, Velero's chart or CLI), or the switch turned off as the message says.",
         severity: 'fatal',
         needs: ['values.valid', 'cluster.api'],
         async check(ctx) {
           const v = await values(ctx);
-          const on = { keda: v.gameServer.autoscaling?.keda?.enabled, vpa: v.vpa?.enabled, istio: v.mesh?.istio?.enabled };
-          const wanted = (Object.keys(OPERATIONS_KINDS) as (keyof typeof OPERATIONS_KINDS)[]).filter((k) => on[k]).map((k) => OPERATIONS_KINDS[k]);
-          if (!wanted.length) return skip('KEDA, VPA and the mesh are off: no custom kinds needed');
+          const switches = { ...OPERATIONS_KINDS, ...BACKUP_KINDS };
+          const on = { keda: v.gameServer.autoscaling?.keda?.enabled, vpa: v.vpa?.enabled, istio: v.mesh?.istio?.enabled, velero: v.backup?.velero?.enabled };
+          const wanted = (Object.keys(switches) as (keyof typeof switches)[]).filter((k) => on[k]).map((k) => switches[k]);
+          if (!wanted.length) return skip('KEDA, VPA, the mesh and Velero backups are off: no custom kinds needed');
           const kube = await ctx.kube();
           const missing: string[] = [];
           const found: string[] = [];

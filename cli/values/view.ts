@@ -26,6 +26,7 @@ export interface ChartValues {
   };
   readonly vpa?: { readonly enabled?: boolean };
   readonly mesh?: { readonly istio?: { readonly enabled?: boolean } };
+  readonly backup?: { readonly velero?: { readonly enabled?: boolean } };
   readonly canary: { readonly enabled: boolean };
   readonly capacity: { readonly playersPerPod: number };
   readonly postgres: DataServiceValues;

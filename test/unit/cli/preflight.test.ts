@@ -193,7 +193,7 @@ describe('preflight: what the values need from the cluster', () => {
     expect((await check('cluster.crds', { kube, values: { monitoring: { serviceMonitor: { enabled: true } } } })).status).toBe('pass');
   });
 
-  it("skips the operations CRD check with KEDA, VPA and the mesh off, and names each missing project's kinds with the --set that turns it off", async () => {
+  it("skips the operations CRD check with KEDA, VPA, the mesh and Velero off, and names each missing project's kinds with the --set that turns it off", async () => {
     expect((await check('cluster.operations-crds')).status).toBe('skip');
     const values = { gameServer: { autoscaling: { keda: { enabled: true } } }, vpa: { enabled: true }, mesh: { istio: { enabled: true } } };
     const kube = kubeWith();
@@ -207,6 +207,11 @@ describe('preflight: what the values need from the cluster', () => {
     const keda = await check('cluster.operations-crds', { kube, values: { gameServer: { autoscaling: { keda: { enabled: true } } } } });
     expect(keda.status).toBe('pass');
     expect(keda.message).toBe('ScaledObject, TriggerAuthentication');
+    const velero = await check('cluster.operations-crds', { kube, values: { backup: { velero: { enabled: true } } } });
+    expect(velero.status).toBe('fail');
+    expect(velero.message).toContain('Velero (Schedule (velero.io/v1)): install it, or --set backup.velero.enabled=false');
+    kube.resources.set('velero.io/v1/Schedule', { plural: 'schedules', namespaced: true });
+    expect((await check('cluster.operations-crds', { kube, values: { backup: { velero: { enabled: true } } } })).message).toBe('Schedule');
   });
 
   it.each([
