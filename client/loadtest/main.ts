@@ -69,7 +69,14 @@ async function startShards(o: LoadOptions, on: (r: WorkerReport) => void): Promi
 }
 
 async function scrape(url: string): Promise<Sample[]> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    // fetch says only "fetch failed"; the reason (refused, unknown host, timeout) is its cause.
+    const cause = (err as Error).cause as { code?: string; message?: string } | undefined;
+    throw new Error(`GET ${url}: ${(err as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ''}`, { cause: err });
+  }
   if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
   return parseMetrics(await res.text());
 }

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { PATHS, PORTS, type TransportName } from '../../contract/ports.ts';
+import { ERROR_CODES } from '../../protocol/errors.ts';
 import { SEED_SCENARIO, turnsOf, type Scenario } from './scheduler.ts';
 
 /**
@@ -12,6 +13,28 @@ import { SEED_SCENARIO, turnsOf, type Scenario } from './scheduler.ts';
  * `none` to leave chat out of the scenario (to measure what chat fan-out costs).
  */
 export type ChatChannel = 'say' | 'zone' | 'global' | 'none';
+
+/**
+ * What --check demands beyond liveness (every bot started, joined and got its moves acknowledged,
+ * which always applies). Each is optional on the command line; the chart's `helm test` sets them
+ * from `tests.check`.
+ */
+export interface CheckLimits {
+  /** Fail when the window's move→ack p95 is above this, ms; undefined: no limit (the default). */
+  readonly rttP95Ms: number | undefined;
+  /** Fail when any error of these codes was counted over the run. Default: internal, unavailable. */
+  readonly errors: readonly string[];
+  /** Fail when the generator fell behind its own timetable (its numbers understate the server). Default off. */
+  readonly keptUp: boolean;
+  /** Fail when the server's /metrics could not be read (or held no tick durations). Default off. */
+  readonly metrics: boolean;
+}
+
+/** Error codes that fail --check unless --check-errors says otherwise: the server's own faults. */
+export const DEFAULT_CHECK_ERRORS: readonly string[] = ['internal', 'unavailable'];
+
+/** Codes --check-errors takes: the server's error codes, and a connect that never got an answer. */
+export const CHECKABLE_ERRORS: readonly string[] = [...Object.keys(ERROR_CODES), 'connect_failed'];
 
 export interface LoadOptions {
   /** Base HTTP URL of the game server (`http://host:port`), whatever form --url had. */
@@ -24,8 +47,9 @@ export interface LoadOptions {
   readonly rampS: number;
   /** Where to write the JSON report; undefined: not written. */
   readonly json: string | undefined;
-  /** Exit non-zero unless every bot joined and got move acks. */
+  /** Exit non-zero unless every bot joined and got move acks, within `limits`. */
   readonly check: boolean;
+  readonly limits: CheckLimits;
   /** Prometheus endpoint to read the server's tick duration from; undefined: not read. */
   readonly metricsUrl: string | undefined;
   readonly workers: number;
@@ -60,7 +84,12 @@ then prints a table and optionally writes a JSON report.
   --duration S           seconds of steady load measured after the ramp (default 30)
   --ramp S               seconds over which bots connect (default 0: as fast as allowed)
   --json FILE            write the report as JSON
-  --check                exit 3 unless every bot joined and got move acks
+  --check                exit 3 unless every bot joined and got move acks, and the limits below hold
+  --check-rtt-p95 MS     fail the check when move→ack p95 is above MS (default: no limit)
+  --check-errors LIST    fail the check when the server sent any of these error codes
+                         (default internal,unavailable; "none": no code fails it)
+  --check-kept-up        fail the check when the generator fell behind its own timetable
+  --check-metrics        fail the check when the server's /metrics could not be read
   --metrics-url URL      server /metrics (default: http://<host>:${PORTS.metrics}${PATHS.metrics}; "none" to skip)
   --workers N            threads running bots (default 1)
   --chat say|zone|global|none  chat channel bots use (default say: heard by the players in view;
@@ -120,6 +149,10 @@ export function parseOptions(argv: readonly string[]): LoadOptions & { help: boo
         ramp: { type: 'string' },
         json: { type: 'string' },
         check: { type: 'boolean' },
+        'check-rtt-p95': { type: 'string' },
+        'check-errors': { type: 'string' },
+        'check-kept-up': { type: 'boolean' },
+        'check-metrics': { type: 'boolean' },
         'metrics-url': { type: 'string' },
         workers: { type: 'string' },
         chat: { type: 'string' },
@@ -183,6 +216,10 @@ export function parseOptions(argv: readonly string[]): LoadOptions & { help: boo
     const u = new URL(serverUrl);
     metricsUrl = `http://${u.hostname}:${PORTS.metrics}${PATHS.metrics}`; // hostname keeps IPv6 brackets
   }
+  const limits = checkLimits(v['check-rtt-p95'], v['check-errors'], v['check-kept-up'] === true, v['check-metrics'] === true);
+  if (limits.metrics && metricsUrl === undefined) {
+    throw new UsageError('--check-metrics: the server\'s /metrics is not read with --metrics-url none; give its URL or leave --check-metrics out');
+  }
   return {
     help,
     serverUrl,
@@ -192,6 +229,7 @@ export function parseOptions(argv: readonly string[]): LoadOptions & { help: boo
     rampS: num('ramp', v.ramp, 0, 0, 3600),
     json: v.json,
     check: v.check === true,
+    limits,
     metricsUrl,
     workers: int('workers', v.workers, 1, 1, 16),
     scenario,
@@ -206,6 +244,26 @@ export function parseOptions(argv: readonly string[]): LoadOptions & { help: boo
   };
 }
 
+function checkLimits(rttP95: string | undefined, errors: string | undefined, keptUp: boolean, metrics: boolean): CheckLimits {
+  let rttP95Ms: number | undefined;
+  if (rttP95 !== undefined) {
+    const v = Number(rttP95);
+    if (rttP95.trim() === '' || !Number.isFinite(v) || v <= 0 || v > 60_000) {
+      throw new UsageError(`--check-rtt-p95: expected milliseconds above 0 and at most 60000, got ${JSON.stringify(rttP95)}`);
+    }
+    rttP95Ms = v;
+  }
+  let codes = DEFAULT_CHECK_ERRORS;
+  if (errors !== undefined) {
+    codes = errors.trim() === 'none' ? [] : errors.split(',').map((c) => c.trim());
+    const unknown = codes.filter((c) => !CHECKABLE_ERRORS.includes(c));
+    if (unknown.length > 0) {
+      throw new UsageError(`--check-errors: expected "none" or a comma list of ${CHECKABLE_ERRORS.join(', ')}; got ${JSON.stringify(errors)}`);
+    }
+  }
+  return { rttP95Ms, errors: codes, keptUp, metrics };
+}
+
 function defaults(): LoadOptions {
   return {
     serverUrl: `http://127.0.0.1:${PORTS.game}`,
@@ -215,6 +273,7 @@ function defaults(): LoadOptions {
     rampS: 0,
     json: undefined,
     check: false,
+    limits: { rttP95Ms: undefined, errors: DEFAULT_CHECK_ERRORS, keptUp: false, metrics: false },
     metricsUrl: undefined,
     workers: 1,
     scenario: SEED_SCENARIO,

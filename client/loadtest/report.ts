@@ -1,12 +1,28 @@
 /**
- * The load generator's result: a JSON shape (stable, versioned: scripts and the benchmark read it)
- * built from the measurement window's totals, and the table printed for people.
+ * The load generator's result: a JSON shape (stable, versioned: scripts and the benchmark read it;
+ * described in docs/testing.md) built from the measurement window's totals, and the table printed
+ * for people.
  */
 import type { Histogram } from './histogram.ts';
 import type { LoadOptions } from './options.ts';
 import type { CountTable, StatsTotals } from './stats.ts';
 
-export const REPORT_VERSION = 1;
+/** 2: `check.failures` became `{id, message}` objects and `check.limits` was added. */
+export const REPORT_VERSION = 2;
+
+/**
+ * What a failed --check condition is called, in the table and the JSON, in the order failures are
+ * listed. The first five are liveness and always apply; the others only when their limit is set
+ * (see CheckLimits).
+ */
+export const CHECK_IDS = ['started', 'joined', 'connects', 'acked', 'window_acks', 'rtt_p95', 'errors', 'kept_up', 'metrics'] as const;
+export type CheckId = (typeof CHECK_IDS)[number];
+
+export interface CheckFailure {
+  readonly id: CheckId;
+  /** One sentence with the numbers. */
+  readonly message: string;
+}
 
 /** What the server's /metrics said about the window; null fields when a metric was absent. */
 export interface ServerSide {
@@ -96,7 +112,18 @@ export interface LoadReport {
     readonly waitPercent: number | null;
     readonly keptUp: boolean;
   };
-  readonly check: { readonly passed: boolean; readonly failures: readonly string[] };
+  readonly check: {
+    readonly passed: boolean;
+    /** Every condition that failed, in the order of CHECK_IDS. */
+    readonly failures: readonly CheckFailure[];
+    /** The limits the run was judged by, beyond liveness. */
+    readonly limits: {
+      readonly rttP95Ms: number | null;
+      readonly errors: readonly string[];
+      readonly keptUp: boolean;
+      readonly metrics: boolean;
+    };
+  };
 }
 
 const ms = (h: Histogram, q: number): number => round(h.quantile(q) / 1000);
@@ -126,14 +153,9 @@ export function buildReport(i: ReportInput): LoadReport {
   const w = i.window;
   const secs = Math.max(i.windowS, 1e-9);
   const lagP99Ms = ms(w.lag, 0.99);
-  const failures: string[] = [];
-  if (i.run.connectAttempts < o.players) {
-    failures.push(`${o.players - i.run.connectAttempts} bot(s) never started: the server accepted connects too slowly`);
-  }
-  if (i.joinedAtEnd < o.players) failures.push(`${i.joinedAtEnd} of ${o.players} bots were joined at the end`);
-  if (i.run.connectFailures > 0) failures.push(`${i.run.connectFailures} connect attempt(s) failed`);
-  if (i.acked < o.players) failures.push(`${i.acked} of ${o.players} bots got a move acknowledged`);
-  if (w.acks === 0) failures.push('no move was acknowledged in the measurement window');
+  const rttP95Ms = ms(w.rtt, 0.95);
+  const keptUp = w.skippedSlots === 0 && lagP99Ms <= MAX_LAG_P99_MS;
+  const failures = judge(i, rttP95Ms, lagP99Ms, keptUp);
   return {
     version: REPORT_VERSION,
     startedAt: i.startedAt.toISOString(),
@@ -160,7 +182,7 @@ export function buildReport(i: ReportInput): LoadReport {
     rtt: {
       samples: w.rtt.count,
       p50Ms: ms(w.rtt, 0.5),
-      p95Ms: ms(w.rtt, 0.95),
+      p95Ms: rttP95Ms,
       p99Ms: ms(w.rtt, 0.99),
       maxMs: round(w.rtt.max / 1000),
       meanMs: round(w.rtt.mean() / 1000),
@@ -183,16 +205,61 @@ export function buildReport(i: ReportInput): LoadReport {
       lagMaxMs: round(w.lag.max / 1000),
       skippedSlots: w.skippedSlots,
       waitPercent: i.waitPercent ?? null,
-      // A generator that runs its slots more than 20 ms late, or skips any, under-sends.
-      keptUp: w.skippedSlots === 0 && lagP99Ms <= 20,
+      keptUp,
     },
-    check: { passed: failures.length === 0, failures },
+    check: {
+      passed: failures.length === 0,
+      failures,
+      limits: { rttP95Ms: o.limits.rttP95Ms ?? null, errors: o.limits.errors, keptUp: o.limits.keptUp, metrics: o.limits.metrics },
+    },
   };
+}
+
+/** A generator that runs its slots more than this late (p99), or skips any, under-sends. */
+const MAX_LAG_P99_MS = 20;
+
+/** The --check verdict: liveness always, then each limit that is set. */
+function judge(i: ReportInput, rttP95Ms: number, lagP99Ms: number, keptUp: boolean): CheckFailure[] {
+  const o = i.options;
+  const limits = o.limits;
+  const failures: CheckFailure[] = [];
+  const fail = (id: CheckId, message: string) => failures.push({ id, message });
+  if (i.run.connectAttempts < o.players) {
+    fail('started', `${o.players - i.run.connectAttempts} bot(s) never started: the server accepted connects too slowly`);
+  }
+  if (i.joinedAtEnd < o.players) fail('joined', `${i.joinedAtEnd} of ${o.players} bots were joined at the end`);
+  if (i.run.connectFailures > 0) fail('connects', `${i.run.connectFailures} connect attempt(s) failed`);
+  if (i.acked < o.players) fail('acked', `${i.acked} of ${o.players} bots got a move acknowledged`);
+  if (i.window.acks === 0) fail('window_acks', 'no move was acknowledged in the measurement window');
+  if (limits.rttP95Ms !== undefined && i.window.rtt.count > 0 && rttP95Ms > limits.rttP95Ms) {
+    fail('rtt_p95', `move→ack p95 was ${rttP95Ms} ms, above the limit of ${limits.rttP95Ms} ms`);
+  }
+  const seen = limits.errors.filter((code) => (i.run.errors[code] ?? 0) > 0);
+  if (seen.length > 0) {
+    fail('errors', `the server answered with ${seen.map((c) => `${c} ×${i.run.errors[c]}`).join(', ')}`);
+  }
+  if (limits.keptUp && !keptUp) {
+    fail('kept_up', `the generator fell behind (lag p99 ${lagP99Ms} ms, ${i.window.skippedSlots} skipped turns): its numbers understate the server; give it more CPU`);
+  }
+  if (limits.metrics && o.metricsUrl !== undefined && i.serverError !== null) {
+    fail('metrics', `the server's metrics could not be read: ${i.serverError}`);
+  }
+  return failures;
 }
 
 function fmt(v: number | null, unit = ''): string {
   if (v === null || Number.isNaN(v)) return 'n/a';
   return `${v.toLocaleString('en-US', { maximumFractionDigits: 2 })}${unit}`;
+}
+
+/** What a passed check held the run to, in words. */
+function describeLimits(l: LoadReport['check']['limits']): string {
+  const parts = ['every bot joined and got acks'];
+  if (l.rttP95Ms !== null) parts.push(`move→ack p95 ≤ ${l.rttP95Ms} ms`);
+  if (l.errors.length > 0) parts.push(`no ${l.errors.join(' or ')} errors`);
+  if (l.keptUp) parts.push('the generator kept up');
+  if (l.metrics) parts.push('metrics read');
+  return parts.join(', ');
 }
 
 /** The human table: one line per figure, aligned. */
@@ -222,7 +289,7 @@ export function formatTable(r: LoadReport): string {
       'generator',
       `${fmt(r.generator.cpuPercent)} % CPU (waited ${fmt(r.generator.waitPercent)} %), lag p99 ${fmt(r.generator.lagP99Ms)} ms, ${r.generator.skippedSlots} skipped${r.generator.keptUp ? '' : ' — OVERLOADED: numbers understate the server'}`,
     ],
-    ['check', r.check.passed ? 'passed' : `FAILED: ${r.check.failures.join('; ')}`],
+    ['check', r.check.passed ? `passed (${describeLimits(r.check.limits)})` : `FAILED: ${r.check.failures.map((f) => `${f.id}: ${f.message}`).join('; ')}`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');

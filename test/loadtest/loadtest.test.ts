@@ -1,7 +1,8 @@
 /**
  * `npm run loadtest` against a real server process on loopback: a few bots for a few seconds, over
  * WebSocket and over UDP, and the JSON report must add up. Also the chart's helm test command line,
- * and --check failing when the server turns bots away.
+ * and --check failing, naming each condition, when the server turns bots away and the limits are
+ * missed.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { ENV } from '../../contract/env.ts';
 import { EXIT } from '../../contract/exit-codes.ts';
 import type { LoadReport } from '../../client/loadtest/report.ts';
 import { nodeBinary, startGameServer, type GameServer } from '../../scripts/lib/game-server.ts';
+import { freeTcpPort } from '../../scripts/lib/ports.ts';
 import { PROJECT_ROOT } from '../../scripts/lib/root.ts';
 
 const MAIN = join(PROJECT_ROOT, 'client', 'loadtest', 'main.ts');
@@ -40,7 +42,7 @@ async function report(file: string): Promise<LoadReport> {
 
 /** What must hold for any healthy run of `players` bots. */
 function expectConsistent(r: LoadReport, players: number, transport: 'ws' | 'udp'): void {
-  expect(r.version).toBe(1);
+  expect(r.version).toBe(2);
   expect(r.config).toMatchObject({ transport, players });
   expect(r.ccu).toEqual({ target: players, atEnd: players, minInWindow: players, acked: players });
   expect(r.connect.failures).toBe(0);
@@ -67,7 +69,7 @@ function expectConsistent(r: LoadReport, players: number, transport: 'ws' | 'udp
   expect(r.server!.ticks).toBeGreaterThan(0);
   expect(r.server!.tickP99Ms).not.toBeNull();
   expect(r.server!.activePlayers).toBe(players);
-  expect(r.check).toEqual({ passed: true, failures: [] });
+  expect(r.check).toMatchObject({ passed: true, failures: [] });
 }
 
 describe('load generator against a real server', () => {
@@ -86,12 +88,13 @@ describe('load generator against a real server', () => {
     const r = await run([
       '--url', `ws://127.0.0.1:${server.ports.game}/ws`, '--metrics-url', server.metricsUrl,
       '--players', '6', '--transport', 'ws', '--duration', '3', '--ramp', '1', '--workers', '2',
-      '--server-pid', String(server.process.pid), '--json', file, '--check', '--quiet',
+      '--server-pid', String(server.process.pid), '--json', file, '--check', '--check-rtt-p95', '1000', '--check-metrics', '--quiet',
     ]);
     expect(r.code, r.stdout + r.stderr).toBe(EXIT.ok);
     expect(r.stdout).toMatch(/move→ack p50\/p95\/p99/);
     const rep = await report(file);
     expectConsistent(rep, 6, 'ws');
+    expect(rep.check.limits).toEqual({ rttP95Ms: 1000, errors: ['internal', 'unavailable'], keptUp: false, metrics: true });
     expect(rep.config.workers).toBe(2);
     expect(rep.server!.cpuPercent).toBeGreaterThan(0);
   });
@@ -119,13 +122,16 @@ describe('load generator against a real server', () => {
 });
 
 describe('load generator --check', () => {
-  it('fails with exit 3 and says why when the server turns bots away', async () => {
+  it('fails with exit 3 and names each condition missed: bots turned away, their error code, the latency limit, unreadable metrics', async () => {
     const full = await startGameServer({ env: { [ENV.maxPlayers.name]: '2' } });
     try {
       const file = join(OUT, 'full.json');
       await mkdir(OUT, { recursive: true });
+      // A port nothing listens on: the metrics read is refused. No loopback round trip is as short as 1 µs.
+      const closed = await freeTcpPort();
       const r = await run([
-        '--url', full.url, '--metrics-url', full.metricsUrl, '--players', '3', '--duration', '2', '--json', file, '--check', '--quiet',
+        '--url', full.url, '--metrics-url', `http://127.0.0.1:${closed}/metrics`, '--players', '3', '--duration', '2', '--json', file,
+        '--check', '--check-errors', 'server_full', '--check-rtt-p95', '0.001', '--check-metrics', '--quiet',
       ]);
       expect(r.code, r.stdout + r.stderr).toBe(EXIT.failed);
       const rep = await report(file);
@@ -133,8 +139,12 @@ describe('load generator --check', () => {
       expect(rep.connect.failures).toBe(1);
       expect(rep.errors.byCode.server_full).toBe(1);
       expect(rep.check.passed).toBe(false);
-      expect(rep.check.failures).toContain('2 of 3 bots were joined at the end');
-      expect(r.stdout).toMatch(/check\s+FAILED/);
+      expect(rep.check.failures.map((f) => f.id)).toEqual(['joined', 'connects', 'acked', 'rtt_p95', 'errors', 'metrics']);
+      expect(rep.check.failures).toContainEqual({ id: 'joined', message: '2 of 3 bots were joined at the end' });
+      expect(rep.check.failures).toContainEqual({ id: 'errors', message: 'the server answered with server_full ×1' });
+      expect(rep.check.failures.find((f) => f.id === 'rtt_p95')?.message).toMatch(/^move→ack p95 was [\d.]+ ms, above the limit of 0\.001 ms$/);
+      expect(rep.check.failures.find((f) => f.id === 'metrics')?.message).toBe(`the server's metrics could not be read: GET http://127.0.0.1:${closed}/metrics: fetch failed (ECONNREFUSED)`);
+      expect(r.stdout).toMatch(/check\s+FAILED: joined: 2 of 3 bots .*; rtt_p95: .*; errors: the server answered with server_full ×1; metrics: /);
     } finally {
       await full.stop();
     }

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { UsageError, parseOptions, serverBaseUrl } from '../../../client/loadtest/options.ts';
 
 describe('load generator flags', () => {
-  it('accept the chart test command line', () => {
+  it('take a one-bot smoke run with the defaults (the chart suite parses what its test pod passes)', () => {
     const o = parseOptions(['--url', 'ws://mmo-game:8080/ws', '--transport', 'ws', '--players', '1', '--duration', '5', '--ramp', '0', '--check']);
     expect(o).toMatchObject({ serverUrl: 'http://mmo-game:8080', transport: 'ws', players: 1, durationS: 5, rampS: 0, check: true });
     expect(o.metricsUrl).toBe('http://mmo-game:9090/metrics');
+    expect(o.limits).toEqual({ rttP95Ms: undefined, errors: ['internal', 'unavailable'], keptUp: false, metrics: false });
     expect(o.scenario).toEqual({ moveMs: 100, chatMs: 5000, attackMs: 2000 });
     expect(o.chatChannel).toBe('say'); // nearby chat unless asked otherwise
     expect(parseOptions(['--url', 'ws://h/ws', '--chat', 'zone']).chatChannel).toBe('zone');
@@ -31,9 +32,20 @@ describe('load generator flags', () => {
     [['--url', 'ws://h/ws', '--zones', '0,x'], /--zones/],
     [['--url', 'ws://h/ws', '--metrics-url', '::'], /--metrics-url/],
     [['--url', 'ws://h/ws', '--bogus'], /bogus/],
+    [['--url', 'ws://h/ws', '--check-rtt-p95', '0'], /--check-rtt-p95: expected milliseconds above 0/],
+    [['--url', 'ws://h/ws', '--check-rtt-p95', 'fast'], /--check-rtt-p95/],
+    [['--url', 'ws://h/ws', '--check-errors', 'internal,oops'], /--check-errors: expected "none" or a comma list of bad_frame, .*connect_failed; got "internal,oops"/],
+    [['--url', 'ws://h/ws', '--check-errors', ''], /--check-errors/],
+    [['--url', 'ws://h/ws', '--metrics-url', 'none', '--check-metrics'], /--check-metrics: the server's \/metrics is not read with --metrics-url none/],
   ])('refuse %j naming the flag', (argv, message) => {
     expect(() => parseOptions(argv)).toThrow(UsageError);
     expect(() => parseOptions(argv)).toThrow(message);
+  });
+
+  it('read the --check limits', () => {
+    const o = parseOptions(['--url', 'ws://h/ws', '--check', '--check-rtt-p95', '12.5', '--check-errors', 'internal, server_full,connect_failed', '--check-kept-up', '--check-metrics']);
+    expect(o.limits).toEqual({ rttP95Ms: 12.5, errors: ['internal', 'server_full', 'connect_failed'], keptUp: true, metrics: true });
+    expect(parseOptions(['--url', 'ws://h/ws', '--check-errors', 'none']).limits.errors).toEqual([]);
   });
 
   it('skip /metrics with "none" and read zone lists', () => {
