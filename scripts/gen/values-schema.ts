@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { ENV, type EnvKey, type EnvSpec } from '../../contract/env.ts';
 import { FORMATS } from '../../contract/formats.ts';
 import { KUBERNETES_SYNTAX } from '../../contract/kubernetes.ts';
+import { CHECKABLE_ERRORS } from '../../client/loadtest/options.ts';
 import { PROJECT_ROOT } from '../lib/root.ts';
 
 export const VALUES_SCHEMA_PATH = join(PROJECT_ROOT, 'charts', 'mmo', 'values.schema.json');
@@ -517,6 +518,11 @@ export function valuesSchema(): Schema {
     tests: obj({
       players: int(1, 100),
       durationSeconds: int(1, 600),
+      check: obj({
+        rttP95Ms: int(0, 60_000),
+        errors: list(str({ enum: [...CHECKABLE_ERRORS] }), { uniqueItems: true }),
+        keptUp: bool(),
+      }),
       readyTimeoutSeconds: int(1, 3600),
       resources: ref('resources'),
       ...podPlacement(),

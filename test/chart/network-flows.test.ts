@@ -7,7 +7,8 @@ import { ENV } from '../../contract/env.ts';
 import { COMPONENTS, LABELS } from '../../contract/labels.ts';
 import { PORTS } from '../../contract/ports.ts';
 import type { HelmMajor } from '../../scripts/setup/helm.ts';
-import { find, podSpecs } from '../support/chart.ts';
+import { parseOptions } from '../../client/loadtest/options.ts';
+import { find, podSpecs, testPodCommand } from '../support/chart.ts';
 import type { Manifest } from '../support/k8s-strict.ts';
 import { allows, type Endpoint, type IpEndpoint, type PodEndpoint, type Protocol } from '../support/netpol.ts';
 import { deliveredTo, keepsFlowing, type ServedPod } from '../support/service-routing.ts';
@@ -201,6 +202,46 @@ describe.each(table)('$label: NetworkPolicy flows', ({ major, c }) => {
     // Without policies every flow passes: the denials above come from the chart's rules.
     expect(flows.filter((f) => !f.allowed).length).toBeGreaterThan(5);
     expect(flows.every((f) => allows([], f.from, f.to, f.port, f.protocol))).toBe(true);
+  });
+});
+
+/**
+ * Where the helm test pod's bots connect, read from its rendered command line the way the load
+ * generator reads it (defaults included): each URL as the Service it names, the port on that Service
+ * and the game server container port behind it. A URL naming a port the Service lacks is an error.
+ */
+function testPodDials(manifests: readonly Manifest[]): { url: string; service: string; containerPort: number }[] {
+  const argv = testPodCommand(manifests);
+  expect(argv.slice(0, 2)).toEqual(['node', 'client/loadtest/main.ts']);
+  const o = parseOptions(argv.slice(2));
+  const gamePod = podOf(manifests, COMPONENTS.gameServer);
+  return [o.serverUrl, ...(o.metricsUrl ? [o.metricsUrl] : [])].map((url) => {
+    const u = new URL(url);
+    const [service, namespace, svc] = u.hostname.split('.');
+    expect([namespace, svc], `${url} names a Service of the release namespace`).toEqual([NS, 'svc']);
+    const spec = find(manifests, 'Service', service!).spec as { selector: Record<string, string>; ports: { port: number; targetPort: string | number }[] };
+    expect(Object.entries(spec.selector).every(([k, v]) => gamePod.labels[k] === v), `Service ${service} selects the game servers`).toBe(true);
+    const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+    const entry = spec.ports.find((p) => p.port === port);
+    if (!entry) throw new Error(`${url}: Service ${service} has no port ${port} (it has ${spec.ports.map((p) => p.port).join(', ')})`);
+    const target = typeof entry.targetPort === 'number' ? entry.targetPort : gamePod.ports?.find((p) => p.name === entry.targetPort)?.containerPort;
+    if (target === undefined) throw new Error(`${url}: no container port named ${entry.targetPort} on the game server`);
+    return { url, service: service!, containerPort: target };
+  });
+}
+
+describe.each(table)('$label: the helm test pod', ({ major, c }) => {
+  it('reaches every address its bots dial under the chart\'s NetworkPolicy (--url, and --metrics-url unless none)', () => {
+    const manifests = rendered.get(`${major}|${c.name}`)!;
+    const policies = manifests.filter((m) => m.kind === 'NetworkPolicy');
+    const v = mergedValues(defaults, presets, c);
+    const game: Endpoint = v.udp.mode === 'hostNetwork'
+      ? ip('a game server on the host network, at its node address', addressIn((v.networkPolicy.nodeCIDRs as string[])[0]!))
+      : podOf(manifests, COMPONENTS.gameServer);
+    const dials = testPodDials(manifests);
+    expect(dials[0]?.containerPort, 'the bots play on the game port').toBe(PORTS.game);
+    const test = podOf(manifests, COMPONENTS.test);
+    expect(dials.filter((d) => !allows(policies, test, game, d.containerPort, 'TCP')).map((d) => d.url)).toEqual([]);
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * `npm run loadtest` against a real server process on loopback: a few bots for a few seconds, over
- * WebSocket and over UDP, and the JSON report must add up. Also the chart's helm test command line,
- * and --check failing, naming each condition, when the server turns bots away and the limits are
- * missed.
+ * WebSocket and over UDP, and the JSON report must add up. Also the chart's helm test command line
+ * exactly as the chart renders it, and --check failing, naming each condition, when the server turns
+ * bots away and the limits are missed.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm } from 'node:fs/promises';
@@ -14,13 +14,15 @@ import type { LoadReport } from '../../client/loadtest/report.ts';
 import { nodeBinary, startGameServer, type GameServer } from '../../scripts/lib/game-server.ts';
 import { freeTcpPort } from '../../scripts/lib/ports.ts';
 import { PROJECT_ROOT } from '../../scripts/lib/root.ts';
+import { ensureHelm } from '../../scripts/setup/helm.ts';
+import { render, testPodCommand } from '../support/chart.ts';
 
 const MAIN = join(PROJECT_ROOT, 'client', 'loadtest', 'main.ts');
 const OUT = join(PROJECT_ROOT, '.tmp', 'loadtest-test');
 
-function run(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(args: string[], timeoutMs = 60_000, script = MAIN): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(nodeBinary(), [MAIN, ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(nodeBinary(), [script, ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -111,13 +113,18 @@ describe('load generator against a real server', () => {
     expectConsistent(await report(file), 4, 'udp');
   });
 
-  it('passes the chart test command line (one bot, --check)', async () => {
-    const r = await run([
-      '--url', `ws://127.0.0.1:${server.ports.game}/ws`, '--metrics-url', server.metricsUrl,
-      '--transport', 'ws', '--players', '1', '--duration', '5', '--ramp', '0', '--check',
-    ]);
+  it("passes the chart's `helm test` command line, exactly as the chart renders it", async () => {
+    const argv = testPodCommand(await render(await ensureHelm(4)));
+    // The image's working directory is the repository's layout (server/Dockerfile): the same script.
+    expect(argv.slice(0, 2)).toEqual(['node', 'client/loadtest/main.ts']);
+    // Only the address changes: the game Service's DNS name becomes this server's.
+    const url = argv.indexOf('--url') + 1;
+    expect(argv[url]).toMatch(/^ws:\/\/game-mmo-server\.mmo\.svc:8080\/ws$/);
+    const args = argv.slice(2).map((a, i) => (i + 2 === url ? `ws://127.0.0.1:${server.ports.game}/ws` : a));
+    const r = await run(args, 60_000, argv[1]);
     expect(r.code, r.stdout + r.stderr).toBe(EXIT.ok);
-    expect(r.stdout).toMatch(/check\s+passed/);
+    expect(r.stdout).toMatch(/check\s+passed \(every bot joined and got acks, move→ack p95 ≤ 100 ms, no internal or unavailable errors\)/);
+    expect(r.stdout).toMatch(/server tick p50\/p99\s+n\/a \(not read \(--metrics-url none\)\)/);
   });
 });
 

@@ -158,6 +158,18 @@ export interface Container {
   [k: string]: unknown;
 }
 
+/**
+ * The command line of the `helm test` pod's bot container (`node client/loadtest/main.ts …`), as
+ * rendered: the suites that say they run "the chart's test command" run exactly this.
+ */
+export function testPodCommand(manifests: readonly Manifest[]): string[] {
+  const pod = manifests.find((m) => m.kind === 'Pod' && m.metadata.annotations?.['helm.sh/hook'] === 'test');
+  if (!pod) throw new Error(`no helm test pod rendered; rendered: ${manifests.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`);
+  const players = (pod.spec as PodSpec).containers.find((c) => c.name === 'players');
+  if (!players) throw new Error(`helm test pod ${pod.metadata.name} has no "players" container`);
+  return [...((players.command as string[] | undefined) ?? []), ...((players.args as string[] | undefined) ?? [])];
+}
+
 /** Finds one object by kind and name; throws naming what exists when absent. */
 export function find(manifests: readonly Manifest[], kind: string, name: string): Manifest {
   const m = manifests.find((x) => x.kind === kind && x.metadata.name === name);
