@@ -195,13 +195,30 @@ describe('server frames', () => {
     }
   });
 
-  it('are rejected, not thrown, when truncated anywhere', () => {
+  it('are rejected, not thrown, when truncated anywhere but between two messages', () => {
     const bytes = encodeServerFrame(serverMessages);
+    // Where each message ends: a cut there is a valid, shorter frame of the messages before it.
+    const ends = new Map<number, number>();
+    let at = 0;
+    serverMessages.forEach((m, i) => ends.set((at += encodeServerFrame([m]).length), i + 1));
+    expect(at).toBe(bytes.length);
+    let refused = 0;
+    let shorter = 0;
     for (let cut = 1; cut < bytes.length; cut++) {
       const r = decodeServerFrame(bytes.subarray(0, cut));
-      // A cut exactly at a message boundary is a valid shorter frame.
-      if (!Array.isArray(r)) expect(r.code).toBe('bad_frame');
+      const whole = ends.get(cut);
+      if (whole === undefined) {
+        expect(r, `cut at ${cut}`).toMatchObject({ type: 'invalid', code: 'bad_frame' });
+        refused++;
+      } else {
+        expect(r, `cut at ${cut}`).toEqual(serverMessages.slice(0, whole));
+        shorter++;
+      }
     }
+    // Every cut inside a message is refused; only the boundaries between messages decode.
+    expect(shorter).toBe(serverMessages.length - 1);
+    expect(refused).toBe(bytes.length - 1 - (serverMessages.length - 1));
+    expect(refused).toBeGreaterThan(200);
   });
 
   it('can be walked message by message without decoding (serverMessageEnd)', () => {
