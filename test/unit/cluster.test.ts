@@ -77,10 +77,12 @@ describe('a durable pickup', () => {
     const base = new MemoryStore();
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
+    let reached!: () => void;
+    const atStore = new Promise<void>((r) => (reached = r));
     // The store commits only when the test opens the gate.
     const store = new Proxy(base, {
       get(target, prop, receiver) {
-        if (prop === 'grantItem') return async (...args: Parameters<Store['grantItem']>) => (await gate, target.grantItem(...args));
+        if (prop === 'grantItem') return async (...args: Parameters<Store['grantItem']>) => (reached(), await gate, target.grantItem(...args));
         const v = Reflect.get(target, prop, receiver);
         return typeof v === 'function' ? v.bind(target) : v;
       },
@@ -92,7 +94,9 @@ describe('a durable pickup', () => {
     const granted: number[] = [];
     player.on('granted', (m) => granted.push(m.seq));
     const seq = player.pickup('herb');
-    await new Promise((r) => setTimeout(r, 200));
+    // The pickup waits at the store; a round trip after that brings anything the server sent first.
+    await atStore;
+    await player.ping();
     expect(granted).toEqual([]); // not committed yet: no acknowledgement
     open();
     const ack = await player.next('granted', 2000);
@@ -126,25 +130,52 @@ describe('a durable pickup', () => {
   });
 });
 
+/**
+ * A view of `store` whose character saves wait until `open()` (counted in `held`), so a test shows
+ * what moves between sessions in memory (./handover.ts), not what a save left in the store.
+ */
+function holdSaves(store: Store): { store: Store; held: () => number; open: () => void } {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  let held = 0;
+  const view = new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'saveCharacters') return async (...args: Parameters<Store['saveCharacters']>) => (held++, await gate, target.saveCharacters(...args));
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  return { store: view, held: () => held, open };
+}
+
+/** The character row the store holds for `accountId`. */
+const storedRow = (store: Store, accountId: string) => store.loadOrCreateCharacter(accountId, { name: '', zone: 0, x: 0, y: 0, hp: 1, level: 1, xp: 0 });
+
 describe('sessions', () => {
-  it('a reconnect resumes the character where its last move was acknowledged, with no save in between', async () => {
+  it('a reconnect resumes the character where its last move was acknowledged, while its saves are held back', async () => {
     const c = newCluster();
-    const a = await addServer(c, 'a', { MMO_SAVE_INTERVAL_SECONDS: '3600' });
-    const { token } = await c.auth.guest();
+    const saves = holdSaves(c.store);
+    const a = await addServer(c, 'a', { MMO_SAVE_INTERVAL_SECONDS: '3600' }, { store: saves.store });
+    const { token, claims } = await c.auth.guest();
     const first = await connect(a, token);
     first.move(first.welcome.x + 5, first.welcome.y + 5);
     const ack = await first.next('ack');
     first.close();
-    // Reconnect at once: the logout save may still be committing.
+    await waitFor('the logout save to wait at the store', async () => saves.held() > 0, 3000);
     const second = await connect(a, token);
     expect({ x: second.welcome.x, y: second.welcome.y }).toEqual({ x: ack.x, y: ack.y });
+    // The store still holds the spawn point: the position came from the session that ended.
+    const row = await storedRow(c.store, claims.accountId);
+    expect([row.x, row.y].map((v) => Math.round(v * 100) / 100)).toEqual([first.welcome.x, first.welcome.y].map((v) => Math.round(v * 100) / 100));
+    saves.open();
   });
 
-  it('a second login on another process kicks the first with session_replaced and takes over its newest state', async () => {
+  it('a second login on another process kicks the first with session_replaced and takes over its newest state, while saves are held back', async () => {
     const c = newCluster();
-    const a = await addServer(c, 'a', { MMO_SAVE_INTERVAL_SECONDS: '3600' });
-    const b = await addServer(c, 'b', { MMO_SAVE_INTERVAL_SECONDS: '3600' });
-    const { token } = await c.auth.guest();
+    const saves = holdSaves(c.store);
+    const a = await addServer(c, 'a', { MMO_SAVE_INTERVAL_SECONDS: '3600' }, { store: saves.store });
+    const b = await addServer(c, 'b', { MMO_SAVE_INTERVAL_SECONDS: '3600' }, { store: saves.store });
+    const { token, claims } = await c.auth.guest();
     const first = await connect(a, token);
     first.move(first.welcome.x + 7, first.welcome.y);
     const ack = await first.next('ack');
@@ -155,6 +186,10 @@ describe('sessions', () => {
     expect({ x: second.welcome.x, y: second.welcome.y }).toEqual({ x: ack.x, y: ack.y });
     expect(a.world.population).toBe(0);
     expect(b.world.population).toBe(1);
+    // Nothing reached the store: the state travelled with a's answer to the kick.
+    const row = await storedRow(c.store, claims.accountId);
+    expect([row.x, row.y].map((v) => Math.round(v * 100) / 100)).toEqual([first.welcome.x, first.welcome.y].map((v) => Math.round(v * 100) / 100));
+    saves.open();
   });
 });
 
