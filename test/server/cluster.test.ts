@@ -1,6 +1,7 @@
 // Two game server processes sharing PostgreSQL, Redis and RabbitMQ: chat and whispers cross
 // processes, a zone transfer moves a player exactly once, a second login kicks the first, and login
 // throttling counts a brute force spread over both as one.
+import { isDeepStrictEqual } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GameClient, GameClientTransfer } from '../../client/game-client.ts';
@@ -74,8 +75,13 @@ describe('two processes sharing PostgreSQL, Redis and RabbitMQ', () => {
     });
     expect(res.status).toBe(202);
     expect((await announced).map((m) => m.text)).toEqual(['restart in 5 minutes', 'restart in 5 minutes']);
-    const online = await (await fetch(`http://127.0.0.1:${a.ports.metrics}/admin/online`, { headers: { authorization: `Bearer ${ADMIN}` } })).json();
-    expect(online).toMatchObject({ total: expect.any(Number) });
+
+    // Both processes count their players into Redis (every 5 s): either one answers for the cluster.
+    const online = async (s: GameServer) => (await fetch(`http://127.0.0.1:${s.ports.metrics}/admin/online`, { headers: { authorization: `Bearer ${ADMIN}` } })).json();
+    const expected = { total: 2, byZone: { '0': 1, '1': 1 } };
+    let seen: unknown;
+    await waitFor(() => `/admin/online on A to count ann on A and bob on B (last: ${JSON.stringify(seen)})`, async () => isDeepStrictEqual((seen = await online(a)), expected), 15_000);
+    expect(await online(b)).toEqual(expected);
   });
 
   it('a zone transfer moves a player from A to B with no duplicate and no loss', async () => {
