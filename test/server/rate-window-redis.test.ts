@@ -1,6 +1,7 @@
 // Rate windows on the suite's real Redis: the conformance suite, and login throttling shared by two
 // AccountAuth instances (as two processes hold) on one Redis.
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
 import { AccountAuth } from '../../server/src/auth/accounts.ts';
 import { AuthError } from '../../server/src/auth/auth.ts';
@@ -72,15 +73,29 @@ describe('login throttling on Redis', () => {
 
   it('refuses logins as unavailable when Redis cannot answer, instead of skipping the throttle', async () => {
     const url = inject('services').REDIS_URL;
+    const keyPrefix = `mmo-test-${randomUUID()}:`;
     const store = new MemoryStore();
-    const connection = await RedisConnection.connect(url, { keyPrefix: `mmo-test-${randomUUID()}:` });
+    const connection = await RedisConnection.connect(url, { keyPrefix, commandTimeoutMs: 300 });
     const auth = new AccountAuth(store, { secret: SECRET, passwordCost: 10, windows: redisWindows(connection) });
-    await auth.register('walt', 'password123');
-    await connection.close();
-    const refused = await auth.login('walt', 'password123', 'k').catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(AuthError);
-    expect((refused as AuthError).code).toBe('unavailable');
-    expect((refused as AuthError).cause).toBeInstanceOf(UnavailableError);
-    expect(((refused as AuthError).cause as Error).message).toMatch(/^login throttle unavailable: Redis at redis:\/\/127\.0\.0\.1:\d+\b/);
+    const admin = new Redis(url);
+    try {
+      await auth.register('walt', 'password123');
+      // Redis itself stops answering (every client's commands wait, as on a hung or swamped Redis)
+      // while the connection stays up: only its answer is missing.
+      const pauseMs = 1500;
+      await admin.call('CLIENT', 'PAUSE', String(pauseMs), 'ALL');
+      const refused = await auth.login('walt', 'password123', 'k').catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(AuthError);
+      expect((refused as AuthError).code).toBe('unavailable');
+      expect((refused as AuthError).cause).toBeInstanceOf(UnavailableError);
+      expect(((refused as AuthError).cause as Error).message).toMatch(/^login throttle unavailable: Redis at redis:\/\/127\.0\.0\.1:\d+: Command timed out$/);
+      // Once Redis answers again, so does the throttle: the same login goes through.
+      await admin.ping();
+      expect(await codeOf(auth.login('walt', 'password123', 'k'))).toBe('ok');
+    } finally {
+      await admin.quit();
+      await connection.close();
+      await deleteKeys(url, keyPrefix);
+    }
   });
 });
