@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GameClient } from '../../client/game-client.ts';
-import { installNodeWebRtc, NodeWebSocketImpl } from '../../client/node.ts';
+import { GameClient, GameClientError } from '../../client/game-client.ts';
+import { connectNodeWebSocket, installNodeWebRtc, NodeWebSocketImpl } from '../../client/node.ts';
 import { SERVER_MAIN, startGameServer } from '../../scripts/lib/game-server.ts';
 
 installNodeWebRtc();
@@ -15,6 +15,8 @@ describe('shutdown', () => {
       const tcp = await GameClient.connect({ url: server.url, token: await server.token(), transport: 'ws', WebSocket: NodeWebSocketImpl });
       const udp = await GameClient.connect({ url: server.url, token: await server.token(), transport: 'udp' });
       const notices = Promise.all([tcp.next('reconnect', 3000), udp.next('reconnect', 3000)]);
+      // A newcomer with a valid token, taken before the drain: only the drain can turn it away.
+      const newcomer = await server.token();
 
       const signalled = performance.now();
       server.process.kill('SIGTERM');
@@ -30,10 +32,12 @@ describe('shutdown', () => {
       const body = (await (await fetch(ready)).json()) as { reasons: string[] };
       expect(body.reasons).toContain('draining');
 
-      // New players are turned away; connected ones are told to reconnect elsewhere.
-      await expect(
-        GameClient.connect({ url: server.url, token: await server.token().catch(() => 'x'), transport: 'ws', WebSocket: NodeWebSocketImpl, attempts: 1 }),
-      ).rejects.toThrow();
+      // New players are turned away by the drain: 503 on the WebSocket upgrade (or, for a hello
+      // already under way, the error code draining). Connected ones are told to reconnect elsewhere.
+      const refused = await GameClient.connect({ url: server.url, token: newcomer, transport: 'ws', openWebSocket: connectNodeWebSocket, attempts: 1 }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(GameClientError);
+      const refusal = refused as GameClientError;
+      expect(refusal.code === 'draining' || (refusal.code === 'connect_failed' && /failed to open: Unexpected server response: 503$/.test(refusal.message)), `${refusal.code}: ${refusal.message}`).toBe(true);
       for (const notice of await notices) {
         expect(notice.reason).toBe('draining');
         expect(notice.afterMs).toBeLessThanOrEqual(2000);
