@@ -183,6 +183,7 @@ function flowTable(manifests: readonly Manifest[], c: ValuesCase): Flow[] {
   deny(test, game, PORTS.metrics);
   // Only the per-node UDP modes read their Node from the API server.
   const perNode = ['nodePort', 'hostPort', 'hostNetwork'].includes(v.udp.mode);
+  expect((v.networkPolicy.apiServerPorts as number[]).length, 'networkPolicy.apiServerPorts').toBeGreaterThan(0);
   for (const port of v.networkPolicy.apiServerPorts as number[]) (perNode ? allow : deny)(game, API_SERVER, port);
   // No policy selects a game server on the host network: what it sends and receives is open, and only
   // the other side's policy decides.
@@ -220,6 +221,8 @@ function testPodDials(manifests: readonly Manifest[]): { url: string; service: s
     const [service, namespace, svc] = u.hostname.split('.');
     expect([namespace, svc], `${url} names a Service of the release namespace`).toEqual([NS, 'svc']);
     const spec = find(manifests, 'Service', service!).spec as { selector: Record<string, string>; ports: { port: number; targetPort: string | number }[] };
+    // An empty selector would select every pod, and `every` below would pass on it.
+    expect(Object.keys(spec.selector).length, `Service ${service} has a selector`).toBeGreaterThan(0);
     expect(Object.entries(spec.selector).every(([k, v]) => gamePod.labels[k] === v), `Service ${service} selects the game servers`).toBe(true);
     const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
     const entry = spec.ports.find((p) => p.port === port);

@@ -32,7 +32,9 @@ describe('images', () => {
   });
 
   it('gives every pod the pull secrets of both lists, each once', () => {
-    for (const { owner, spec } of podSpecs(named('a registry mirror, pull secrets and platform-assigned ids (OpenShift)'))) {
+    const pods = podSpecs(named('a registry mirror, pull secrets and platform-assigned ids (OpenShift)'));
+    expect(new Set(pods.map((p) => workloadOf(p.labels)))).toEqual(new Set(Object.values(COMPONENTS)));
+    for (const { owner, spec } of pods) {
       expect(spec.imagePullSecrets, owner.metadata.name).toEqual([{ name: 'studio-pull' }, { name: 'mirror-pull' }]);
     }
   });
@@ -40,7 +42,9 @@ describe('images', () => {
 
 describe('security context', () => {
   it('leaves user, group and fsGroup ids to the platform where it assigns them, and still refuses root', () => {
-    for (const { owner, spec } of podSpecs(named('a registry mirror, pull secrets and platform-assigned ids (OpenShift)'))) {
+    const pods = podSpecs(named('a registry mirror, pull secrets and platform-assigned ids (OpenShift)'));
+    expect(new Set(pods.map((p) => workloadOf(p.labels)))).toEqual(new Set(Object.values(COMPONENTS)));
+    for (const { owner, spec } of pods) {
       expect(spec.securityContext, owner.metadata.name).not.toHaveProperty('runAsUser');
       expect(spec.securityContext, owner.metadata.name).not.toHaveProperty('fsGroup');
       expect(spec.securityContext?.runAsNonRoot).toBe(true);
@@ -51,6 +55,8 @@ describe('security context', () => {
     const values = [{ global: { compatibility: { openshift: { adaptSecurityContext: 'auto' } } } }];
     const plain = await render(helm4(), { values });
     const openshift = await render(helm4(), { values, apiVersions: ['security.openshift.io/v1'] });
+    // Every workload of the chart in both renders, so `every` below cannot pass on an empty list.
+    for (const r of [plain, openshift]) expect(new Set(podSpecs(r).map((p) => workloadOf(p.labels)))).toEqual(new Set(Object.values(COMPONENTS)));
     expect(podSpecs(plain).every((p) => p.spec.securityContext?.runAsUser !== undefined)).toBe(true);
     expect(podSpecs(openshift).every((p) => p.spec.securityContext?.runAsUser === undefined)).toBe(true);
   });
