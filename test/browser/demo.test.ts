@@ -138,3 +138,42 @@ describe('demo page in Chromium', () => {
     expect(log[0]).toMatch(/^UDP attempt 1 failed/);
   });
 });
+
+describe('demo page keyboard', () => {
+  it('keeps the arrow keys for the world while it has focus: the page does not scroll and the status bar stays in view', async () => {
+    const server = await startGameServer({ env: { [ENV.udpEnabled.name]: 'false' } });
+    cleanups.push(() => server.stop());
+    const { page, logs } = await openDemo(server);
+    // A window shorter than the page, as on a laptop: the page can scroll, so arrow keys could scroll it.
+    await page.setViewportSize({ width: 900, height: 420 });
+    const s = await until('the page to be playing', async () => {
+      const st = await status(page);
+      return st.state === 'playing' ? st : undefined;
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}\nbrowser console:\n${logs.join('\n')}\nserver output:\n${server.output().slice(-3000)}`);
+    });
+    const view = () =>
+      page.evaluate(() => ({
+        scrollY: window.scrollY,
+        scrollable: document.documentElement.scrollHeight - window.innerHeight,
+        statusBarTop: document.querySelector('header')!.getBoundingClientRect().top,
+        focus: document.activeElement?.id,
+      }));
+    const start = await view();
+    expect(start.scrollable, 'the page is taller than the window').toBeGreaterThan(100);
+    // The page gave the world focus when it started playing, without scrolling the status bar away.
+    expect(start).toMatchObject({ scrollY: 0, statusBarTop: 0, focus: 'world' });
+
+    // Each arrow key, held then released: the player walks, the page stays where it was.
+    for (const key of ['ArrowDown', 'ArrowRight', 'ArrowUp', 'ArrowLeft', 'ArrowDown']) {
+      await page.keyboard.down(key);
+      await page.waitForTimeout(200);
+      await page.keyboard.up(key);
+    }
+    await until('the walk to be acknowledged', async () => ((await status(page)).acks >= 5 ? true : undefined));
+    const walked = await status(page);
+    expect(Math.hypot(walked.x - s.x, walked.y - s.y), 'the arrow keys moved the player').toBeGreaterThan(0);
+    expect(await view()).toMatchObject({ scrollY: 0, statusBarTop: 0, focus: 'world' });
+    expect(logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+  });
+});

@@ -158,7 +158,9 @@ function attach(c: GameClient): void {
   syncStatus();
   setState('playing', `playing as ${c.welcome.name}`);
   system(`connected to ${c.welcome.serverId} over ${c.kind === 'udp' ? 'UDP' : 'TCP'} as ${c.welcome.name}`);
-  canvas.focus();
+  // Focus without scrolling: on a window shorter than the page, focus() would scroll the world into
+  // view and the status bar out of it.
+  canvas.focus({ preventScroll: true });
 
   c.on('snapshot', (m) => model.snapshot(m));
   c.on('appear', (m) => {
@@ -228,6 +230,7 @@ const DIRS: Record<string, [number, number]> = {
   ArrowRight: [1, 0], KeyD: [1, 0],
 };
 
+// The world keeps its keys while it has focus: arrows and Space would otherwise also scroll the page.
 canvas.addEventListener('keydown', (ev) => {
   if (ev.code in DIRS) {
     keys.add(ev.code);
@@ -254,7 +257,7 @@ function viewScale(): number {
 }
 
 canvas.addEventListener('click', (ev) => {
-  canvas.focus();
+  canvas.focus({ preventScroll: true });
   const r = canvas.getBoundingClientRect();
   const p = toWorld(((ev.clientX - r.left) * canvas.width) / r.width, ((ev.clientY - r.top) * canvas.height) / r.height);
   // A click on (or right next to) another player attacks it; anywhere else walks there.
@@ -284,7 +287,7 @@ chatForm.addEventListener('submit', (ev) => {
   const text = chatInput.value.trim();
   if (text && client) client.chat(chatChannel.value as PlayerChatChannel, text);
   chatInput.value = '';
-  canvas.focus();
+  canvas.focus({ preventScroll: true });
 });
 
 // ---------------------------------------------------------------------------------------------
