@@ -159,9 +159,18 @@ export function describeBus(name: string, newBackend: () => Promise<BusBackend>)
       const a = await listener('server-a');
       const b = await listener('server-b');
       await b.client.close();
+      // A process taking over server-b's name: were the closed client still consuming, it would share
+      // server-b's direct messages with it, so the new one getting all of them is the event that shows
+      // the closed one got none (and it hears the broadcast that the closed one must not).
+      const next = await listener('server-b');
       await a.client.publish(chat('after close'));
-      await waitFor('the open client to get the line', () => a.received.length === 1);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      const texts = ['one', 'two', 'three', 'four'];
+      for (const text of texts) await a.client.send('server-b', whisper(text));
+      await waitFor(
+        () => `the open clients to get every message (server-a: ${a.received.length} of 1, the new server-b: ${next.received.length} of 5)`,
+        () => a.received.length === 1 && next.received.length === 5,
+      );
+      expect(next.received.filter((m) => m.kind === 'whisper').map((m) => (m as { text: string }).text)).toEqual(texts);
       expect(b.received).toEqual([]);
     });
   });

@@ -15,8 +15,6 @@ export interface PresenceBackend {
   dispose(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * TTL of the entries a test lets expire. They must outlive the few round trips the test makes
  * while checking they are there, even on a loaded machine; expiry is then awaited by polling.
@@ -145,10 +143,23 @@ export function describePresence(name: string, newBackend: () => Promise<Presenc
 
     it('drops a handoff nobody takes in time', async () => {
       const a = await connect();
-      await a.putHandoff({ characterId: 'char-1', fromServerId: 'server-a', toZone: 1, state: { hp: 1 } }, 300);
-      // A fixed wait on purpose: taking is destructive, so expiry cannot be polled, and nothing needs
-      // the entry alive first; a machine slower than planned only makes the wait longer than the TTL.
-      await sleep(600);
+      const b = await connect();
+      await a.putHandoff({ characterId: 'char-1', fromServerId: 'server-a', toZone: 1, state: { hp: 1 } }, SHORT_TTL);
+      // Taking is destructive, so expiry is polled with a second handoff of the same character: refused
+      // while the first is pending, accepted once it is gone.
+      const refusals: string[] = [];
+      await waitFor(
+        () => `the pending handoff to expire (refused ${refusals.length} times)`,
+        () => b.putHandoff({ characterId: 'char-1', fromServerId: 'server-b', toZone: 2, state: { hp: 2 } }, 60_000).then(
+          () => true,
+          (e: Error) => (refusals.push(e.message), false),
+        ),
+        10_000,
+      );
+      expect(refusals.length, 'the handoff was pending before it expired').toBeGreaterThan(0);
+      expect(refusals.every((m) => /already pending/.test(m)), refusals.join('; ')).toBe(true);
+      // Nothing of the expired one is left: what is taken is the second.
+      expect(await a.takeHandoff('char-1')).toMatchObject({ fromServerId: 'server-b', toZone: 2 });
       expect(await a.takeHandoff('char-1')).toBeUndefined();
     });
   });

@@ -6,7 +6,8 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { Services, type ServiceName } from '../../scripts/services/services.ts';
 import { GameClient } from '../../client/game-client.ts';
 import { NodeWebSocketImpl } from '../../client/node.ts';
-import type { GameServer } from '../../scripts/lib/game-server.ts';
+import { METRICS } from '../../contract/metrics.ts';
+import { metricValue, type GameServer } from '../../scripts/lib/game-server.ts';
 import { waitFor } from '../../scripts/lib/wait.ts';
 import { clusterEnv, isReady, startReady, type ClusterEnv } from './game-cluster.ts';
 
@@ -59,8 +60,23 @@ describe('outages of the services under a running server', () => {
       expect(down.reasons).toContain(`${dependency} unreachable`);
       // Still running, and players connected before the outage still play.
       expect(s.process.exitCode).toBeNull();
-      await play(`${service} down`);
-      await new Promise((r) => setTimeout(r, 3000)); // a few probe and save rounds into the outage
+      // No flood is shown only once the server has had the chance to flood: six save rounds into the
+      // outage (MMO_SAVE_INTERVAL_SECONDS=1, the players moving so each round has states to save),
+      // counted on the server's own save metrics rather than assumed from a clock. Six seconds of the
+      // server's time also span a presence report (every 5 s), which must fail for the sessions to be
+      // claimed again after Redis. A failed batch carries the three players' states again (failed
+      // states are kept), so it adds three.
+      const rounds = service === 'postgres'
+        ? async () => (await metricValue(s, METRICS.storeSaveFailures.name, { kind: 'batch' })) / clients.length
+        : () => metricValue(s, `${METRICS.storeSaveDuration.name}_count`, { kind: 'batch' });
+      const roundsBefore = await rounds();
+      let roundsSeen = 0;
+      await waitFor(() => `six save rounds during the ${service} outage (saw ${roundsSeen})`, async () => {
+        await play(`${service} down`);
+        await new Promise((r) => setTimeout(r, 200)); // moves paced well under the server's rate limit
+        roundsSeen = (await rounds()) - roundsBefore;
+        return roundsSeen >= 6;
+      }, 30_000);
       expect(s.process.exitCode).toBeNull();
       const during = s.logs.slice(logStart);
       const downLines = during.filter((l) => typeof l.msg === 'string' && l.msg.startsWith(`dependency ${dependency} is down`));

@@ -46,9 +46,14 @@ describe('rig lock (shared by checkouts)', () => {
     const holder = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => holder.stdout.on('data', (d: Buffer) => d.toString().includes('held') && resolve()));
     let acquired = false;
-    const waiting = acquireLock(file, { purpose: 'after crash', timeoutMs: 10_000 }).then((l) => ((acquired = true), l));
-    await sleep(300);
+    const holders: string[] = [];
+    let told: () => void = () => {};
+    const waitedOn = new Promise<void>((resolve) => (told = resolve));
+    const waiting = acquireLock(file, { purpose: 'after crash', timeoutMs: 10_000, waitNoticeMs: 100, onWait: (h) => (holders.push(h), told()) }).then((l) => ((acquired = true), l));
+    // Blocked by the live holder, as the waiter itself reports, not merely "not yet" after a pause.
+    await waitedOn;
     expect(acquired).toBe(false);
+    expect(holders[0]).toContain('doomed build');
     holder.kill('SIGKILL'); // no release() runs: only the kernel can let go of the lock
     const lock = await waiting;
     await lock.release();
