@@ -53,6 +53,7 @@ describe('rig lifecycle', () => {
 
     const stopped = await down({ stateDir: otherDir });
     expect(stopped).toHaveLength(5);
+    expect(Object.values(other.pids)).toHaveLength(5);
     for (const pid of Object.values(other.pids)) expect(alive(pid)).toBe(false);
     expect(existsSync(otherDir)).toBe(false);
     const after = await status();
@@ -69,6 +70,7 @@ describe('rig lifecycle', () => {
     expect(broken.components.find((c) => c.name === 'kube-scheduler')?.running).toBe(false);
     const second = await up({ stateDir: otherDir });
     expect(second.reused).toBe(false);
+    expect(Object.values(first.pids)).toHaveLength(5);
     for (const pid of Object.values(first.pids)) expect(alive(pid)).toBe(false);
     expect((await status({ stateDir: otherDir })).state).toBe('running');
   });

@@ -29,6 +29,7 @@ describe('the players\' probe', () => {
   it('names the HTTP hop when nothing answers at the players\' address', async () => {
     const r = await probePlayers({ url: `http://127.0.0.1:${await freeTcpPort()}`, udp: true, timeoutMs: 3000 });
     expect(r.ok).toBe(false);
+    expect(r.probes.map((p) => p.transport)).toEqual(['ws', 'udp']);
     for (const p of r.probes) expect(p.hops).toEqual([expect.objectContaining({ hop: 'http', ok: false, detail: expect.stringMatching(/does not answer/) })]);
   });
 });
