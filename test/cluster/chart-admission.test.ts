@@ -143,7 +143,7 @@ describe.each(HELM_MAJORS)('helm %i and the UDP modes that need host access', (m
     expect(secrets.items).toEqual([]);
   });
 
-  it('installs udp.mode=hostNetwork with --wait where the namespace allows "privileged": game servers on the host network, one per node', async () => {
+  it('installs udp.mode=hostNetwork with --wait where the namespace allows "privileged": game server pods admitted on the host network, one per node, reported Ready', async () => {
     const ns = await namespace(`mmo-hostnet-h${major}`, 'privileged');
     const release = { major, ns, name: 'game' };
     releases.push(release);

@@ -92,7 +92,7 @@ describe.each(HELM_MAJORS.flatMap((major) => FLAVOURS.map((f) => ({ major, ...f 
       await admin.core.deleteNamespace({ name: ns }).catch(() => {});
     });
 
-    it('installs with --wait: every pod admitted and ready, each data service on a bound volume', async () => {
+    it('installs with --wait: every pod admitted and reported Ready by the rig (no container runs), each data service on a bound volume', async () => {
       expect(install.stderr).not.toMatch(/violate PodSecurity/);
       expect(install.code, install.stderr).toBe(0);
       const stable = await deployment(STABLE);
@@ -132,13 +132,13 @@ describe.each(HELM_MAJORS.flatMap((major) => FLAVOURS.map((f) => ({ major, ...f 
       expect(new URL(config.amqpUrl!).password).toBe(s['game-mmo-rabbitmq']!.password);
     });
 
-    it('passes `helm test` (the test pod is admitted and completes)', async () => {
+    it('`helm test` passes as far as the rig shows: the test pod is admitted and reported complete (the bot it runs: loadtest suite)', async () => {
       const res = await run(['test', RELEASE, '-n', ns, '--timeout', '60s']);
       expect(res.code, res.stderr).toBe(0);
       expect(res.stdout).toMatch(/game-mmo-test-players[\s\S]*Phase:\s+Succeeded/);
     });
 
-    it('upgrades: the migration hook Job runs to completion, the game servers roll, every generated Secret stays the same', async () => {
+    it('upgrades: the migration hook Job is admitted and reported Complete (the migrations: server suite), the game servers roll to new pods reported Ready, every generated Secret stays the same', async () => {
       current = ['--set', 'gameServer.config.logLevel=warn'];
       const before = await deployment(STABLE);
       const { result, jobs } = await watchJobs(admin, ns, () => upgrade(current));
@@ -183,7 +183,7 @@ describe.each(HELM_MAJORS.flatMap((major) => FLAVOURS.map((f) => ({ major, ...f 
     });
 
     // Once per helm major, on the preset where a stuck rollout matters most (one game server per node).
-    if (preset === 'production') it('rolls back an upgrade whose game servers never become ready, and the ready ones keep serving meanwhile', async () => {
+    if (preset === 'production') it('rolls back an upgrade whose game servers are reported never ready, readyReplicas of the stable Deployment never dropping meanwhile', async () => {
       const secretsBefore = await secretsOf(admin, ns);
       const templateBefore = (await deployment(STABLE)).spec?.template.metadata?.annotations;
       const { result, samples } = await sampleWhile(
@@ -267,7 +267,7 @@ describe.each(HELM_MAJORS)('helm %i, with an external PostgreSQL, where Pod Secu
   const migrateAccounts = async () =>
     (await admin.core.listNamespacedServiceAccount({ namespace: ns, labelSelector: `${LABELS.component}=migrate` })).items.map((a) => a.metadata!.name);
 
-  it('installs with --wait: the pre-install migration Job is admitted (its ServiceAccount made first) and completes; upgrade and uninstall leave no account behind', async () => {
+  it('installs with --wait: the pre-install migration Job is admitted (its ServiceAccount made first) and reported Complete; upgrade and uninstall leave no account behind', async () => {
     // The migration Job is a pre-install hook here, so anything it needs must exist before helm
     // creates the release's ordinary objects; else its pod is refused and the install hangs.
     const { result, jobs } = await watchJobs(admin, ns, () => run(['install', RELEASE, CHART_DIR, '-n', ns, ...base, '--wait', '--timeout', '60s']));

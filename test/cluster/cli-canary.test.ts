@@ -48,7 +48,7 @@ describe.each(HELM_MAJORS)('mmoctl upgrade --canary with helm %i aborts a canary
       return d.items.length === 0 ? true : undefined;
     });
 
-  it('aborts a canary that never becomes ready, stable untouched', async () => {
+  it('aborts a canary whose pod is reported never ready, stable untouched', async () => {
     const r = await cli(['upgrade', '--canary', '--profile', 'dev', '--version', '1.1.0', '--set', 'canary.podAnnotations.mmo\\.dev/rig-fault=never-ready', '--timeout', '20s', '-o', 'json']);
     expect(r.code, r.stderr).toBe(3);
     expect(json<CanaryDoc>(r)).toMatchObject({ kind: 'CanaryResult', decision: 'aborted', fromVersion: '1.0.0', toVersion: '1.1.0', reason: expect.stringMatching(/never became ready within 20 s/) });
@@ -56,7 +56,7 @@ describe.each(HELM_MAJORS)('mmoctl upgrade --canary with helm %i aborts a canary
     expect(await stablePods()).toEqual(before);
   });
 
-  it('aborts a crash-looping canary as soon as it crash-loops, stable untouched', async () => {
+  it('aborts a canary as soon as its pod is reported crash-looping, stable untouched', async () => {
     const r = await cli(['upgrade', '--canary', '--profile', 'dev', '--version', '1.1.0', '--set', 'canary.podAnnotations.mmo\\.dev/rig-fault=crashloop', '--timeout', '5m', '-o', 'json']);
     expect(r.code, r.stderr).toBe(3);
     expect(json<CanaryDoc>(r).reason).toMatch(/^the canary crash-loops: mmo-server-canary-\S+ restarted \d+ times/);

@@ -153,7 +153,7 @@ describe.each(HELM_MAJORS)('mmoctl runs the production preset with helm %i', (ma
     await admin.core.deleteNamespace({ name: ns }).catch(() => {});
   });
 
-  it('installs into a namespace it creates under Pod Security "restricted", verified, and says where players connect', async () => {
+  it('installs into a namespace it creates under Pod Security "restricted", verified as far as the rig reports (pods Ready, the `helm test` pod complete), and says where players connect', async () => {
     const r = await run(['install', ...base, '--create-namespace', '-o', 'json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     installed = json(r);
@@ -178,7 +178,7 @@ describe.each(HELM_MAJORS)('mmoctl runs the production preset with helm %i', (ma
     expect(human.stdout).toMatch(/is unchanged: revision 1 already runs this chart and these values/);
   });
 
-  it('rolls back an upgrade whose pods never become ready; the previous pods keep serving', async () => {
+  it('rolls back an upgrade whose pods are reported never ready; the previous pods are the ones left, never replaced', async () => {
     const before = (await admin.core.listNamespacedPod({ namespace: ns, labelSelector: `${LABELS.component}=game-server` })).items.map((p) => p.metadata!.name!).sort();
     const r = await run(['upgrade', ...base.filter((a) => a !== '90s' && a !== '--timeout'), '--timeout', '25s', '--version', '9.9.9', '--set', 'gameServer.podAnnotations.mmo\\.dev/rig-fault=never-ready'], 180_000);
     expect(r.code, r.stderr).toBe(3);
@@ -194,7 +194,7 @@ describe.each(HELM_MAJORS)('mmoctl runs the production preset with helm %i', (ma
     expect(after).toEqual(before);
   });
 
-  it('Ctrl-C during an upgrade leaves the previous configuration serving; a release stuck pending by a killed helm is repaired by running install again', async () => {
+  it('Ctrl-C during an upgrade rolls the Deployment back to the previous configuration; a release stuck pending by a killed helm is repaired by running install again', async () => {
     const before = (await admin.apps.readNamespacedDeployment({ namespace: ns, name: 'mmo-server' })).spec?.template.spec?.containers[0]?.image;
     const upgrade = spawnCli(['upgrade', ...base, '--version', '9.9.8', '--set', 'gameServer.podAnnotations.mmo\\.dev/rig-fault=never-ready', '-n', ns], major);
     await eventually('the upgrade to be under way', async () => ((await helmStatus(major, ns)) === 'pending-upgrade' ? true : undefined), 60_000);

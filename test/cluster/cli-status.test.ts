@@ -51,7 +51,7 @@ describe.each(HELM_MAJORS)('mmoctl status with helm %i', (major) => {
     await Promise.all(work.map((d) => rm(d, { recursive: true, force: true })));
   });
 
-  it('calls a fresh install healthy (exit 0), in a StatusReport the schema accepts', async () => {
+  it('calls a fresh install whose pods are reported Ready healthy (exit 0), in a StatusReport the schema accepts', async () => {
     const res = await run(['status', '-n', ns, '--release', RELEASE, '-o', 'json']);
     expect(res.code, res.stdout + res.stderr).toBe(0);
     const doc = json<Report>(res);
@@ -124,7 +124,7 @@ describe.each(HELM_MAJORS)('mmoctl status with helm %i', (major) => {
     expect(text).toContain('MMO_ADMIN_TOKEN');
   });
 
-  it('calls a crash-looping game server degraded (exit 3) and shows its restarts', async () => {
+  it('calls a game server reported crash-looping degraded (exit 3) and shows its restarts', async () => {
     const up = await helm(helmPath(), rig.kubeconfig, ['upgrade', RELEASE, CHART_DIR, '-n', ns, '-f', join(PRESETS_DIR, 'dev.yaml'), '--set', 'gameServer.podAnnotations.mmo\\.dev/rig-fault=crashloop']);
     expect(up.code, up.stderr).toBe(0);
     await eventually('a game server pod that restarted', async () => {
@@ -145,7 +145,7 @@ describe.each(HELM_MAJORS)('mmoctl status with helm %i', (major) => {
     expect(human.stdout).toMatch(new RegExp(`stable +${looping!.name} +no +\\S+ +[1-9]\\d* `));
   });
 
-  it('--wait follows a repair until the release is healthy again (exit 0)', async () => {
+  it('--wait follows a repair until the pods are reported Ready and the release healthy again (exit 0)', async () => {
     const fix = await helm(helmPath(), rig.kubeconfig, ['upgrade', RELEASE, CHART_DIR, '-n', ns, '-f', join(PRESETS_DIR, 'dev.yaml')]);
     expect(fix.code, fix.stderr).toBe(0);
     const res = await run(['status', '-n', ns, '--release', RELEASE, '--wait', '--timeout', '60s']);

@@ -32,7 +32,7 @@ describe('the rig', () => {
     expect(version.gitVersion).toMatch(/^v1\.\d+\.\d+$/);
   });
 
-  it('has three Ready nodes in distinct zones with allocatable resources and external addresses', async () => {
+  it('has three nodes reported Ready in distinct zones with allocatable resources and external addresses', async () => {
     const nodes = (await admin.core.listNode()).items;
     expect(nodes.map((n) => n.metadata?.name).sort()).toEqual(RIG_NODES.map((n) => n.name));
     const zones = new Set(nodes.map((n) => n.metadata?.labels?.['topology.kubernetes.io/zone']));
@@ -97,7 +97,7 @@ describe('the rig', () => {
     await tenant.core.deleteNamespacedConfigMap({ namespace: rig.restrictedNamespace, name });
   });
 
-  it('keeps a "crashloop" pod restarting and never ready', async () => {
+  it('reports a "crashloop" pod restarting and never ready', async () => {
     const ns = await newNamespace('crash');
     await admin.core.createNamespacedPod({
       namespace: ns,
@@ -114,7 +114,7 @@ describe('the rig', () => {
     expect(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
   });
 
-  it('reads the fault from a pod label too: a "never-ready" pod runs and stays unready', async () => {
+  it('reads the fault from a pod label too: a "never-ready" pod is reported running and never ready', async () => {
     const ns = await newNamespace('label');
     const create = (name: string, labels: Record<string, string>) =>
       admin.core.createNamespacedPod({ namespace: ns, body: { metadata: { name, labels }, spec: { containers: [{ name: 'c', image: 'registry.invalid/c:1' }] } } });
@@ -132,7 +132,7 @@ describe('the rig', () => {
     expect(stuck.status?.containerStatuses?.[0]?.ready).toBe(false);
   });
 
-  it('fails a Job whose pod is marked "fail" and completes one that is not', async () => {
+  it('reports a Job failed when its pod is marked "fail", and Complete when not', async () => {
     const ns = await newNamespace('jobs');
     const job = (name: string, annotations: Record<string, string>): k8s.V1Job => ({
       metadata: { name },
@@ -178,7 +178,7 @@ describe.each(HELM_MAJORS)('helm %i on the rig', (major) => {
     expect(stdout.trim().startsWith(HELM_PINS[major].version)).toBe(true);
   });
 
-  it('installs a chart with a Deployment, a StatefulSet with a volume, a Job hook and a LoadBalancer, waiting for all', async () => {
+  it('installs a chart with a Deployment, a StatefulSet with a volume, a Job hook and a LoadBalancer, `--wait` returning once the rig reports each ready, bound, complete and addressed', async () => {
     const res = await run(['install', release, CHART, '-n', ns, '--wait', '--wait-for-jobs', '--timeout', '90s']);
     expect(res.stderr + res.stdout).not.toMatch(/Error/);
     expect(res.code).toBe(0);
@@ -193,7 +193,7 @@ describe.each(HELM_MAJORS)('helm %i on the rig', (major) => {
     expect(job.status?.succeeded).toBe(1);
   });
 
-  it('passes `helm test`, and fails it when the test pod is marked to fail', async () => {
+  it('reports the test pod complete, so `helm test` passes, and failed when it is marked to fail', async () => {
     const ok = await run(['test', release, '-n', ns, '--timeout', '60s']);
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
@@ -222,7 +222,7 @@ describe.each(HELM_MAJORS)('helm %i on the rig', (major) => {
     });
   });
 
-  it('rolls an upgrade whose pods never become ready back to the ready release', async () => {
+  it('rolls an upgrade whose pods are reported never ready back to the release reported Ready', async () => {
     const rollbackFlag = major === 3 ? '--atomic' : '--rollback-on-failure';
     const before = await admin.apps.readNamespacedDeployment({ namespace: ns, name: `${release}-web` });
     const revisionBefore = before.spec?.template.metadata?.annotations?.['smoke/revision'];
@@ -244,7 +244,7 @@ describe.each(HELM_MAJORS)('helm %i on the rig', (major) => {
     expect(after.spec?.template.metadata?.annotations?.['mmo.dev/rig-fault']).toBeUndefined();
   });
 
-  it('fails `helm install --wait` within its timeout when pods never become ready', async () => {
+  it('fails `helm install --wait` within its timeout when pods are reported never ready', async () => {
     const timeoutS = 10;
     const res = await run([
       'install', 'stuck', CHART, '-n', ns, '--wait', '--timeout', `${timeoutS}s`,

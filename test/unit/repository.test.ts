@@ -72,3 +72,27 @@ describe('the dependency direction', () => {
     expect(upward).toEqual([]);
   });
 });
+
+/**
+ * The rig runs no container: kwok writes the states a kubelet would. So a cluster test whose name
+ * speaks of such a state (ready, complete, crash-looping, `helm test` passing) says that the rig
+ * reports it, and none says that something serves; what the states stand for is proven by the
+ * server, game, loadtest and browser suites (docs/testing.md, "What the cluster tests show").
+ */
+describe('cluster test names', () => {
+  /** The title of each `it(…)` and `it.each(…)(…)`, as written. */
+  const IT = /\bit(?:\.each\([^\n]*?\))?\(\s*(['"`])((?:\\.|(?!\1)[^\\])*)\1/g;
+  const STATE = /\bready\b|\bcomplete[sd]?\b|\bcompletion\b|crash-?loop|`helm test`/i;
+  const titles = tracked('test/cluster')
+    .filter((f) => f.endsWith('.test.ts'))
+    .flatMap((file) => [...read(file).matchAll(IT)].map((m) => [m[2]!, file] as const));
+
+  it('finds the names it checks', () => {
+    expect(titles.length).toBeGreaterThan(60);
+  });
+
+  it.each(titles)('%s (%s) claims only what the rig shows', (title) => {
+    expect(title, 'nothing serves on the rig').not.toMatch(/\bserving\b/i);
+    if (STATE.test(title)) expect(title, 'a state only kwok writes: say the rig reports it').toMatch(/\breport(s|ed)?\b|\bkwok\b/i);
+  });
+});
