@@ -79,7 +79,7 @@ describe('backups on the rig', () => {
     expect(pods[0]!.spec?.containers[0]?.command).toEqual(['sh', '/scripts/backup.sh']);
   });
 
-  it('restore creates a Job running the restore script on the same pod, and refuses to without --yes off a terminal', async () => {
+  it('restore creates a Job whose pod is set to run the restore script, and refuses to without --yes off a terminal', async () => {
     const refused = await run(['restore', '--from', 'latest', '-n', ns, '--release', 'game']);
     expect(refused.code).toBe(EXIT.invalidInput);
     expect(refused.stderr).toContain('without confirmation');
@@ -90,7 +90,7 @@ describe('backups on the rig', () => {
     expect(job.spec!.template.spec!.containers[0]!.command).toEqual(['sh', '/scripts/restore.sh']);
   });
 
-  it('waits for the dump: exit 0 when its Job completes, 3 when it fails or outlasts --timeout', async () => {
+  it('waits for the dump: exit 0 when its Job is reported Complete, 3 when reported Failed or still running at --timeout (the dump itself: server suite)', async () => {
     // The rig's nodes run no container; they report run-to-completion pods as exiting 0, or as the
     // pod's mmo.dev/rig-fault annotation says (docs/testing.md).
     const ok = await run(['backup', 'now', '-n', ns, '--release', 'game', '--timeout', '60s', '-o', 'json']);
