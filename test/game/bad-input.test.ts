@@ -296,9 +296,27 @@ describe('bad input', () => {
       return res;
     };
     try {
-      const timeouts = [30, 60, 100, 150, 200, 250, 300];
+      // Half-way is relative to how long a connect takes on this machine now: each wave measures a
+      // full connect, then its clients give up at fractions of it, so a busy machine (slower ICE)
+      // moves the window with it. Waves go on until the server has opened a channel for a
+      // connection the client had already closed (the native callback that used to crash it),
+      // bounded at six waves; after each, every close the clients sent must have been answered.
+      // How many get that far varies from run to run (from 1 to over 400 of 600 here): one is
+      // the path under test, and the server must then survive every wave.
       const outcomes = { opened: 0, gaveUp: 0, other: [] as string[] };
-      for (let wave = 0; wave < 2; wave++) {
+      const giveUps: number[][] = [];
+      let clients = 0;
+      for (let wave = 0; wave < 6 && late() === 0; wave++) {
+        const took: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          const started = performance.now();
+          const t = await Promise.race([crashed, connectUdp(burst.url, 8000)]);
+          took.push(performance.now() - started);
+          t.close();
+        }
+        const timeouts = [0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 1].map((f) => Math.max(10, Math.round(f * Math.max(...took))));
+        giveUps.push(timeouts);
+        clients += 300;
         await Promise.all(
           Array.from({ length: 300 }, async (_, i) => {
             try {
@@ -312,21 +330,19 @@ describe('bad input', () => {
             }
           }),
         );
+        await Promise.race([
+          crashed,
+          waitFor(() => `an answer to every close (${signaling.closesAnswered}/${signaling.closesSent})`, () => signaling.closesAnswered === signaling.closesSent, 30_000),
+        ]);
       }
       // Every failure is a client giving up, not a refusal.
       expect(outcomes.other).toEqual([]);
-      expect(outcomes.opened + outcomes.gaveUp).toBe(600);
-      expect(outcomes.gaveUp).toBeGreaterThan(300);
-      // Half-way: the server answered their offers and then opened channels for connections the
-      // clients had already closed (the native callbacks that used to crash it). Wait for those and
-      // for an answer to every close the clients sent, rather than for a fixed time.
+      expect(outcomes.opened + outcomes.gaveUp).toBe(clients);
+      expect(outcomes.gaveUp, `give-up times per wave (ms): ${JSON.stringify(giveUps)}`).toBeGreaterThan(clients / 2);
+      // The last wave's late channels may still be opening: wait for one, bounded.
       await Promise.race([
         crashed,
-        waitFor(
-          () => `channels opened after their connection closed (${late()}) and every close answered (${signaling.closesAnswered}/${signaling.closesSent})`,
-          () => late() >= 30 && signaling.closesAnswered === signaling.closesSent,
-          30_000,
-        ),
+        waitFor(() => `a channel opened after its connection closed, in ${giveUps.length} waves (give-up times, ms: ${JSON.stringify(giveUps)})`, () => late() > 0, 30_000),
       ]);
       expect(signaling.offersAnswered).toBeGreaterThanOrEqual(late());
       globalThis.fetch = realFetch;
