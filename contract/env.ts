@@ -41,6 +41,14 @@ const port = { type: 'int', min: 0, max: 65535 } as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/**
+ * How the server spends writes on a player (MMO_SEND_PROFILE). `action`: acknowledgements and events
+ * leave at once, snapshots at the patch rate. `mmo`: at most one frame per patch interval per player,
+ * carrying everything due. The welcome message carries the profile as its index here.
+ */
+export const SEND_PROFILES = ['action', 'mmo'] as const;
+export type SendProfile = (typeof SEND_PROFILES)[number];
+
 export const ENV = {
   host: {
     name: 'MMO_HOST',
@@ -109,9 +117,19 @@ export const ENV = {
     name: 'MMO_PATCH_RATE',
     kind: { type: 'int', min: 1, max: 120 },
     default: '20',
-    description: 'Snapshots sent to each player per second (at most the tick rate).',
+    description:
+      'Snapshots sent to each player per second (at most the tick rate). In the mmo send profile also the most frames a player receives per second (the interval is rounded up to whole ticks).',
 
     chartValues: ['gameServer.config.patchRate'],
+  },
+  sendProfile: {
+    name: 'MMO_SEND_PROFILE',
+    kind: { type: 'enum', values: SEND_PROFILES },
+    default: 'action',
+    description:
+      'How often each player gets a frame. action: acknowledgements, events and chat at once, snapshots at MMO_PATCH_RATE (move→ack is one round trip; about 27 frames a player a second at 20 Hz). mmo: at most one frame per patch interval carrying everything due, timed to follow the player\'s own inputs (about 3× fewer socket writes at 10 Hz, so more players per core; acknowledgements wait up to one tick, events up to one interval, and clients interpolate between snapshots).',
+
+    chartValues: ['gameServer.config.sendProfile'],
   },
   zoneCount: {
     name: 'MMO_ZONE_COUNT',

@@ -101,7 +101,9 @@ export function decodeClientMessage(data: ArrayBuffer | ArrayBufferView): Client
     case CLIENT_TYPE.hello: {
       if (n < 5) return fail('bad_frame', TRUNCATED);
       const version = view.getUint16(1, true);
-      if (version !== PROTOCOL_VERSION) return fail('bad_version', `protocol version ${version} is not supported; this server speaks ${PROTOCOL_VERSION}`);
+      if (version !== PROTOCOL_VERSION) {
+        return fail('bad_version', `this client speaks protocol ${version}, this server speaks ${PROTOCOL_VERSION}: update the client (reload the page)`);
+      }
       const len = view.getUint16(3, true);
       if (n !== 5 + len) return fail('bad_frame', 'hello length mismatch');
       if (len > LIMITS.maxTokenBytes) return fail('bad_field', 'token too long');

@@ -3,9 +3,15 @@
  * each direction. The codec (./codec.ts) encodes and decodes them; docs/protocol.md explains them.
  */
 import type { ErrorCode } from './errors.ts';
+import { SEND_PROFILES, type SendProfile } from '../contract/env.ts';
 
-/** Bumped whenever the meaning or layout of any message changes. */
-export const PROTOCOL_VERSION = 4;
+export { SEND_PROFILES, type SendProfile };
+
+/**
+ * Bumped whenever the meaning or layout of any message changes. 5: the welcome names the send
+ * profile, and under the mmo profile acknowledgements and events come with the next snapshot.
+ */
+export const PROTOCOL_VERSION = 5;
 
 /** Client → server message type bytes. */
 export const CLIENT_TYPE = { hello: 1, join: 2, move: 3, chat: 4, attack: 5, ping: 6, whisper: 7, pickup: 8 } as const;
@@ -109,8 +115,16 @@ export interface WelcomeMessage {
   readonly hp: number;
   readonly maxHp: number;
   readonly tickRate: number;
+  /** Snapshots a second; under the mmo profile also the most frames a second. */
   readonly patchRate: number;
   readonly interestRadius: number;
+  /**
+   * `action`: acknowledgements and events come at once, snapshots at the patch rate. `mmo`: one
+   * frame per patch interval carries everything (an acknowledgement waits up to a tick, usually:
+   * the server times the frames to follow the player's inputs), so clients interpolate between
+   * snapshots.
+   */
+  readonly sendProfile: SendProfile;
 }
 export interface JoinedMessage { readonly type: 'joined'; readonly zone: number; readonly zoneSize: number; readonly x: number; readonly y: number }
 /** Acknowledges a move: the authoritative position after clamping, and the move's own clientTime. */

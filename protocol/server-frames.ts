@@ -10,6 +10,7 @@ import {
   COMBAT_KINDS,
   LIMITS,
   RECONNECT_REASONS,
+  SEND_PROFILES,
   SERVER_TYPE,
   SKILLS,
   SNAPSHOT_ENTITY_BYTES,
@@ -52,6 +53,7 @@ export function writeWelcome(w: FrameWriter, m: Omit<WelcomeMessage, 'type'>): v
   w.u8(m.tickRate);
   w.u8(m.patchRate);
   w.u16(m.interestRadius);
+  w.u8(SEND_PROFILES.indexOf(m.sendProfile));
 }
 
 export function writeJoined(w: FrameWriter, zone: number, zoneSize: number, x: number, y: number): void {
@@ -247,6 +249,9 @@ export function readSnapshotEntity(s: SnapshotMessage, index: number, out: Snaps
   return out;
 }
 
+/** Bytes of a welcome after its two strings: zone … interestRadius, then the send profile. */
+const WELCOME_TAIL_BYTES = 25;
+
 const FIXED_SERVER_SIZES: Record<number, number> = {
   [SERVER_TYPE.joined]: 15,
   [SERVER_TYPE.ack]: 21,
@@ -267,12 +272,14 @@ function readServerMessage(r: ByteReader): ServerMessage | DecodeFailure {
       const playerId = r.u32();
       const name = r.str(1);
       const serverId = r.str(1);
-      if (name === undefined || serverId === undefined || !r.has(24)) return fail('bad_frame', TRUNCATED);
-      return {
-        type: 'welcome', version, playerId, name, serverId,
+      if (name === undefined || serverId === undefined || !r.has(WELCOME_TAIL_BYTES)) return fail('bad_frame', TRUNCATED);
+      const fields = {
         zone: r.u16(), zoneCount: r.u16(), zoneSize: r.u32(), x: r.f32(), y: r.f32(), hp: r.u16(), maxHp: r.u16(),
         tickRate: r.u8(), patchRate: r.u8(), interestRadius: r.u16(),
       };
+      const sendProfile = SEND_PROFILES[r.u8()];
+      if (sendProfile === undefined) return fail('bad_field', 'send profile unknown');
+      return { type: 'welcome', version, playerId, name, serverId, ...fields, sendProfile };
     }
     case SERVER_TYPE.joined:
       return { type: 'joined', zone: r.u16(), zoneSize: r.u32(), x: r.f32(), y: r.f32() };
@@ -392,7 +399,7 @@ export function serverMessageEnd(bytes: Uint8Array, at: number): number {
         end = str8(at + 6);
         break;
       case SERVER_TYPE.welcome:
-        end = str8(str8(at + 7)) + 24;
+        end = str8(str8(at + 7)) + WELCOME_TAIL_BYTES;
         break;
       case SERVER_TYPE.granted:
         end = str8(at + 5) + 4;

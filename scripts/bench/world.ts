@@ -6,7 +6,8 @@
  * shared machine stretches wall time, not CPU time), and encoding only:
  * frames are written into per-player buffers and then dropped, as if sent.
  *
- *   npm run bench:world [-- --players 5000 --zones 4 --seconds 20 --tick 20 --patch 20 --chat say|zone|none]
+ *   npm run bench:world [-- --players 5000 --zones 4 --seconds 20 --tick 20 --patch 20 --chat say|zone|none
+ *                          --send-profile action|mmo]
  *
  * Chat is `say` by default, like the load generator's bots; `zone` lines beyond the zone's chat
  * budget are refused, as the server does.
@@ -37,6 +38,8 @@ const SIZE = arg('size', 1000);
 const RADIUS = arg('radius', 150);
 const CHAT = process.argv.includes('--chat') ? process.argv[process.argv.indexOf('--chat') + 1] : 'say';
 if (CHAT !== 'say' && CHAT !== 'zone' && CHAT !== 'none') throw new Error(`--chat: expected say, zone or none, got ${CHAT}`);
+const PROFILE = process.argv.includes('--send-profile') ? process.argv[process.argv.indexOf('--send-profile') + 1] : 'action';
+if (PROFILE !== 'action' && PROFILE !== 'mmo') throw new Error(`--send-profile: expected action or mmo, got ${PROFILE}`);
 
 let seed = 42;
 const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
@@ -47,7 +50,12 @@ class Sink implements PlayerSink {
   out = new FrameWriter(512);
   transport = 0;
   dirty = false;
+  /** The mmo profile: what the world writes waits for the player's frame. */
+  readonly held = PROFILE === 'mmo';
   markDirty(): void {
+    if (!this.held) this.dirty = true;
+  }
+  frameDue(): void {
     this.dirty = true;
   }
   congested(): boolean {
@@ -64,7 +72,7 @@ class Sink implements PlayerSink {
 
 const traffic = new Traffic();
 const world = new World(
-  { zoneCount: ZONES, zoneSize: SIZE, zones: Array.from({ length: ZONES }, (_, i) => i), interestRadius: RADIUS, tickRate: TICK, patchRate: PATCH, maxPlayers: PLAYERS },
+  { zoneCount: ZONES, zoneSize: SIZE, zones: Array.from({ length: ZONES }, (_, i) => i), interestRadius: RADIUS, tickRate: TICK, patchRate: PATCH, maxPlayers: PLAYERS, sendProfile: PROFILE },
   { traffic, publishGlobal: () => {}, rng: rand },
 );
 const players: Array<{ p: Player; sink: Sink; nextMove: number; nextAttack: number; nextChat: number; seq: number }> = [];
@@ -119,7 +127,7 @@ const wall = performance.now() - wallStart;
 tickMs.sort((a, b) => a - b);
 const pct = (q: number): number => tickMs[Math.min(tickMs.length - 1, Math.floor(q * tickMs.length))]!;
 const result = {
-  players: PLAYERS, zones: ZONES, zoneSize: SIZE, interestRadius: RADIUS, tickRate: TICK, patchRate: PATCH, chat: CHAT, simulatedSeconds: SECONDS,
+  players: PLAYERS, zones: ZONES, zoneSize: SIZE, interestRadius: RADIUS, tickRate: TICK, patchRate: PATCH, sendProfile: PROFILE, chat: CHAT, simulatedSeconds: SECONDS,
   tickMs: { p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), max: tickMs.at(-1)! },
   inputsCpuPerSecondMs: inputMs / SECONDS,
   ticksCpuPerSecondMs: tickMs.reduce((a, b) => a + b, 0) / SECONDS,
@@ -130,7 +138,7 @@ const result = {
   machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
 };
 const f = (n: number): string => n.toFixed(2);
-console.log(`world: ${PLAYERS} players in ${ZONES} zones of ${SIZE}² (radius ${RADIUS}), tick ${TICK} Hz, patch ${PATCH} Hz, chat ${CHAT}, ${SECONDS} s simulated`);
+console.log(`world: ${PLAYERS} players in ${ZONES} zones of ${SIZE}² (radius ${RADIUS}), tick ${TICK} Hz, patch ${PATCH} Hz, send profile ${PROFILE}, chat ${CHAT}, ${SECONDS} s simulated`);
 console.log(`tick CPU (simulate + snapshots)    p50 ${f(result.tickMs.p50)}  p95 ${f(result.tickMs.p95)}  p99 ${f(result.tickMs.p99)}  max ${f(result.tickMs.max)} ms`);
 console.log(`CPU per simulated second           ticks ${f(result.ticksCpuPerSecondMs)} ms, inputs (move/attack/chat) ${f(result.inputsCpuPerSecondMs)} ms`);
 console.log(`output                             ${f(result.framesPerSecond)} frames/s, ${f(result.kibOutPerSecond)} KiB/s`);

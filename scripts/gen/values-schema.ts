@@ -329,7 +329,7 @@ const identifier = () => pattern('^[a-zA-Z_][a-zA-Z0-9_]{0,62}$');
 /** The whole schema. */
 export function valuesSchema(): Schema {
   const config = Object.fromEntries(
-    ['tickRate', 'patchRate', 'zoneCount', 'zoneSize', 'zones', 'interestRadius', 'drainSeconds', 'saveIntervalSeconds', 'logLevel'].map((k) => [k, fromEnv(k as EnvKey)]),
+    ['tickRate', 'patchRate', 'sendProfile', 'zoneCount', 'zoneSize', 'zones', 'interestRadius', 'drainSeconds', 'saveIntervalSeconds', 'logLevel'].map((k) => [k, fromEnv(k as EnvKey)]),
   );
   const properties: Record<string, Schema> = {
     // Shared with parent charts, which may put keys of their own here.

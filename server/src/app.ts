@@ -114,7 +114,7 @@ export async function startServer(config: Config, deps: ServerDependencies, log:
   const world = new World(
     {
       zoneCount: config.zoneCount, zoneSize: config.zoneSize, zones: config.zones, interestRadius: config.interestRadius,
-      tickRate: config.tickRate, patchRate: config.patchRate, maxPlayers: config.maxPlayers,
+      tickRate: config.tickRate, patchRate: config.patchRate, maxPlayers: config.maxPlayers, sendProfile: config.sendProfile,
     },
     { traffic, publishGlobal: (m) => void bus.publish(m).catch((err: unknown) => log.warn('publishing global chat failed', { error: err })) },
   );
@@ -126,7 +126,21 @@ export async function startServer(config: Config, deps: ServerDependencies, log:
     },
     log,
   );
-  const gateway = new Gateway({ world, auth, store, presence, bus, metrics, log, serverId: config.serverId, saves, now: () => performance.now() });
+  // The simulation's clock (started once everything listens).
+  const interval = 1000 / config.tickRate;
+  const ticker = new Ticker({
+    intervalMs: interval,
+    step: (dt) => world.step(dt),
+    now: () => performance.now(),
+    onTick: (ms) => {
+      metrics.tickDuration.observe(ms / 1000);
+      if (ms > interval) metrics.tickOverruns.inc();
+    },
+  });
+  const gateway = new Gateway({
+    world, auth, store, presence, bus, metrics, log, serverId: config.serverId, saves, now: () => performance.now(),
+    msToNextTick: () => ticker.msToNextTick(),
+  });
   await bus.subscribe(config.serverId, (m) => gateway.receive(m));
 
   // Readiness: world loaded, every dependency answering, not draining. Each dependency going down
@@ -168,16 +182,6 @@ export async function startServer(config: Config, deps: ServerDependencies, log:
   const publicUrl = config.publicUrl ?? `http://${wildcard ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host}:${gamePort}`;
 
   // The simulation.
-  const interval = 1000 / config.tickRate;
-  const ticker = new Ticker({
-    intervalMs: interval,
-    step: (dt) => world.step(dt),
-    now: () => performance.now(),
-    onTick: (ms) => {
-      metrics.tickDuration.observe(ms / 1000);
-      if (ms > interval) metrics.tickOverruns.inc();
-    },
-  });
   ticker.start();
   worldLoaded = true;
   await health.check();
@@ -244,7 +248,7 @@ export async function startServer(config: Config, deps: ServerDependencies, log:
 
   log.info('listening', {
     serverId: config.serverId, game: gamePort, health: healthPort, metrics: metricsPort, publicUrl,
-    udp: config.udpEnabled ? config.udpPort : null, zones: config.zones, tickRate: config.tickRate, patchRate: config.patchRate,
+    udp: config.udpEnabled ? config.udpPort : null, zones: config.zones, tickRate: config.tickRate, patchRate: config.patchRate, sendProfile: config.sendProfile,
   });
 
   let closing: Promise<void> | undefined;

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { ENV, type EnvKey, type EnvSpec, type LogLevel } from '../../contract/env.ts';
+import { ENV, type EnvKey, type EnvSpec, type LogLevel, type SendProfile } from '../../contract/env.ts';
 import { FORMATS, ZONE_ITEM, type FormatName } from '../../contract/formats.ts';
 
 export class ConfigError extends Error {
@@ -29,6 +29,8 @@ export interface Config {
   readonly iceServers: readonly RTCIceServer[];
   readonly tickRate: number;
   readonly patchRate: number;
+  /** MMO_SEND_PROFILE: acknowledgements and events at once (action), or one frame per patch interval (mmo). */
+  readonly sendProfile: SendProfile;
   readonly zoneCount: number;
   readonly zoneSize: number;
   /** Zone ids this process owns, ascending. */
@@ -208,6 +210,7 @@ export function loadConfig(env: Env = process.env, readFile: (path: string) => s
     iceServers: parseIceServers(get<string | undefined>('iceServers')),
     tickRate,
     patchRate,
+    sendProfile: get('sendProfile'),
     zoneCount,
     zoneSize: get('zoneSize'),
     zones: parseZones(get<string>('zones'), zoneCount),

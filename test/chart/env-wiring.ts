@@ -30,6 +30,7 @@ export const WIRING: { readonly [K in EnvKey]: (v: Values) => Wiring } = {
   iceServers: (v) => (!udpOn(v) ? 'unset' : v.udp.iceServersSecret.name ? 'secret' : v.udp.iceServers.length ? 'configMap' : 'unset'),
   tickRate: () => 'configMap',
   patchRate: () => 'configMap',
+  sendProfile: () => 'configMap',
   zoneCount: () => 'configMap',
   zoneSize: () => 'configMap',
   zones: () => 'configMap',

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GameClient, GameClientError } from '../../client/game-client.ts';
 import NodeWebSocket from 'ws';
 import { installNodeWebRtc, NodeWebSocketImpl } from '../../client/node.ts';
-import { PROTOCOL_VERSION, encodeClientMessage, readSnapshotEntity, type SnapshotMessage } from '../../protocol/codec.ts';
+import { PROTOCOL_VERSION, decodeServerFrame, encodeClientMessage, readSnapshotEntity, type ServerMessage, type SnapshotMessage } from '../../protocol/codec.ts';
+import { connectWebSocket } from '../../client/link.ts';
 import { METRICS } from '../../contract/metrics.ts';
 import { startGameServer, type GameServer } from '../../scripts/lib/game-server.ts';
 import { waitFor } from '../../scripts/lib/wait.ts';
@@ -128,6 +129,23 @@ describe('players over WebSocket and UDP', () => {
     const refused = c.next('error', 5000);
     c.sendRaw(encodeClientMessage({ type: 'hello', version: PROTOCOL_VERSION, token: await server.token() }));
     expect((await refused).name).toBe('already_authenticated');
+  });
+
+  it('refuses a client of the previous protocol version with an error that names both versions', async () => {
+    const link = await connectWebSocket(server.url, 5000, NodeWebSocketImpl);
+    const answer = new Promise<ServerMessage[]>((resolve) => {
+      link.onFrame = (frame) => {
+        const messages = decodeServerFrame(frame);
+        if (Array.isArray(messages)) resolve(messages);
+      };
+    });
+    link.send(encodeClientMessage({ type: 'hello', version: PROTOCOL_VERSION - 1, token: await server.token() }));
+    const [refusal] = await answer;
+    link.close();
+    expect(refusal).toMatchObject({ type: 'error', name: 'bad_version' });
+    expect(refusal!.type === 'error' && refusal.message).toBe(
+      `this client speaks protocol ${PROTOCOL_VERSION - 1}, this server speaks ${PROTOCOL_VERSION}: update the client (reload the page)`,
+    );
   });
 
   it('refuses a bad token with a stable error code', async () => {

@@ -17,6 +17,7 @@ import { UnavailableError } from '../../server/src/unavailable.ts';
 import { Traffic } from '../../server/src/world/traffic.ts';
 import { World } from '../../server/src/world/world.ts';
 import { waitFor } from '../../scripts/lib/wait.ts';
+import type { SendProfile } from '../../contract/env.ts';
 
 const SECRET = 'unit-gateway-secret-0123456789-abcdefgh';
 
@@ -25,12 +26,15 @@ class FakeConnection implements Connection {
   readonly transport = 'ws' as const;
   readonly remote = 'test';
   readonly received: ServerMessage[] = [];
+  /** Message types of each frame sent, in order. */
+  readonly frames: string[][] = [];
   buffered = 0;
   closes = 0;
   send(frame: Uint8Array): void {
     const decoded = decodeServerFrame(frame);
     if (!Array.isArray(decoded)) throw new Error(`the server sent an undecodable frame: ${decoded.detail}`);
     this.received.push(...decoded);
+    this.frames.push(decoded.map((m) => m.type));
   }
   close(): void {
     this.closes++;
@@ -40,13 +44,13 @@ class FakeConnection implements Connection {
   }
 }
 
-function newGateway(parts: { store?: Store; presence?: Presence } = {}) {
+function newGateway(parts: { store?: Store; presence?: Presence; sendProfile?: SendProfile } = {}) {
   const store = parts.store ?? new MemoryStore();
   const traffic = new Traffic();
   const metrics = createMetrics(traffic);
   const log = createLogger('error', () => {});
   const world = new World(
-    { zoneCount: 1, zoneSize: 200, zones: [0], interestRadius: 50, tickRate: 20, patchRate: 10, maxPlayers: 10 },
+    { zoneCount: 1, zoneSize: 200, zones: [0], interestRadius: 50, tickRate: 20, patchRate: 10, maxPlayers: 10, sendProfile: parts.sendProfile ?? 'action' },
     { traffic, publishGlobal: () => {} },
   );
   const auth = new AccountAuth(store, { secret: SECRET, passwordCost: 10 });
@@ -88,6 +92,47 @@ describe('a connection that stops reading', () => {
     gateway.flush();
     session!.closed('ws 1006'); // the transport's report comes later and is a no-op
     expect(conn.received.length).toBe(before);
+    expect(conn.closes).toBe(1);
+  });
+});
+
+describe('send profiles', () => {
+  const move = (seq: number) => encodeClientMessage({ type: 'move', seq, x: 10, y: 10, clientTime: seq });
+
+  it('action: a move is acknowledged in a frame of its own, before the next tick', async () => {
+    const { gateway, auth } = newGateway({ sendProfile: 'action' });
+    const conn = await hello(gateway, (await auth.guest()).token);
+    const [session] = gateway.sessions;
+    const frames = conn.frames.length;
+    session!.onFrame(move(1));
+    gateway.flush();
+    expect(conn.frames.slice(frames)).toEqual([['ack']]);
+  });
+
+  it('mmo: the welcome leaves at once, then acknowledgements wait for the player\'s frame and share it with the snapshot', async () => {
+    const { gateway, auth, world } = newGateway({ sendProfile: 'mmo' });
+    const conn = await hello(gateway, (await auth.guest()).token);
+    expect(conn.frames[0]).toEqual(['welcome', 'inventory']);
+    const [session] = gateway.sessions;
+    session!.onFrame(move(1));
+    session!.onFrame(encodeClientMessage({ type: 'ping', nonce: 7, clientTime: 1 }));
+    gateway.flush();
+    expect(conn.frames).toHaveLength(1); // held
+    for (let i = 0; i < 4; i++) {
+      world.step(50);
+      gateway.flush();
+    }
+    // Four ticks at 20 Hz with frames at 10 Hz: two frames, the first with what was held.
+    expect(conn.frames.slice(1)).toEqual([['ack', 'pong', 'appear', 'snapshot'], ['snapshot']]);
+  });
+
+  it('mmo: a kick sends what was held with the error, at once', async () => {
+    const { gateway, auth } = newGateway({ sendProfile: 'mmo' });
+    const conn = await hello(gateway, (await auth.guest()).token);
+    const [session] = gateway.sessions;
+    session!.onFrame(move(1));
+    session!.kick('session_replaced', 'logged in elsewhere');
+    expect(conn.frames.at(-1)).toEqual(['ack', 'error']);
     expect(conn.closes).toBe(1);
   });
 });

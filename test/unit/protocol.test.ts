@@ -134,6 +134,7 @@ const serverMessages: ServerMessage[] = [
   {
     type: 'welcome', version: PROTOCOL_VERSION, playerId: 42, name: 'guest-42', serverId: 'mmo-0', zone: 2, zoneCount: 4,
     zoneSize: 1000, x: f32(10.5), y: f32(20.25), hp: 100, maxHp: 100, tickRate: 20, patchRate: 10, interestRadius: 150,
+    sendProfile: 'mmo',
   },
   { type: 'joined', zone: 3, zoneSize: 1000, x: 500, y: 500 },
   { type: 'ack', seq: 99, x: f32(1.5), y: f32(2.5), clientTime: 1234.5678 },

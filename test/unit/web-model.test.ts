@@ -6,7 +6,7 @@ function welcomed(): GameModel {
   const m = new GameModel();
   m.welcome({
     type: 'welcome', version: PROTOCOL_VERSION, playerId: 7, name: 'me', serverId: 's', zone: 1, zoneCount: 4,
-    zoneSize: 1000, x: 500, y: 500, hp: 100, maxHp: 100, tickRate: 20, patchRate: 20, interestRadius: 150,
+    zoneSize: 1000, x: 500, y: 500, hp: 100, maxHp: 100, tickRate: 20, patchRate: 20, interestRadius: 150, sendProfile: 'action',
   });
   return m;
 }

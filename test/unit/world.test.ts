@@ -9,7 +9,7 @@ import { Ticker } from '../../server/src/world/tick.ts';
 import { Traffic } from '../../server/src/world/traffic.ts';
 import { GLOBAL_CHAT_BUDGET, ZONE_CHAT_BUDGET } from '../../server/src/world/chat.ts';
 import type { PlayerSink } from '../../server/src/world/player.ts';
-import { TOWN_CAPACITY, World } from '../../server/src/world/world.ts';
+import { PHASE_MARGIN, PHASE_SWITCH_AFTER, TOWN_CAPACITY, World } from '../../server/src/world/world.ts';
 
 describe('interest grid', () => {
   const brute = (pts: Array<[number, number]>, x: number, y: number, r: number): number[] =>
@@ -217,9 +217,14 @@ class TestSink implements PlayerSink {
   readonly out = new FrameWriter();
   readonly transport = 0;
   dirty = 0;
+  /** Frames the world asked for (the mmo send profile). */
+  frames = 0;
   jammed = false;
   markDirty(): void {
     this.dirty++;
+  }
+  frameDue(): void {
+    this.frames++;
   }
   congested(): boolean {
     return this.jammed;
@@ -453,5 +458,98 @@ describe('world', () => {
     expect(world.takeChanged()).toEqual([]);
     world.move(a.p, 2, 520, 500, 0);
     expect(world.removePlayer(a.p)).toMatchObject({ x: 520, version: 2 });
+  });
+});
+
+describe('the mmo send profile', () => {
+  /** 20 Hz ticks, frames at 10 Hz: every second tick is a player's frame. */
+  const mmoWorld = (overrides: Partial<ConstructorParameters<typeof World>[0]> = {}) => makeWorld({ sendProfile: 'mmo', patchRate: 10, ...overrides });
+  /** Steps `n` ticks and returns, per tick, whether `sink` got its frame on it. */
+  const frameTicks = (world: World, sink: TestSink, n: number): boolean[] =>
+    Array.from({ length: n }, () => {
+      const before = sink.frames;
+      world.step(50);
+      return sink.frames > before;
+    });
+
+  it('gives each player one frame per interval, with its snapshot and everything answered since', () => {
+    const { world, add } = mmoWorld();
+    const a = add(character('a', 100, 100));
+    add(character('b', 150, 100));
+    expect(world.sendEvery).toBe(2);
+    expect(world.patchRate).toBe(10);
+    const got = frameTicks(world, a.sink, 8);
+    expect(got.filter(Boolean)).toHaveLength(4);
+    expect(got.findIndex(Boolean) % 2).toBe(got.lastIndexOf(true) % 2); // always the same tick of the two
+    a.sink.take();
+    // Between frames the acks wait: nothing asks for a send until the player's tick.
+    const frames = a.sink.frames;
+    world.move(a.p, 1, 101, 100, 5);
+    world.move(a.p, 2, 102, 100, 6);
+    expect(a.sink.frames).toBe(frames);
+    while (a.sink.frames === frames) world.step(50);
+    expect(a.sink.take().map((m) => m.type)).toEqual(['ack', 'ack', 'snapshot']);
+  });
+
+  it('moves a player\'s frames to just after its regular inputs, never closer together than an interval', () => {
+    const { world, add } = mmoWorld();
+    const a = add(character('a', 100, 100));
+    const frames: number[] = [];
+    let tick = 0;
+    const step = (): void => {
+      const before = a.sink.frames;
+      world.step(50);
+      tick++;
+      if (a.sink.frames > before) frames.push(tick);
+    };
+    for (let i = 0; i < 4; i++) step();
+    // Its moves arrive 20 ms before the ticks it has no frame on.
+    const offPhase = (frames.at(-1)! + 1) % 2;
+    for (let i = 0; i < 12; i++) {
+      if ((tick + 1) % 2 === offPhase) {
+        world.move(a.p, i, 100, 100, 0);
+        world.followInput(a.p, 20);
+      }
+      step();
+    }
+    const after = frames.filter((t) => t > 4 + PHASE_SWITCH_AFTER * 2);
+    expect(after.length).toBeGreaterThan(1);
+    for (const t of after) expect(t % 2).toBe(offPhase);
+    for (let i = 1; i < frames.length; i++) expect(frames[i]! - frames[i - 1]!).toBeGreaterThanOrEqual(2);
+  });
+
+  it('answers an input arriving right before a tick with the tick after it, so jitter does not cost an interval', () => {
+    const { world, add } = mmoWorld();
+    const a = add(character('a', 100, 100));
+    for (let i = 0; i < 4; i++) world.step(50);
+    const phase = a.p.nextSendTick % 2;
+    // Inputs land 1 ms before the ticks of its own phase: late by a hair, they would miss them. The
+    // phase moves to the tick after, which every such input makes.
+    for (let i = 0; i < PHASE_SWITCH_AFTER; i++) {
+      while ((world.tick + 1) % 2 !== phase) world.step(50);
+      world.move(a.p, i, 100, 100, 0);
+      world.followInput(a.p, 50 * PHASE_MARGIN / 2);
+      world.step(50);
+    }
+    expect(a.p.nextSendTick % 2).toBe((phase + 1) % 2);
+  });
+
+  it('rounds the interval up to whole ticks', () => {
+    expect(mmoWorld({ patchRate: 15 }).world).toMatchObject({ sendEvery: 2, patchRate: 10 });
+    expect(mmoWorld({ patchRate: 20 }).world).toMatchObject({ sendEvery: 1, patchRate: 20 });
+    expect(mmoWorld({ patchRate: 3 }).world).toMatchObject({ sendEvery: 7 });
+    expect(makeWorld({ patchRate: 10 }).world).toMatchObject({ sendEvery: 0, patchRate: 10 });
+  });
+
+  it('still sends what waits for a congested player on its tick, without the snapshot', () => {
+    const { world, add } = mmoWorld();
+    const a = add(character('a', 100, 100));
+    a.sink.jammed = true;
+    world.move(a.p, 1, 101, 100, 0);
+    const frames = a.sink.frames;
+    world.step(50);
+    world.step(50);
+    expect(a.sink.frames).toBe(frames + 1);
+    expect(a.sink.take().map((m) => m.type)).toEqual(['ack']);
   });
 });

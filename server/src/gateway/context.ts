@@ -32,6 +32,11 @@ export interface GatewayOptions {
   readonly helloTimeoutMs?: number;
   /** How long a login waits for a replaced session on another process to answer. Default 2000. */
   readonly releaseTimeoutMs?: number;
+  /**
+   * Milliseconds until the world's next tick is due (the Ticker's), for timing the mmo send
+   * profile's frames to each player's inputs. Default: half a tick, always.
+   */
+  readonly msToNextTick?: () => number;
 }
 
 /** The services (defaults applied) and the registry of this process's sessions. */

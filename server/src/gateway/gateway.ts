@@ -37,7 +37,12 @@ export class Gateway implements GatewayContext {
   private logins = 0;
 
   constructor(options: GatewayOptions) {
-    Object.assign(this, options, { helloTimeoutMs: options.helloTimeoutMs ?? 10_000, releaseTimeoutMs: options.releaseTimeoutMs ?? 2000 });
+    const halfTick = 500 / options.world.config.tickRate;
+    Object.assign(this, options, {
+      helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
+      releaseTimeoutMs: options.releaseTimeoutMs ?? 2000,
+      msToNextTick: options.msToNextTick ?? (() => halfTick),
+    });
   }
 
   /** Registers a new connection; the transport feeds it frames and reports its close. */

@@ -103,10 +103,11 @@ export function welcome(ctx: GatewayContext, s: Session): void {
   const c = ctx.world.config;
   writeWelcome(s.out, {
     version: PROTOCOL_VERSION, playerId: p.id, name: p.name, serverId: ctx.serverId, zone: p.zone, zoneCount: c.zoneCount,
-    zoneSize: c.zoneSize, x: p.x, y: p.y, hp: p.hp, maxHp: p.maxHp, tickRate: c.tickRate, patchRate: c.patchRate,
-    interestRadius: c.interestRadius,
+    zoneSize: c.zoneSize, x: p.x, y: p.y, hp: p.hp, maxHp: p.maxHp, tickRate: c.tickRate, patchRate: ctx.world.patchRate,
+    interestRadius: c.interestRadius, sendProfile: c.sendProfile ?? 'action',
   });
   writeInventory(s.out, s.inventory.map((i) => ({ item: i.itemId, quantity: i.quantity })));
   s.queued(SERVER_TYPE.welcome);
   s.queued(SERVER_TYPE.inventory);
+  s.frameDue(); // in every profile the welcome leaves at once
 }

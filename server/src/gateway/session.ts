@@ -4,7 +4,8 @@
  * here, then applied to the world or handed to the module that handles its kind: ./login.ts
  * (hello), ./transfer.ts (joining a zone another process owns), ./actions.ts (pickup, whisper).
  * What the world and those modules write goes into `out`; the gateway sends it as one frame per
- * connection per flush.
+ * connection per flush: soon after it is written (the action send profile), or, while the player
+ * is in the world under the mmo profile, with the player's next frame (see World).
  *
  * Rules a caller may rely on: a handler never throws; a malformed or refused message costs its
  * sender an error reply (rate-limited) and a strike; too many strikes close that connection only.
@@ -118,6 +119,13 @@ export class Session implements PlayerSink {
   }
 
   markDirty(): void {
+    // The mmo send profile: while the player is in the world, output waits for its frame (frameDue).
+    if (this.dirty || (this.player !== undefined && this.ctx.world.sendEvery > 0)) return;
+    this.dirty = true;
+    this.ctx.schedule(this);
+  }
+
+  frameDue(): void {
     if (this.dirty) return;
     this.dirty = true;
     this.ctx.schedule(this);
@@ -200,6 +208,7 @@ export class Session implements PlayerSink {
    * whoever takes the character over.
    */
   end(reason: string): void {
+    this.frameDue(); // what the mmo profile held for the next frame goes now
     this.ctx.flush();
     this.conn.close();
     this.closed(reason);
@@ -247,6 +256,8 @@ export class Session implements PlayerSink {
         if (!this.buckets.move.take(now)) return this.violation('rate_limited', 'too many moves', m.seq, now);
         if (m.rtt && m.rtt > 0) ctx.metrics.inputAckLatency[this.conn.transport].observe(m.rtt / 1000);
         world.move(p, m.seq, m.x, m.y, m.clientTime);
+        // Moves are a player's regular inputs: the mmo profile times its frames to follow them.
+        if (world.sendEvery > 1) world.followInput(p, ctx.msToNextTick());
         return;
       case 'chat': {
         if (!this.buckets.chat.take(now)) return this.violation('rate_limited', 'too many chat messages', 0, now);

@@ -12,10 +12,16 @@ export interface PlayerSink {
   /** Transport index (TRANSPORT_INDEX) for traffic counters. */
   readonly transport: number;
   /**
-   * Asks the transport to flush `out` soon (after the current turn of the event loop, so what else
-   * this turn writes, such as a tick's snapshot, shares the frame).
+   * Something was written to `out`: the transport sends it as the send profile says — soon (after
+   * the current turn of the event loop, so what else this turn writes shares the frame) in the
+   * action profile; with the player's next frame in the mmo profile.
    */
   markDirty(): void;
+  /**
+   * The player's frame is due (its snapshot was just written): send everything written to `out`
+   * after the current turn of the event loop, whatever the profile.
+   */
+  frameDue(): void;
   /** True while the connection's send buffer is backed up: snapshots are skipped, not queued. */
   congested(): boolean;
 }
@@ -49,6 +55,14 @@ export class Player {
    * announced again. Clients keep names of entities out of view.
    */
   known = new Uint32Array(8);
+  /**
+   * The mmo send profile: the tick at which this player's next frame (snapshot and everything held
+   * for it) is written. Frames are `sendEvery` ticks apart; which tick of the interval is the
+   * player's phase, moved to follow the player's inputs (World.followInputs).
+   */
+  nextSendTick = 0;
+  /** Consecutive inputs that arrived just before another phase than the player's. */
+  phaseMisses = 0;
   /** This player's `appear` message, encoded once and copied to every new viewer. */
   appear: Uint8Array = new Uint8Array(0);
   /** Save bookkeeping: version of the last state handed to the store, and whether it changed since. */

@@ -52,8 +52,13 @@ export class SnapshotWriter {
     this.records16 = new Uint16Array(this.records.buffer);
   }
 
-  /** Writes a snapshot of its surroundings to every member of `zone` not backed up, for `tick` at world time `now`. */
-  write(zone: ZoneView, tick: number, now: number): void {
+  /**
+   * Writes a snapshot of its surroundings to members of `zone` not backed up, for `tick` at world
+   * time `now`. `sendEvery` 0 (the action profile): to every member, each then marked dirty. Above
+   * 0 (the mmo profile): only to members whose frame is due this tick (`nextSendTick`), whose next
+   * frame is then `sendEvery` ticks later; each of them gets its frame (`frameDue`), backed up or not.
+   */
+  write(zone: ZoneView, tick: number, now: number, sendEvery: number): void {
     const size = this.zoneSize;
     const lists = this.lists;
     const counts = this.counts;
@@ -70,7 +75,14 @@ export class SnapshotWriter {
     for (let m = 0; m < members.length; m++) {
       const p = members[m]!;
       const sink = p.sink;
-      if (sink.congested()) continue;
+      if (sendEvery > 0) {
+        if (p.nextSendTick > tick) continue;
+        p.nextSendTick = tick + sendEvery;
+        if (sink.congested()) {
+          sink.frameDue(); // what is held for it still goes, the snapshot does not
+          continue;
+        }
+      } else if (sink.congested()) continue;
       const base = p.slot * MAX_VISIBLE;
       const n = counts[p.slot]!;
       const w = sink.out;
@@ -109,7 +121,8 @@ export class SnapshotWriter {
       w.bytes[first + R - 1]! |= ENTITY_FLAGS.self; // the player itself is always first
       w.length = at;
       this.traffic.out(transport, SERVER_TYPE.snapshot);
-      sink.markDirty();
+      if (sendEvery > 0) sink.frameDue();
+      else sink.markDirty();
     }
   }
 }

@@ -42,6 +42,12 @@ export class Ticker {
     this.schedule();
   }
 
+  /** Milliseconds until the next tick is due (0 when it is already late). */
+  msToNextTick(): number {
+    const d = this.next - this.o.now();
+    return d > 0 ? d : 0;
+  }
+
   /** Stops ticking; a step in progress completes. */
   stop(): void {
     this.running = false;

@@ -6,8 +6,15 @@
  * Inputs (move, attack, chat, join) are applied when they arrive and answered at once into the
  * player's outgoing buffer; snapshots are written every patch interval. Writing to a player means
  * appending to `player.sink.out` and calling `sink.markDirty()`; the transport flushes the batch.
+ *
+ * Send profiles (MMO_SEND_PROFILE): in `action` every player's snapshot is written on the same
+ * tick, once per patch interval, and what inputs answer leaves at once. In `mmo` each player has a
+ * send phase: its snapshot is written on one tick of every `sendEvery`, and that tick is its frame
+ * (`sink.frameDue()`), carrying whatever was written to it since. A player's phase follows its
+ * inputs (`followInput`), so an acknowledgement waits for about a tick, not up to an interval.
  */
 import type { BusMessage } from '../bus/bus.ts';
+import type { SendProfile } from '../../../contract/env.ts';
 import { FrameWriter, SERVER_TYPE, writeAck, writeAppear, writeCombat, writeJoined, type PlayerChatChannel, type Skill } from '../../../protocol/codec.ts';
 import type { ErrorCode } from '../../../protocol/errors.ts';
 import type { Character, CharacterState } from '../store/store.ts';
@@ -28,7 +35,21 @@ export interface WorldConfig {
   readonly tickRate: number;
   readonly patchRate: number;
   readonly maxPlayers: number;
+  /** Default `action`. */
+  readonly sendProfile?: SendProfile;
 }
+
+/**
+ * In the mmo profile, inputs in a row that ask for another tick of the interval than the player's
+ * phase before the phase moves there: one late or early input does not move it.
+ */
+export const PHASE_SWITCH_AFTER = 3;
+/**
+ * An input arriving less than this share of a tick before the next tick is answered by the tick
+ * after it: inputs that jitter around a tick then all ask for the same one (a wait of about a
+ * tick) instead of half of them missing it by a whole interval.
+ */
+export const PHASE_MARGIN = 0.2;
 
 interface Zone {
   readonly id: number;
@@ -68,6 +89,11 @@ export class World {
   private count = 0;
   private patchDue = 0;
   private readonly patchInterval: number;
+  /**
+   * The mmo profile: ticks between two frames of one player (the patch interval rounded up to whole
+   * ticks, so frames are never closer than it). 0 in the action profile.
+   */
+  readonly sendEvery: number;
   private readonly publishGlobal: (message: BusMessage) => void;
   private readonly snapshots: SnapshotWriter;
   // Scratch, reused by every move and new player.
@@ -97,6 +123,12 @@ export class World {
       this.zones.set(id, { id, grid, members, chat: new ZoneChat(), audience });
     }
     this.patchInterval = 1000 / Math.min(config.patchRate, config.tickRate);
+    this.sendEvery = config.sendProfile === 'mmo' ? Math.max(1, Math.ceil(config.tickRate / config.patchRate - 1e-9)) : 0;
+  }
+
+  /** Snapshots (in the mmo profile: frames) each player receives per second. */
+  get patchRate(): number {
+    return this.sendEvery > 0 ? this.config.tickRate / this.sendEvery : Math.min(this.config.patchRate, this.config.tickRate);
   }
 
   /** Players currently in the world. */
@@ -170,6 +202,8 @@ export class World {
     this.byId.set(p.id, p);
     this.byCharacter.set(p.characterId, p);
     this.count++;
+    // The welcome leaves at once; the first snapshot frame one interval later.
+    p.nextSendTick = this.tick + Math.max(1, this.sendEvery);
     this.enterZone(p, p.zone);
     return { ok: true, player: p };
   }
@@ -207,6 +241,28 @@ export class World {
     writeAck(p.sink.out, seq, p.x, p.y, clientTime);
     this.traffic.out(p.sink.transport, SERVER_TYPE.ack);
     p.sink.markDirty();
+  }
+
+  /**
+   * The mmo profile: an input of `p` (one of its regular moves) arrived `untilTickMs` before the next
+   * tick is due. When its inputs keep asking for another tick of the interval than its phase
+   * (PHASE_SWITCH_AFTER in a row), the phase moves there, so what answers them waits for about a
+   * tick at most instead of up to a whole interval. The phase only ever moves later: the frame
+   * after a move is further away, never closer than one interval. No-op in the action profile.
+   */
+  followInput(p: Player, untilTickMs: number): void {
+    const every = this.sendEvery;
+    if (every < 2) return;
+    const tickMs = 1000 / this.config.tickRate;
+    const want = (this.tick + (untilTickMs < tickMs * PHASE_MARGIN ? 2 : 1)) % every;
+    const phase = p.nextSendTick % every;
+    if (phase === want) {
+      p.phaseMisses = 0;
+      return;
+    }
+    if (++p.phaseMisses < PHASE_SWITCH_AFTER) return;
+    p.phaseMisses = 0;
+    p.nextSendTick += (want - phase + every) % every;
   }
 
   /** Resolves an attack; returns the refusal code, or undefined when it landed. */
@@ -282,7 +338,8 @@ export class World {
 
   /**
    * Advances the world by `elapsedMs`: refills movement budgets, respawns the dead and, when a
-   * patch is due, writes every player's snapshot. Returns true when it patched.
+   * patch is due, writes every player's snapshot (in the mmo profile: the snapshots of the players
+   * whose frame is due this tick). Returns true when it patched.
    */
   step(elapsedMs: number): boolean {
     this.now += elapsedMs;
@@ -299,6 +356,10 @@ export class World {
       }
       zone.chat.deliver(zone.audience);
     }
+    if (this.sendEvery > 0) {
+      for (const zone of this.zones.values()) if (zone.members.length > 0) this.snapshots.write(zone, this.tick, this.now, this.sendEvery);
+      return true;
+    }
     this.patchDue += elapsedMs;
     if (this.patchDue + 1e-9 < this.patchInterval) return false;
     this.patchDue -= this.patchInterval;
@@ -309,7 +370,7 @@ export class World {
 
   /** Writes a snapshot of its surroundings to every player (./snapshots.ts). */
   patch(): void {
-    for (const zone of this.zones.values()) if (zone.members.length > 0) this.snapshots.write(zone, this.tick, this.now);
+    for (const zone of this.zones.values()) if (zone.members.length > 0) this.snapshots.write(zone, this.tick, this.now, 0);
   }
 
   /** States of characters changed since the last call (marks them saved). */
