@@ -5,15 +5,18 @@
  *
  * Once joined, a bot reads server frames itself instead of through GameClient's decoder: it walks
  * each frame message by message (`serverMessageEnd`), reads the few fields it uses (ack times, its
- * own combat events, the latest snapshot's position when it attacks) and only counts the rest, so
- * thousands of bots per core do not spend their time building objects for names and chat lines
- * nobody reads.
+ * own combat events, the latest two snapshots' positions when it attacks) and only counts the rest,
+ * so thousands of bots per core do not spend their time building objects for names and chat lines
+ * nobody reads. Like the demo page, a bot sees other players gliding between snapshots
+ * (client/interpolation.ts): at 10 snapshots a second (the mmo send profile) it judges a target's
+ * range where a player would see it, not where the last snapshot left it.
  */
 import type { TransportName } from '../../contract/ports.ts';
 import { GameClient, GameClientError } from '../game-client.ts';
 import type { ServerLink, WebSocketConstructor } from '../link.ts';
 import { ENTITY_FLAGS, SERVER_TYPE, SNAPSHOT_ENTITY_BYTES, SNAPSHOT_HEADER_BYTES, serverMessageEnd } from '../../protocol/codec.ts';
 import { errorCodeName } from '../../protocol/errors.ts';
+import { restingAt, shownX, shownY, type Glide } from '../interpolation.ts';
 import { ATTACK, CHAT } from './scheduler.ts';
 import type { BotStats } from './stats.ts';
 
@@ -60,9 +63,17 @@ export class Bot {
   private zoneSize = 0;
   private dead = false;
   private chats = 0;
-  /** The frame holding the latest snapshot, and where in it the snapshot starts. */
+  /** The frame holding the latest snapshot, where in it the snapshot starts, and when it came. */
   private snapFrame: Uint8Array | undefined;
   private snapAt = 0;
+  private snapTime = 0;
+  /** The same for the snapshot before it: targets are seen gliding between the two. */
+  private prevFrame: Uint8Array | undefined;
+  private prevAt = 0;
+  /** Time between snapshots, from the welcome. */
+  private snapshotIntervalMs = 50;
+  /** Where the bot sees its target (client/interpolation.ts), reused for every attack. */
+  private readonly seen: Glide = restingAt(0, 0, 0);
   private playerId = 0;
   private stopping = false;
   private readonly cfg: BotConfig;
@@ -119,6 +130,7 @@ export class Bot {
     this.attach(client);
     const w = client.welcome;
     this.zoneSize = w.zoneSize;
+    this.snapshotIntervalMs = 1000 / Math.max(1, w.patchRate);
     this.x = w.x;
     this.y = w.y;
     this.pickWaypoint();
@@ -192,8 +204,11 @@ export class Bot {
           break;
         }
         case SERVER_TYPE.snapshot:
+          this.prevFrame = this.snapFrame;
+          this.prevAt = this.snapAt;
           this.snapFrame = frame;
           this.snapAt = at;
+          this.snapTime = performance.now();
           break;
         case SERVER_TYPE.combat: {
           view ??= new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
@@ -215,6 +230,7 @@ export class Bot {
           this.x = view.getFloat32(at + 7, true);
           this.y = view.getFloat32(at + 11, true);
           this.snapFrame = undefined;
+          this.prevFrame = undefined;
           this.pickWaypoint();
           this.becomeJoined();
           break;
@@ -281,7 +297,11 @@ export class Bot {
   /** Distance to the entity nearestTarget returned last. */
   private targetDistance = 0;
 
-  /** Id of the closest live entity within bolt range in the latest snapshot; 0 when none. */
+  /**
+   * Id of the closest live entity within bolt range in the latest snapshot; 0 when none. Its
+   * distance (targetDistance) is to where a player would see it now: gliding from its place in the
+   * snapshot before to the latest over one snapshot interval, as the demo page draws it.
+   */
   private nearestTarget(): number {
     const f = this.snapFrame;
     if (!f) return 0;
@@ -291,18 +311,50 @@ export class Bot {
     const count = v.getUint16(at + 17, true);
     let best = 0;
     let bestD = 195 * 195;
+    let bestX = 0;
+    let bestY = 0;
     for (let i = 0, r = at + SNAPSHOT_HEADER_BYTES; i < count; i++, r += SNAPSHOT_ENTITY_BYTES) {
       if (f[r + 9]! & (ENTITY_FLAGS.self | ENTITY_FLAGS.dead)) continue;
-      const dx = v.getUint16(r + 4, true) * scale - this.x;
-      const dy = v.getUint16(r + 6, true) * scale - this.y;
-      const d = dx * dx + dy * dy;
+      const x = v.getUint16(r + 4, true) * scale;
+      const y = v.getUint16(r + 6, true) * scale;
+      const d = (x - this.x) ** 2 + (y - this.y) ** 2;
       if (d < bestD) {
         bestD = d;
         best = v.getUint32(r, true);
+        bestX = x;
+        bestY = y;
       }
     }
-    this.targetDistance = Math.sqrt(bestD);
+    if (best === 0) return 0;
+    const g = this.seen;
+    const before = this.positionBefore(best);
+    if (before) {
+      g.fromX = before[0];
+      g.fromY = before[1];
+    } else {
+      g.fromX = bestX;
+      g.fromY = bestY;
+    }
+    g.toX = bestX;
+    g.toY = bestY;
+    g.at = this.snapTime;
+    const now = performance.now();
+    this.targetDistance = Math.hypot(shownX(g, now, this.snapshotIntervalMs) - this.x, shownY(g, now, this.snapshotIntervalMs) - this.y);
     return best;
+  }
+
+  /** Where entity `id` was in the snapshot before the latest, if it was in view. */
+  private positionBefore(id: number): [number, number] | undefined {
+    const f = this.prevFrame;
+    if (!f) return undefined;
+    const v = new DataView(f.buffer, f.byteOffset, f.byteLength);
+    const at = this.prevAt;
+    const scale = v.getUint32(at + 13, true) / Q;
+    const count = v.getUint16(at + 17, true);
+    for (let i = 0, r = at + SNAPSHOT_HEADER_BYTES; i < count; i++, r += SNAPSHOT_ENTITY_BYTES) {
+      if (v.getUint32(r, true) === id) return [v.getUint16(r + 4, true) * scale, v.getUint16(r + 6, true) * scale];
+    }
+    return undefined;
   }
 }
 

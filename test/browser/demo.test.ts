@@ -68,7 +68,7 @@ async function observer(server: GameServer, zone: number): Promise<{ client: Gam
   return { client, chats };
 }
 
-async function playAndCheck(server: GameServer, page: Page, transport: 'udp' | 'ws', logs: string[]): Promise<void> {
+async function playAndCheck(server: GameServer, page: Page, transport: 'udp' | 'ws', logs: string[]): Promise<GameClient> {
   const s = await until('the page to be playing', async () => {
     const st = await status(page);
     return st.state === 'playing' ? st : undefined;
@@ -116,6 +116,7 @@ async function playAndCheck(server: GameServer, page: Page, transport: 'udp' | '
 
   await mkdir(join(PROJECT_ROOT, '.tmp'), { recursive: true });
   await page.screenshot({ path: join(PROJECT_ROOT, '.tmp', `demo-${transport}.png`) });
+  return watcher.client;
 }
 
 describe('demo page in Chromium', () => {
@@ -136,6 +137,44 @@ describe('demo page in Chromium', () => {
     const log = (await status(page)).connectLog;
     expect(log.length, 'the page tried UDP first').toBeGreaterThan(0);
     expect(log[0]).toMatch(/^UDP attempt 1 failed/);
+  });
+
+  it('plays under the mmo send profile at 10 Hz, drawing another player between snapshots', async () => {
+    const server = await startGameServer({ env: { [ENV.udpEnabled.name]: 'false', [ENV.sendProfile.name]: 'mmo', [ENV.patchRate.name]: '10' } });
+    cleanups.push(() => server.stop());
+    const { page, logs } = await openDemo(server);
+    const other = await playAndCheck(server, page, 'ws', logs);
+    expect(await status(page)).toMatchObject({ sendProfile: 'mmo', patchRate: 10 });
+
+    // The other player walks east for a second and a half, a move every 100 ms.
+    let x = other.welcome.x;
+    const walk = setInterval(() => other.move(Math.min(other.welcome.zoneSize, (x += 2)), other.welcome.y), 100);
+    cleanups.push(async () => clearInterval(walk));
+    const drawn = await page.evaluate(
+      (id) =>
+        new Promise<{ xs: number[]; snapshots: number }>((resolve) => {
+          const mmo = (window as unknown as { mmo: PageStatus }).mmo;
+          const xs: number[] = [];
+          const first = mmo.snapshots;
+          const started = performance.now();
+          const sample = (): void => {
+            const x = mmo.others.find((o) => o.id === id)?.x;
+            if (x !== undefined && x !== xs.at(-1)) xs.push(x);
+            if (performance.now() - started < 1500) requestAnimationFrame(sample);
+            else resolve({ xs, snapshots: mmo.snapshots - first });
+          };
+          requestAnimationFrame(sample);
+        }),
+      other.welcome.playerId,
+    );
+    clearInterval(walk);
+    // About 15 snapshots arrived; the player was drawn at many more places than that, always
+    // further east: it glided between them instead of jumping from one to the next.
+    expect(drawn.snapshots).toBeGreaterThan(5);
+    expect(drawn.snapshots).toBeLessThanOrEqual(17);
+    expect(drawn.xs.length).toBeGreaterThan(drawn.snapshots * 2);
+    for (let i = 1; i < drawn.xs.length; i++) expect(drawn.xs[i]!).toBeGreaterThan(drawn.xs[i - 1]! - 0.02);
+    expect(logs.filter((l) => l.startsWith('pageerror'))).toEqual([]);
   });
 });
 

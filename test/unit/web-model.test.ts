@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { beginSnapshot, decodeServerFrame, FrameWriter, PROTOCOL_VERSION, writeSnapshotEntity, ENTITY_FLAGS, type SnapshotMessage } from '../../protocol/codec.ts';
 import { GameModel, WALK_SPEED } from '../../server/web/src/game.ts';
 
-function welcomed(): GameModel {
+function welcomed(patchRate = 20): GameModel {
   const m = new GameModel();
   m.welcome({
     type: 'welcome', version: PROTOCOL_VERSION, playerId: 7, name: 'me', serverId: 's', zone: 1, zoneCount: 4,
-    zoneSize: 1000, x: 500, y: 500, hp: 100, maxHp: 100, tickRate: 20, patchRate: 20, interestRadius: 150, sendProfile: 'action',
+    zoneSize: 1000, x: 500, y: 500, hp: 100, maxHp: 100, tickRate: 20, patchRate, interestRadius: 150, sendProfile: patchRate < 20 ? 'mmo' : 'action',
   });
   return m;
 }
@@ -55,13 +55,33 @@ describe('demo page model', () => {
   it('shows exactly the entities of the latest snapshot, with names learnt from appear', () => {
     const m = welcomed();
     m.known.set(9, { name: 'other', maxHp: 120 });
-    m.snapshot(snapshot([[7, 500, 500, 100, ENTITY_FLAGS.self], [9, 520, 500, 60, 0], [11, 530, 500, 0, ENTITY_FLAGS.dead]]));
+    m.snapshot(snapshot([[7, 500, 500, 100, ENTITY_FLAGS.self], [9, 520, 500, 60, 0], [11, 530, 500, 0, ENTITY_FLAGS.dead]]), 0);
     expect([...m.entities.keys()].sort()).toEqual([11, 7, 9]);
     expect(m.entities.get(9)).toMatchObject({ name: 'other', maxHp: 120, hp: 60, dead: false, self: false });
     expect(m.entities.get(11)!.dead).toBe(true);
     expect(m.nearest(200)!.id).toBe(9); // the dead one and ourselves are never targets
-    m.snapshot(snapshot([[7, 500, 500, 100, ENTITY_FLAGS.self]]));
+    m.snapshot(snapshot([[7, 500, 500, 100, ENTITY_FLAGS.self]]), 100);
     expect([...m.entities.keys()]).toEqual([7]);
+  });
+
+  it('glides other players between snapshots at 10 a second, and jumps over a respawn', () => {
+    const m = welcomed(10);
+    expect(m.snapshotIntervalMs).toBe(100);
+    m.snapshot(snapshot([[7, 500, 500, 100, ENTITY_FLAGS.self], [9, 520, 500, 100, 0]]), 1000);
+    m.snapshot(snapshot([[7, 500, 500, 100, ENTITY_FLAGS.self], [9, 530, 500, 100, 0]]), 1100);
+    const xs = [1100, 1125, 1150, 1175, 1200, 1250].map((t) => {
+      m.interpolate(t);
+      return Math.round(m.entities.get(9)!.x * 10) / 10; // positions travel quantized
+    });
+    expect(xs).toEqual([520, 522.5, 525, 527.5, 530, 530]); // every frame a step, resting at the last
+    // A snapshot arriving mid-glide continues from where it is shown: no jump back.
+    m.snapshot(snapshot([[7, 500, 500, 100, ENTITY_FLAGS.self], [9, 540, 500, 100, 0]]), 1300);
+    m.interpolate(1300);
+    expect(m.entities.get(9)!.x).toBeCloseTo(530, 1);
+    m.snapshot(snapshot([[7, 500, 500, 100, ENTITY_FLAGS.self], [9, 900, 900, 100, 0]]), 1350); // respawned far away
+    m.interpolate(1350);
+    expect([m.entities.get(9)!.x, m.entities.get(9)!.y]).toEqual([expect.closeTo(900, 1), expect.closeTo(900, 1)]);
+    expect(m.entities.get(7)!.x).toBe(m.x); // ourselves: the predicted position, never interpolated
   });
 
   it('cannot walk while dead and respawns where the server says', () => {

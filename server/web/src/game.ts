@@ -1,7 +1,12 @@
 /**
  * The demo page's model of the world: what the server told us (welcome, snapshots, appear, combat)
  * plus the local player's predicted position. No DOM here, so it can be reasoned about alone.
+ *
+ * Other entities glide between snapshots (client/interpolation.ts): `interpolate(now)` before each
+ * drawn frame moves them along, so at 10 snapshots a second (the mmo send profile) they still move
+ * every frame.
  */
+import { glideTo, restingAt, shownX, shownY, type Glide } from '../../../client/interpolation.ts';
 import {
   ENTITY_FLAGS,
   readSnapshotEntity,
@@ -14,10 +19,16 @@ import {
 /** Units per second the page walks: below the server's clamp (PLAYER_SPEED 200), so never cut short. */
 export const WALK_SPEED = 150;
 
+/** Entities that move further than this between two snapshots (a respawn) jump instead of gliding. */
+const SNAP_DISTANCE = 100;
+
 export interface Entity {
   id: number;
+  /** Where it is shown now (see `interpolate`); the player itself: its predicted position. */
   x: number;
   y: number;
+  /** From where it was shown to where the latest snapshot put it. */
+  glide: Glide;
   hp: number;
   maxHp: number;
   name: string;
@@ -45,6 +56,9 @@ export class GameModel {
   readonly known = new Map<number, { name: string; maxHp: number }>();
   acks = 0;
   snapshots = 0;
+  /** Time between snapshots (the welcome's patch rate): how long an entity glides to its new place. */
+  snapshotIntervalMs = 50;
+  sendProfile: WelcomeMessage['sendProfile'] = 'action';
 
   /** Resets from a welcome (also after a reconnect). */
   welcome(w: WelcomeMessage): void {
@@ -58,6 +72,8 @@ export class GameModel {
     this.maxHp = w.maxHp;
     this.dead = w.hp <= 0;
     this.target = undefined;
+    this.snapshotIntervalMs = 1000 / Math.max(1, w.patchRate);
+    this.sendProfile = w.sendProfile;
     this.entities.clear();
     this.known.set(w.playerId, { name: w.name, maxHp: w.maxHp });
   }
@@ -72,8 +88,11 @@ export class GameModel {
     this.entities.clear();
   }
 
-  /** Replaces the view with the snapshot's entities. Our own position stays predicted locally. */
-  snapshot(s: SnapshotMessage): void {
+  /**
+   * Replaces the view with the snapshot's entities, received at `now` (ms): the others start gliding
+   * to their new places. Our own position stays predicted locally.
+   */
+  snapshot(s: SnapshotMessage, now: number): void {
     this.snapshots++;
     const seen = new Set<number>();
     const e: SnapshotEntity = { id: 0, x: 0, y: 0, hp: 0, flags: 0 };
@@ -83,9 +102,12 @@ export class GameModel {
       const self = (e.flags & ENTITY_FLAGS.self) !== 0 || e.id === this.playerId;
       const info = this.known.get(e.id);
       const prev = this.entities.get(e.id);
-      const ent: Entity = prev ?? { id: e.id, x: e.x, y: e.y, hp: e.hp, maxHp: 100, name: `#${e.id}`, dead: false, self, hitAt: 0 };
-      ent.x = self ? this.x : e.x;
-      ent.y = self ? this.y : e.y;
+      const ent: Entity = prev ?? { id: e.id, x: e.x, y: e.y, glide: restingAt(e.x, e.y, now), hp: e.hp, maxHp: 100, name: `#${e.id}`, dead: false, self, hitAt: 0 };
+      if (prev) glideTo(ent.glide, e.x, e.y, now, this.snapshotIntervalMs, SNAP_DISTANCE);
+      if (self) {
+        ent.x = this.x;
+        ent.y = this.y;
+      }
       ent.hp = e.hp;
       ent.dead = (e.flags & ENTITY_FLAGS.dead) !== 0;
       ent.self = self;
@@ -100,6 +122,20 @@ export class GameModel {
       }
     }
     for (const id of this.entities.keys()) if (!seen.has(id)) this.entities.delete(id);
+  }
+
+  /** Moves every other entity to where it is shown at `now` (call before drawing a frame). */
+  interpolate(now: number): void {
+    const interval = this.snapshotIntervalMs;
+    for (const e of this.entities.values()) {
+      if (e.self) {
+        e.x = this.x;
+        e.y = this.y;
+        continue;
+      }
+      e.x = shownX(e.glide, now, interval);
+      e.y = shownY(e.glide, now, interval);
+    }
   }
 
   /** Accepts the server's position when it disagrees with ours by more than rounding. */

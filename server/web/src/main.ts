@@ -26,7 +26,12 @@ export interface PageStatus {
   y: number;
   acks: number;
   snapshots: number;
+  /** The server's send profile and snapshots a second, from the welcome. */
+  sendProfile: string | undefined;
+  patchRate: number;
   visible: number;
+  /** Where the other entities in view are drawn this frame (gliding between snapshots). */
+  others: Array<{ id: number; x: number; y: number }>;
   chats: number;
   lastError: string | undefined;
   /** Every transport attempt's failure, for diagnosing a fallback. */
@@ -70,7 +75,10 @@ const status: PageStatus = {
   y: 0,
   acks: 0,
   snapshots: 0,
+  sendProfile: undefined,
+  patchRate: 0,
   visible: 0,
+  others: [],
   chats: 0,
   lastError: undefined,
   connectLog: [],
@@ -151,6 +159,8 @@ function attach(c: GameClient): void {
   model.welcome(c.welcome);
   status.transport = c.kind;
   status.playerId = c.welcome.playerId;
+  status.sendProfile = c.welcome.sendProfile;
+  status.patchRate = c.welcome.patchRate;
   hud.transport.textContent = c.kind === 'udp' ? 'UDP (WebRTC)' : 'TCP (WebSocket)';
   hud.transport.dataset.kind = c.kind;
   // Whoever reads `window.mmo` sees the welcome's position together with the playing state, not
@@ -162,7 +172,7 @@ function attach(c: GameClient): void {
   // view and the status bar out of it.
   canvas.focus({ preventScroll: true });
 
-  c.on('snapshot', (m) => model.snapshot(m));
+  c.on('snapshot', (m) => model.snapshot(m, performance.now()));
   c.on('appear', (m) => {
     model.known.set(m.id, { name: m.name, maxHp: m.maxHp });
     const e = model.entities.get(m.id);
@@ -328,9 +338,12 @@ function syncStatus(): void {
   status.acks = model.acks;
   status.snapshots = model.snapshots;
   status.visible = model.entities.size;
+  status.others = [];
+  for (const e of model.entities.values()) if (!e.self) status.others.push({ id: e.id, x: e.x, y: e.y });
 }
 
 function frame(): void {
+  model.interpolate(performance.now());
   syncStatus();
   hud.rtt.textContent = client && client.smoothedRttMs > 0 ? `${client.smoothedRttMs.toFixed(1)} ms` : '–';
   hud.zone.textContent = client ? String(model.zone) : '–';

@@ -2,6 +2,7 @@
  * Draws the world around the player: a grid for a sense of motion, the zone's edges, the interest
  * radius, and every entity in view with its name and HP.
  */
+import { restingAt } from '../../../client/interpolation.ts';
 import type { Entity, GameModel } from './game.ts';
 
 const GRID = 50;
@@ -61,7 +62,7 @@ export function draw(ctx: CanvasRenderingContext2D, m: GameModel, scale: number,
   const self = m.entities.get(m.playerId);
   drawEntity(
     ctx,
-    self ?? { id: m.playerId, x: m.x, y: m.y, hp: m.hp, maxHp: m.maxHp, name: 'you', dead: m.dead, self: true, hitAt: 0 },
+    self ?? { id: m.playerId, x: m.x, y: m.y, glide: restingAt(m.x, m.y, now), hp: m.hp, maxHp: m.maxHp, name: 'you', dead: m.dead, self: true, hitAt: 0 },
     w / 2,
     h / 2,
     scale,
