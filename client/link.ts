@@ -12,6 +12,12 @@ export interface ServerLink {
   readonly kind: TransportName;
   /** Sends one frame; the link may keep a reference, so never modify it afterwards. Dropped when closed. */
   send(frame: Uint8Array): void;
+  /**
+   * Optional: frames sent until `uncork` leave together (one write on a stream transport), for a
+   * sender with several messages at once. Links without it send each frame at once.
+   */
+  cork?(): void;
+  uncork?(): void;
   /** Closes the channel; `onClose` fires once (also for closes the server or network caused). */
   close(): void;
   /** Called with every received frame. */

@@ -17,7 +17,7 @@ import type { ServerLink, WebSocketConstructor } from '../link.ts';
 import { ENTITY_FLAGS, SERVER_TYPE, SNAPSHOT_ENTITY_BYTES, SNAPSHOT_HEADER_BYTES, serverMessageEnd } from '../../protocol/codec.ts';
 import { errorCodeName } from '../../protocol/errors.ts';
 import { restingAt, shownX, shownY, type Glide } from '../interpolation.ts';
-import { ATTACK, CHAT } from './scheduler.ts';
+import { ATTACK, CHAT, MOVE } from './scheduler.ts';
 import type { BotStats } from './stats.ts';
 
 export interface BotConfig {
@@ -180,6 +180,7 @@ export class Bot {
   private read(client: GameClient, frame: Uint8Array): void {
     const s = this.stats;
     s.bytesIn += frame.length;
+    s.framesIn++;
     const n = frame.length;
     let view: DataView | undefined;
     for (let at = 0; at < n; ) {
@@ -247,6 +248,9 @@ export class Bot {
   act(actions: number): void {
     const c = this.client;
     if (this.state !== 'joined' || !c || this.dead) return;
+    // A turn with more than a move leaves in one write: a socket write is most of a bot's cost.
+    const several = actions !== MOVE;
+    if (several) c.link.cork?.();
     this.walk();
     c.move(this.x, this.y);
     this.stats.movesSent++;
@@ -264,6 +268,7 @@ export class Bot {
         this.stats.countSent('attack');
       }
     }
+    if (several) c.link.uncork?.();
   }
 
   /** Closes the connection (or abandons a connect in flight); the close is not counted as a loss. */

@@ -126,6 +126,12 @@ class Connection {
       send(frame) {
         if (!self.closed) socket.write(clientFrame(0x2, frame));
       },
+      cork() {
+        socket.cork();
+      },
+      uncork() {
+        socket.uncork();
+      },
       close() {
         self.close(1000);
       },
