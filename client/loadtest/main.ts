@@ -81,13 +81,16 @@ async function scrape(url: string): Promise<Sample[]> {
   return parseMetrics(await res.text());
 }
 
-/** CPU seconds (user + system) a local process used so far, from /proc; undefined when unreadable. */
-async function processCpuSeconds(pid: number): Promise<number | undefined> {
+/**
+ * CPU seconds a local process used so far, from /proc: user + system, and system (kernel) alone;
+ * undefined when unreadable.
+ */
+async function processCpuSeconds(pid: number): Promise<{ total: number; system: number } | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return { total: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
   } catch {
     return undefined;
   }
@@ -112,10 +115,33 @@ async function runQueueSeconds(pid: number): Promise<number | undefined> {
   }
 }
 
+/**
+ * CPU seconds each thread of a local process used so far, summed by thread name (Linux
+ * /proc/<pid>/task); undefined when unreadable. Threads that ended are not counted.
+ */
+async function threadCpuSeconds(pid: number): Promise<Map<string, number> | undefined> {
+  try {
+    const tasks = await readdir(`/proc/${pid}/task`);
+    const byName = new Map<string, number>();
+    for (const t of tasks) {
+      const stat = await readFile(`/proc/${pid}/task/${t}/stat`, 'utf8').catch(() => '');
+      const open = stat.indexOf('(');
+      const close = stat.lastIndexOf(')');
+      if (open < 0 || close < 0) continue;
+      const name = stat.slice(open + 1, close);
+      const fields = stat.slice(close + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
+    }
+    return byName;
+  } catch {
+    return undefined;
+  }
+}
+
 /** USER_HZ: 100 on every Linux this runs on. */
 const CLOCK_TICKS = 100;
 
-function serverSide(before: Sample[], after: Sample[]): Omit<ServerSide, 'cpuPercent' | 'waitPercent'> {
+function serverSide(before: Sample[], after: Sample[]): Omit<ServerSide, 'cpuPercent' | 'systemPercent' | 'waitPercent' | 'threads'> {
   const name = METRICS.tickDuration.name;
   const end = histogramBuckets(after, name);
   const tick = end ? bucketsDelta(end, histogramBuckets(before, name)) : undefined;
@@ -223,6 +249,7 @@ export async function runLoadTest(o: LoadOptions, log: (line: string) => void = 
     await flushAll(OPEN);
     const serverCpuStart = o.serverPid === undefined ? undefined : await processCpuSeconds(o.serverPid);
     const serverWaitStart = o.serverPid === undefined ? undefined : await runQueueSeconds(o.serverPid);
+    const serverThreadsStart = o.serverPid === undefined ? undefined : await threadCpuSeconds(o.serverPid);
     const ownWaitStart = await runQueueSeconds(process.pid);
     windowOpen = true;
     minJoined = joinedNow();
@@ -241,6 +268,7 @@ export async function runLoadTest(o: LoadOptions, log: (line: string) => void = 
     await flushAll(CLOSE);
     const serverCpuEnd = o.serverPid === undefined ? undefined : await processCpuSeconds(o.serverPid);
     const serverWaitEnd = o.serverPid === undefined ? undefined : await runQueueSeconds(o.serverPid);
+    const serverThreadsEnd = o.serverPid === undefined ? undefined : await threadCpuSeconds(o.serverPid);
     const ownWaitEnd = await runQueueSeconds(process.pid);
     const windowS = (performance.now() - w0) / 1000;
     const pct = (a: number | undefined, b: number | undefined): number | null =>
@@ -255,7 +283,18 @@ export async function runLoadTest(o: LoadOptions, log: (line: string) => void = 
 
     let server: ServerSide | null = null;
     if (after) {
-      server = { ...serverSide(before, after), cpuPercent: pct(serverCpuStart, serverCpuEnd), waitPercent: pct(serverWaitStart, serverWaitEnd) };
+      let threads: Record<string, number> | null = null;
+      if (serverThreadsStart && serverThreadsEnd) {
+        threads = {};
+        for (const [name, end] of serverThreadsEnd) threads[name] = pct(serverThreadsStart.get(name) ?? 0, end)!;
+      }
+      server = {
+        ...serverSide(before, after),
+        cpuPercent: pct(serverCpuStart?.total, serverCpuEnd?.total),
+        systemPercent: pct(serverCpuStart?.system, serverCpuEnd?.system),
+        waitPercent: pct(serverWaitStart, serverWaitEnd),
+        threads,
+      };
       if (server.ticks === 0 && server.tickP99Ms === null) serverError = `no ${METRICS.tickDuration.name} in ${o.metricsUrl}`;
     } else if (!o.metricsUrl) serverError = 'not read (--metrics-url none)';
     return buildReport({

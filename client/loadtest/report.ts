@@ -40,11 +40,18 @@ export interface ServerSide {
   readonly rejected: number | null;
   /** CPU the server process used over the window, % of one core (only with --server-pid). */
   readonly cpuPercent: number | null;
+  /** The part of cpuPercent spent in the kernel (socket reads and writes, mostly), % of one core. */
+  readonly systemPercent: number | null;
   /**
    * Time its threads were runnable but waiting for a CPU, % of the window (Linux, --server-pid):
    * above a few % the machine, not the server, limited it.
    */
   readonly waitPercent: number | null;
+  /**
+   * CPU of the server's threads over the window by thread name, % of one core (Linux,
+   * --server-pid): the main thread ("node"), libuv's pool, V8's helpers, native libraries' own.
+   */
+  readonly threads: Readonly<Record<string, number>> | null;
 }
 
 export interface LoadReport {
@@ -94,6 +101,8 @@ export interface LoadReport {
     readonly inPerS: number;
     readonly bytesOutPerS: number;
     readonly bytesInPerS: number;
+    /** Server frames the bots received per second (one socket write or data-channel message each). */
+    readonly framesInPerS: number;
     readonly out: CountTable;
     readonly in: CountTable;
   };
@@ -193,6 +202,7 @@ export function buildReport(i: ReportInput): LoadReport {
       inPerS: round(w.receivedTotal() / secs, 1),
       bytesOutPerS: Math.round(w.bytesOut / secs),
       bytesInPerS: Math.round(w.bytesIn / secs),
+      framesInPerS: round(w.framesIn / secs, 1),
       out: w.sent,
       in: w.received,
     },
@@ -276,6 +286,7 @@ export function formatTable(r: LoadReport): string {
     ['moves sent / acked', `${r.moves.sent} / ${r.moves.acked}`],
     ['messages out / in', `${fmt(r.messages.outPerS)} / ${fmt(r.messages.inPerS)} per s`],
     ['bytes out / in', `${fmt(r.messages.bytesOutPerS / 1024)} / ${fmt(r.messages.bytesInPerS / 1024)} KiB/s`],
+    ['server frames in', `${fmt(r.messages.framesInPerS)} per s (${fmt(r.config.players > 0 ? r.messages.framesInPerS / r.config.players : null)} per bot)`],
     ['errors', r.errors.total === 0 ? '0' : `${r.errors.total} (${Object.entries(r.errors.byCode).map(([k, v]) => `${k} ${v}`).join(', ')})`],
     [
       'server tick p50/p99',
@@ -283,7 +294,10 @@ export function formatTable(r: LoadReport): string {
     ],
     ['server active players', s ? fmt(s.activePlayers) : 'n/a'],
     ...(s?.cpuPercent != null
-      ? [['server CPU', `${fmt(s.cpuPercent)} % of one core, waited for a CPU ${fmt(s.waitPercent)} % of the time`] as [string, string]]
+      ? [['server CPU', `${fmt(s.cpuPercent)} % of one core (kernel ${fmt(s.systemPercent)} %), waited for a CPU ${fmt(s.waitPercent)} % of the time`] as [string, string]]
+      : []),
+    ...(s?.threads
+      ? [['server threads', Object.entries(s.threads).filter(([, v]) => v >= 0.5).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v)} %`).join(', ') || 'all below 0.5 %'] as [string, string]]
       : []),
     [
       'generator',

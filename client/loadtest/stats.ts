@@ -25,6 +25,8 @@ export interface StatsDelta {
   readonly sent: CountTable;
   readonly received: CountTable;
   readonly bytesIn: number;
+  /** Server frames received (each one socket write or data-channel message of the server). */
+  readonly framesIn: number;
   readonly bytesOut: number;
   /** Error messages from the server by code name, plus local failures ("connect_timeout", …). */
   readonly errors: CountTable;
@@ -54,6 +56,7 @@ class Counts {
   movesSent = 0;
   acks = 0;
   bytesIn = 0;
+  framesIn = 0;
   bytesOut = 0;
   sent: CountTable = {};
   received: CountTable = {};
@@ -62,7 +65,7 @@ class Counts {
   readonly connectTime = new Histogram();
 }
 
-const NUMBERS = ['connectAttempts', 'connectFailures', 'disconnects', 'movesSent', 'acks', 'bytesIn', 'bytesOut'] as const;
+const NUMBERS = ['connectAttempts', 'connectFailures', 'disconnects', 'movesSent', 'acks', 'bytesIn', 'framesIn', 'bytesOut'] as const;
 const TABLES = ['sent', 'received', 'errors'] as const;
 
 /** Counts kept by the bots of one thread. */
@@ -103,6 +106,7 @@ export class BotStats extends Counts {
       sent: this.sent,
       received: this.received,
       bytesIn: this.bytesIn,
+      framesIn: this.framesIn,
       bytesOut: this.bytesOut,
       errors: this.errors,
       rtt: this.rtt.toData(),

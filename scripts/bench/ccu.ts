@@ -1,32 +1,35 @@
 /**
- * `npm run bench:ccu` — the largest CCU at which move→ack p95 < 50 ms and the server's tick p99
- * < 25 ms, over WebSocket and over UDP.
+ * `npm run bench:ccu` — the largest CCU at which move→ack p95 stays under the send profile's
+ * target (50 ms for action, 100 ms for mmo) and the server's tick p99 < 25 ms, over WebSocket and
+ * over UDP.
  *
  * For each level a fresh server (`node server/src/main.ts` with embedded defaults, what `npm start`
- * runs, data in memory) is pinned to one core with taskset and the load generator to the other;
- * every level runs (or, with --stop-on-fail, levels climb until one fails), then the gap between
- * the last pass and the first failure is bisected. A level only passes when every bot joined and the generator itself kept up (otherwise
- * the generator, not the server, was measured). Results go to bench-results/ as JSON plus a
- * Markdown table for docs/benchmarks.md; with --profile, the server runs under --cpu-prof at the
- * first failing level and the hottest functions are listed.
+ * runs, data in memory, the chosen send profile) is pinned to one core with taskset and the load
+ * generator to the other (scripts/bench/level.ts); every level runs (or, with --stop-on-fail, levels
+ * climb until one fails), then the gap between the last pass and the first failure is bisected. A
+ * level only passes when every bot joined and the generator itself kept up: a level the generator
+ * fell behind on is reported as limited by the generator, not the server. Results go to
+ * bench-results/ as JSON plus a Markdown table for docs/benchmarks.md; with --profile, the server
+ * runs under --cpu-prof at the first failing level and the hottest functions are listed.
  *
  *   npm run bench:ccu -- [--transport ws|udp|both] [--ws-levels 1000,2000,…] [--udp-levels 250,…]
+ *                        [--send-profile action|mmo] [--patch-rate N] [--root OTHER-CHECKOUT]
  *                        [--duration 30] [--server-cpu 0] [--gen-cpu 1] [--workers 1] [--bisect 2] [--profile]
  *                        [--stop-on-fail]
  */
-import { spawn } from 'node:child_process';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ENV } from '../../contract/env.ts';
+import { ENV, SEND_PROFILES, type SendProfile } from '../../contract/env.ts';
 import { TRANSPORTS, type TransportName } from '../../contract/ports.ts';
 import type { LoadReport } from '../../client/loadtest/report.ts';
-import { nodeBinary, startGameServer } from '../lib/game-server.ts';
 import { PROJECT_ROOT } from '../lib/root.ts';
 import { summarizeProfile } from './cpu-profile.ts';
+import { loadNow, runLevel as runLoadLevel } from './level.ts';
 
-const P95_LIMIT_MS = 50;
+/** The move→ack p95 a level must stay under, by send profile: the mmo profile trades latency for writes. */
+export const P95_LIMIT_MS: Readonly<Record<SendProfile, number>> = { action: 50, mmo: 100 };
 const TICK_P99_LIMIT_MS = 25;
 
 interface Level {
@@ -36,6 +39,8 @@ interface Level {
   readonly why: string[];
   readonly report: LoadReport | null;
   readonly loadBefore: number[];
+  /** The generator fell behind: the level measured the generator, not the server. */
+  readonly generatorLimited: boolean;
 }
 
 function list(raw: string): number[] {
@@ -58,6 +63,9 @@ const args = parseArgs({
     bisect: { type: 'string', default: '2' },
     profile: { type: 'boolean', default: false },
     'stop-on-fail': { type: 'boolean', default: false },
+    'send-profile': { type: 'string', default: 'action' },
+    'patch-rate': { type: 'string' },
+    root: { type: 'string' },
     out: { type: 'string', default: join(PROJECT_ROOT, 'bench-results') },
   },
 }).values;
@@ -65,69 +73,41 @@ const args = parseArgs({
 const transports = args.transport === 'both' ? TRANSPORTS : [args.transport as TransportName];
 if (!transports.every((t) => TRANSPORTS.includes(t))) throw new Error(`--transport: expected ws, udp or both, got ${args.transport}`);
 const duration = Number(args.duration);
+const profile = args['send-profile'] as SendProfile;
+if (!SEND_PROFILES.includes(profile)) throw new Error(`--send-profile: expected ${SEND_PROFILES.join(' or ')}, got ${profile}`);
+const patchRate = Number(args['patch-rate'] ?? (profile === 'mmo' ? 10 : 20));
+const p95Limit = P95_LIMIT_MS[profile];
+const root = args.root ? resolve(args.root) : PROJECT_ROOT;
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-const outDir = join(args.out, `ccu-${stamp}`);
+const outDir = join(args.out, `ccu-${profile}-${stamp}`);
 await mkdir(outDir, { recursive: true });
 
-function loadNow(): number[] {
-  return loadavg().map((v) => Math.round(v * 100) / 100);
-}
-
-/** Runs the load generator pinned to the generator core; resolves with its JSON report. */
-function loadtest(argv: string[], file: string): Promise<LoadReport | null> {
-  return new Promise((resolve) => {
-    const child = spawn('taskset', ['-c', args['gen-cpu'], nodeBinary(), join(PROJECT_ROOT, 'client', 'loadtest', 'main.ts'), ...argv, '--json', file], {
-      cwd: PROJECT_ROOT,
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    child.on('exit', async () => {
-      try {
-        resolve(JSON.parse(await readFile(file, 'utf8')) as LoadReport);
-      } catch {
-        resolve(null);
-      }
-    });
-  });
-}
-
-async function runLevel(transport: TransportName, players: number, profile = false): Promise<Level> {
-  const loadBefore = loadNow();
-  process.stderr.write(`\n== ${transport} ${players} players (loadavg ${loadBefore.join(' ')}) ==\n`);
+async function runLevel(transport: TransportName, players: number, profiling = false): Promise<Level> {
+  process.stderr.write(`\n== ${transport} ${players} players, ${profile} at ${patchRate} Hz (loadavg ${loadNow().join(' ')}) ==\n`);
   const profDir = join(outDir, `profile-${transport}-${players}`);
-  const server = await startGameServer({
-    cpus: args['server-cpu'],
-    env: { [ENV.maxPlayers.name]: String(players + 100), [ENV.logLevel.name]: 'warn' },
-    nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+  const { report, loadBefore } = await runLoadLevel({
+    root, label: `${transport}-${players}`, outDir, transport, players, durationS: duration,
+    env: { [ENV.sendProfile.name]: profile, [ENV.patchRate.name]: String(patchRate) },
+    serverCpu: args['server-cpu'], genCpu: args['gen-cpu'], workers: args.workers,
+    nodeArgs: profiling ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
   });
-  // Connect rate the server can absorb: WebRTC handshakes are far costlier than WebSocket ones.
-  const ramp = Math.max(5, Math.ceil(players / (transport === 'ws' ? 250 : 40)));
-  let report: LoadReport | null;
-  try {
-    report = await loadtest(
-      [
-        '--url', server.url, '--metrics-url', server.metricsUrl, '--transport', transport,
-        '--players', String(players), '--duration', String(duration), '--ramp', String(ramp),
-        '--workers', args.workers, '--server-pid', String(server.process.pid), '--quiet',
-      ],
-      join(outDir, `${transport}-${players}.json`),
-    );
-  } finally {
-    await server.stop(15_000);
-    await writeFile(join(outDir, `${transport}-${players}.server.log`), server.output());
-  }
   const why: string[] = [];
+  let generatorLimited = false;
   if (!report) why.push('no report (the load generator failed)');
   else {
     if (report.ccu.atEnd < players) why.push(`only ${report.ccu.atEnd} joined`);
-    if (report.rtt.p95Ms >= P95_LIMIT_MS) why.push(`move→ack p95 ${report.rtt.p95Ms} ms`);
+    if (report.rtt.p95Ms >= p95Limit) why.push(`move→ack p95 ${report.rtt.p95Ms} ms`);
     const tick = report.server?.tickP99Ms;
     if (tick === null || tick === undefined) why.push('tick p99 unknown');
     else if (tick >= TICK_P99_LIMIT_MS) why.push(`tick p99 ${tick} ms`);
-    if (!report.generator.keptUp) why.push(`generator fell behind (lag p99 ${report.generator.lagP99Ms} ms, ${report.generator.cpuPercent} % CPU)`);
+    if (!report.generator.keptUp) {
+      generatorLimited = true;
+      why.push(`generator fell behind (lag p99 ${report.generator.lagP99Ms} ms, ${report.generator.cpuPercent} % CPU): limited by the generator`);
+    }
   }
-  const level: Level = { transport, players, passed: why.length === 0, why, report, loadBefore };
+  const level: Level = { transport, players, passed: why.length === 0, why, report, loadBefore, generatorLimited };
   process.stderr.write(`-> ${level.passed ? 'PASS' : `FAIL: ${why.join('; ')}`}\n`);
-  if (profile) {
+  if (profiling) {
     // One profile per thread: the main thread's first, then the embedded store's worker.
     const files = (await readdir(profDir).catch(() => [])).filter((f) => f.endsWith('.cpuprofile')).sort();
     for (const [i, file] of files.entries()) {
@@ -170,21 +150,24 @@ for (const transport of transports) {
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 const machine = `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, server on CPU ${args['server-cpu']}, generator on CPU ${args['gen-cpu']} (${args.workers} worker(s))`;
+const f = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : String(v));
+const perPlayer = (l: Level) => (l.report?.server?.cpuPercent == null ? 'n/a' : (l.report.server.cpuPercent / l.players).toFixed(4));
+const perBot = (l: Level) => (l.report ? (l.report.generator.cpuPercent / l.players).toFixed(4) : 'n/a');
 const rows = results.map((l) => {
   const r = l.report;
-  const f = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : String(v));
-  return `| ${l.transport} | ${l.players} | ${f(r?.ccu.atEnd)} | ${f(r?.rtt.p50Ms)} | ${f(r?.rtt.p95Ms)} | ${f(r?.rtt.p99Ms)} | ${f(r?.server?.tickP99Ms)} | ${f(r?.server?.cpuPercent)} / ${f(r?.server?.waitPercent)} | ${f(r?.messages.inPerS)} | ${f(r?.generator.cpuPercent)} / ${f(r?.generator.waitPercent)} | ${f(r?.generator.lagP99Ms)} | ${l.loadBefore.join(' ')} | ${l.passed ? 'pass' : l.why.join('; ')} |`;
+  return `| ${l.transport} | ${l.players} | ${f(r?.ccu.atEnd)} | ${f(r?.rtt.p50Ms)} / ${f(r?.rtt.p95Ms)} / ${f(r?.rtt.p99Ms)} | ${f(r?.server?.tickP99Ms)} | ${f(r?.server?.cpuPercent)} / ${f(r?.server?.waitPercent)} | ${perPlayer(l)} | ${f(r?.messages.framesInPerS)} | ${f(r?.generator.cpuPercent)} / ${f(r?.generator.waitPercent)} | ${perBot(l)} | ${f(r?.generator.lagP99Ms)} | ${l.loadBefore.join(' ')} | ${l.passed ? 'pass' : l.why.join('; ')} |`;
 });
 const table = [
   `Machine: ${machine}`,
-  `Run: ${new Date().toISOString()}, window ${duration} s per level; results in ${outDir}`,
+  `Run: ${new Date().toISOString()}, send profile ${profile} at ${patchRate} Hz${root === PROJECT_ROOT ? '' : ` (server and generator of ${root})`}, window ${duration} s per level; results in ${outDir}`,
   '',
-  '| transport | bots | joined | move→ack p50 ms | p95 ms | p99 ms | tick p99 ms | server CPU / CPU wait % | msgs in/s (bots) | generator CPU / CPU wait % | generator lag p99 ms | loadavg before | verdict |',
+  '| transport | bots | joined | move→ack p50 / p95 / p99 ms | tick p99 ms | server CPU / CPU wait % | server CPU % per player | server frames in/s | generator CPU / CPU wait % | generator CPU % per bot | generator lag p99 ms | loadavg before | verdict |',
   '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...rows,
   '',
-  ...Object.entries(best).map(([t, n]) => `Largest passing CCU over ${t}: **${n}** (p95 < ${P95_LIMIT_MS} ms, tick p99 < ${TICK_P99_LIMIT_MS} ms)`),
+  ...Object.entries(best).map(([t, n]) => `Largest passing CCU over ${t}: **${n}** (${profile}: p95 < ${p95Limit} ms, tick p99 < ${TICK_P99_LIMIT_MS} ms)`),
+  ...results.filter((l) => l.generatorLimited).map((l) => `Limited by the generator, not the server: ${l.transport} ${l.players} (server at ${f(l.report?.server?.cpuPercent)} % of its core)`),
 ].join('\n');
 await writeFile(join(outDir, 'summary.md'), `${table}\n`);
-await writeFile(join(outDir, 'summary.json'), `${JSON.stringify({ machine, best, results }, null, 2)}\n`);
+await writeFile(join(outDir, 'summary.json'), `${JSON.stringify({ machine, profile, patchRate, root, best, results }, null, 2)}\n`);
 process.stdout.write(`\n${table}\n`);

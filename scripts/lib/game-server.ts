@@ -45,6 +45,11 @@ export interface StartOptions {
   readonly nodeArgs?: readonly string[];
   /** How long to wait for /health/ready (default 30 s). */
   readonly readyTimeoutMs?: number;
+  /**
+   * Another checkout whose server to run (benchmarks comparing two versions side by side); default
+   * this one. It needs its own node_modules.
+   */
+  readonly root?: string;
 }
 
 /** The node binary npm scripts use (Node 24 from node_modules), falling back to this process's. */
@@ -67,10 +72,11 @@ export async function startGameServer(options: StartOptions = {}): Promise<GameS
     [ENV.serverId.name]: `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     ...options.env,
   };
-  const args = [...(options.nodeArgs ?? []), SERVER_MAIN];
+  const root = options.root ?? PROJECT_ROOT;
+  const args = [...(options.nodeArgs ?? []), join(root, 'server', 'src', 'main.ts')];
   const child = options.cpus
-    ? spawn('taskset', ['-c', options.cpus, nodeBinary(), ...args], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(nodeBinary(), args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    ? spawn('taskset', ['-c', options.cpus, nodeBinary(), ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(nodeBinary(), args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (b: Buffer) => {
     out += b.toString();
