@@ -29,6 +29,18 @@ export interface LevelSpec {
   readonly workers: string;
   /** Extra node flags for the server (--cpu-prof). */
   readonly nodeArgs?: readonly string[];
+  /** Wait before starting until the machine is this quiet (see waitForQuiet); none when absent. */
+  readonly quiet?: QuietGate;
+}
+
+/**
+ * Start a level only once the rest of the machine is quiet: at most `maxBusyPercent` of all cores
+ * busy over a 3 s sample, waiting at most `maxWaitS` (then the level runs anyway, and its
+ * `busyBefore` says how busy the machine was).
+ */
+export interface QuietGate {
+  readonly maxBusyPercent: number;
+  readonly maxWaitS: number;
 }
 
 export interface LevelResult {
@@ -36,6 +48,37 @@ export interface LevelResult {
   readonly report: LoadReport | null;
   /** 1, 5 and 15 minute load averages before the server started. */
   readonly loadBefore: number[];
+  /** % of all cores busy over the last 3 s before the server started (with a quiet gate), else null. */
+  readonly busyBefore: number | null;
+}
+
+/** Busy and total jiffies of all CPUs together, from /proc/stat. */
+async function cpuJiffies(): Promise<{ busy: number; total: number }> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!;
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0); // idle + iowait
+  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+/** % of all cores busy over the next `ms`. */
+export async function busyPercent(ms = 3000): Promise<number> {
+  const a = await cpuJiffies();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = await cpuJiffies();
+  return b.total > a.total ? Math.round(((b.busy - a.busy) / (b.total - a.total)) * 1000) / 10 : 0;
+}
+
+/** Waits (bounded) until the machine is as quiet as `gate` asks; returns the last busy %. */
+export async function waitForQuiet(gate: QuietGate, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<number> {
+  const until = performance.now() + gate.maxWaitS * 1000;
+  let busy = await busyPercent();
+  while (busy > gate.maxBusyPercent && performance.now() < until) {
+    log(`machine ${busy} % busy (want ≤ ${gate.maxBusyPercent} %), waiting`);
+    busy = await busyPercent();
+  }
+  if (busy > gate.maxBusyPercent) log(`machine still ${busy} % busy after ${gate.maxWaitS} s: running anyway`);
+  return busy;
 }
 
 /** The machine's load averages, rounded. */
@@ -50,6 +93,7 @@ export function rampSeconds(transport: TransportName, players: number): number {
 
 /** Runs the level; never throws for a failed generator (the report is null then). */
 export async function runLevel(spec: LevelSpec): Promise<LevelResult> {
+  const busyBefore = spec.quiet ? await waitForQuiet(spec.quiet) : null;
   const loadBefore = loadNow();
   const server = await startGameServer({
     root: spec.root,
@@ -73,7 +117,7 @@ export async function runLevel(spec: LevelSpec): Promise<LevelResult> {
     await server.stop(15_000);
     await writeFile(join(spec.outDir, `${spec.label}.server.log`), server.output());
   }
-  return { report, loadBefore };
+  return { report, loadBefore, busyBefore };
 }
 
 /** Runs the checkout's load generator pinned to the generator core; resolves with its report. */
