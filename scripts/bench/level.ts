@@ -95,12 +95,22 @@ export function rampSeconds(transport: TransportName, players: number): number {
 export async function runLevel(spec: LevelSpec): Promise<LevelResult> {
   const busyBefore = spec.quiet ? await waitForQuiet(spec.quiet) : null;
   const loadBefore = loadNow();
-  const server = await startGameServer({
-    root: spec.root,
-    cpus: spec.serverCpu,
-    env: { [ENV.maxPlayers.name]: String(spec.players + 100), [ENV.logLevel.name]: 'warn', ...spec.env },
-    nodeArgs: spec.nodeArgs ?? [],
-  });
+  let server: Awaited<ReturnType<typeof startGameServer>>;
+  try {
+    server = await startGameServer({
+      root: spec.root,
+      cpus: spec.serverCpu,
+      env: { [ENV.maxPlayers.name]: String(spec.players + 100), [ENV.logLevel.name]: 'warn', ...spec.env },
+      nodeArgs: spec.nodeArgs ?? [],
+      // A busy machine can take long to start a server; the level is what is measured, not that.
+      readyTimeoutMs: 120_000,
+    });
+  } catch (err) {
+    // One level that could not start is a missing row, not a lost benchmark.
+    process.stderr.write(`${spec.label}: ${err instanceof Error ? err.message : String(err)}\n`);
+    await writeFile(join(spec.outDir, `${spec.label}.server.log`), String(err));
+    return { report: null, loadBefore, busyBefore };
+  }
   const file = join(spec.outDir, `${spec.label}.json`);
   let report: LoadReport | null;
   try {
