@@ -153,7 +153,7 @@ export const CASES: readonly ValuesCase[] = [
   {
     name: 'KEDA on production, queue on an external RabbitMQ',
     presets: ['production'],
-    values: [{ gameServer: { autoscaling: { enabled: false, keda: { enabled: true, cron: [{ timezone: 'America/New_York', start: '0 19 * * *', end: '0 2 * * *', desiredReplicas: 11 }], rabbitmq: { enabled: true, queueName: 'login' } } } }, rabbitmq: external.rabbitmq }],
+    values: [{ gameServer: { autoscaling: { enabled: false, keda: { enabled: true, cron: [{ timezone: 'America/New_York', start: '0 19 * * *', end: '0 2 * * *', desiredReplicas: 9 }], rabbitmq: { enabled: true, queueName: 'login' } } } }, rabbitmq: external.rabbitmq }],
   },
   { name: 'VPA recommending for every workload', values: [{ vpa: { enabled: true } }] },
   {
