@@ -154,6 +154,18 @@ describe('a container as the live kubelet starts it', () => {
       "mount -o remount,bind,ro '/run/secrets/kubernetes.io/serviceaccount'",
       'exec "$@"',
     ]);
+    // A checkout under /tmp stays where it is when an emptyDir is mounted at /tmp (its pod directories with it).
+    const under = mountScript([{ name: 'tmp', mountPath: '/tmp' }], new Map([['tmp', '/tmp/co/.tmp/pods/p/tmp']]), () => true, ['/tmp/co', '/tmp/co/.tmp/pods']);
+    expect(under.split('\n')).toEqual([
+      'set -e',
+      'mount -t tmpfs -o mode=755,size=16m rig-run /run',
+      'mkdir -p /run/rig-keep/0',
+      "mount --bind '/tmp/co' /run/rig-keep/0",
+      "mount --bind '/tmp/co/.tmp/pods/p/tmp' '/tmp'",
+      "mkdir -p '/tmp/co'",
+      "mount --bind /run/rig-keep/0 '/tmp/co'",
+      'exec "$@"',
+    ]);
     expect(() => mountScript([{ name: 'tmp', mountPath: '/data', subPath: 'a' }], new Map([['tmp', '/s']]), () => true)).toThrow(VolumeError);
     expect(() => mountScript([{ name: 'tmp', mountPath: '/nowhere' }], new Map([['tmp', '/s']]), () => false)).toThrow(/paths that exist on this machine or under \/run and \/tmp/);
   });

@@ -390,7 +390,7 @@ export class PodRunner {
       env.NODE_OPTIONS = [env.NODE_OPTIONS, `--import=${preload}`].filter(Boolean).join(' ');
     }
     const argv = containerArgv(ctx.image, r.spec.command, r.spec.args).map((a) => expandReferences(a, env));
-    const script = mountScript(r.spec.volumeMounts ?? [], this.#volumes, existsSync);
+    const script = mountScript(r.spec.volumeMounts ?? [], this.#volumes, existsSync, [this.#ctx.checkout, this.#ctx.podsDir]);
     return { argv, env, script };
   }
 

@@ -126,10 +126,17 @@ export function shellQuote(s: string): string {
  * The sh script that runs first in a container's own mount namespace (made by `ip netns exec`):
  * a private tmpfs on /run (so mount points under /run and /var/run can be made without touching the
  * machine), then each volumeMount bound at its mountPath (read-only when asked), then `exec "$@"`.
+ * `keep` are host paths the container must still see where they are (the checkout it runs, the
+ * rig's pod directories): one is bound aside under /run first and bound back at its own path right
+ * after a volume mounted over it (a checkout under /tmp, say, with an emptyDir at /tmp).
  * Throws VolumeError for a mount the rig cannot make (subPath; a path outside those it can create). Pure.
  */
-export function mountScript(mounts: readonly k8s.V1VolumeMount[], volumes: ReadonlyMap<string, string>, exists: (path: string) => boolean): string {
+export function mountScript(mounts: readonly k8s.V1VolumeMount[], volumes: ReadonlyMap<string, string>, exists: (path: string) => boolean, keep: readonly string[] = []): string {
   const lines = ['set -e', 'mount -t tmpfs -o mode=755,size=16m rig-run /run'];
+  // Only the outermost of nested paths needs keeping.
+  const kept = [...new Set(keep)].filter((k, _, all) => !all.some((o) => o !== k && k.startsWith(`${o}/`)));
+  const aside = (i: number) => `/run/rig-keep/${i}`;
+  kept.forEach((k, i) => lines.push(`mkdir -p ${aside(i)}`, `mount --bind ${shellQuote(k)} ${aside(i)}`));
   for (const m of mounts) {
     const source = volumes.get(m.name);
     if (!source) throw new VolumeError(`volumeMount ${m.name} names no volume of the pod`);
@@ -139,6 +146,9 @@ export function mountScript(mounts: readonly k8s.V1VolumeMount[], volumes: Reado
     if (!creatable && !exists(target)) throw new VolumeError(`volumeMount ${m.name}: the rig can mount at paths that exist on this machine or under /run and /tmp, not ${m.mountPath}`);
     if (target.startsWith('/run/') || target.startsWith('/tmp/')) lines.push(`mkdir -p ${shellQuote(target)}`);
     lines.push(`mount --bind ${shellQuote(source)} ${shellQuote(target)}`);
+    kept.forEach((k, i) => {
+      if (k === target || k.startsWith(`${target.replace(/\/+$/, '')}/`)) lines.push(`mkdir -p ${shellQuote(k)}`, `mount --bind ${aside(i)} ${shellQuote(k)}`);
+    });
     if (m.readOnly) lines.push(`mount -o remount,bind,ro ${shellQuote(target)}`);
   }
   lines.push('exec "$@"');
