@@ -69,7 +69,15 @@ async function setUp(major: 3 | 4, first: number, replicas = 2) {
   // What the canary runs with: the release's values (the CLI takes them as given, like install).
   const canary = (extra: string[]) =>
     cli(['upgrade', '--canary', '--profile', 'dev', '-f', values, '--version', '1.1.0', '--steps', '2', '--interval', '10s', '--min-players', '10', '--prometheus-url', live.prometheusUrl, '--timeout', '150s', '-o', 'json', ...extra]);
-  return { ns, cli, proxy, swarm, canary, values };
+  /** Stops the bots and the proxy, uninstalls the release and deletes its namespace. */
+  const tearDown = async () => {
+    swarm.stop();
+    for (const b of swarm.bots) b.player?.close();
+    await proxy.close();
+    await cli(['uninstall', '--yes', '--purge']);
+    await admin.core.deleteNamespace({ name: ns }).catch(() => {});
+  };
+  return { ns, cli, proxy, swarm, canary, values, tearDown };
 }
 
 /** Starts `n` more bots through the proxy once the canary is a ready endpoint: new players, a share of them on the canary. */
@@ -102,14 +110,9 @@ describe('mmoctl upgrade on live game servers: canary and rolling', () => {
   afterAll(async () => cleanup?.());
 
   it('promotes a good canary under load (helm 3): exit 0, every bot still playing on the new version, nothing acknowledged lost', { timeout: 360_000 }, async () => {
-    const { ns, cli, proxy, swarm, canary } = await setUp(3, 150);
-    cleanup = async () => {
-      swarm.stop();
-      for (const b of swarm.bots) b.player?.close();
-      await proxy.close();
-      await cli(['uninstall', '--yes', '--purge']);
-      await admin.core.deleteNamespace({ name: ns }).catch(() => {});
-    };
+    const release = await setUp(3, 150);
+    const { ns, cli, proxy, swarm, canary } = release;
+    cleanup = release.tearDown;
     // The absolute limit is relaxed: this machine is shared and its latency is not what is judged
     // here. The canary is still held to stable's own numbers (×1.2 or +10 ms).
     const run = canary(['--max-p95-ms', '1000']);
@@ -140,14 +143,9 @@ describe('mmoctl upgrade on live game servers: canary and rolling', () => {
   });
 
   it('aborts a ready but slow canary on move→ack p95 (helm 4): exit 3, stable untouched, its players back on stable', { timeout: 300_000 }, async () => {
-    const { ns, cli, proxy, swarm, canary } = await setUp(4, 120);
-    cleanup = async () => {
-      swarm.stop();
-      for (const b of swarm.bots) b.player?.close();
-      await proxy.close();
-      await cli(['uninstall', '--yes', '--purge']);
-      await admin.core.deleteNamespace({ name: ns }).catch(() => {});
-    };
+    const release = await setUp(4, 120);
+    const { ns, cli, proxy, swarm, canary } = release;
+    cleanup = release.tearDown;
     const before = await stablePods(ns);
     const run = canary(['--set', 'canary.podAnnotations.mmo\\.dev/rig-fault=slow']);
     await Promise.race([moreBotsOnceCanaryReady(ns, proxy, swarm, 60), run.then((r) => Promise.reject(new Error(`the canary ended before it was ready (${r.code}): ${r.stdout}\n${r.stderr}`)))]);
@@ -167,14 +165,9 @@ describe('mmoctl upgrade on live game servers: canary and rolling', () => {
   });
 
   it('replaces every game server one at a time with bots playing (helm 4): each drained, its players counted as the bots saw, nothing acknowledged lost', { timeout: 360_000 }, async () => {
-    const { ns, cli, proxy, swarm, values } = await setUp(4, 150, 3);
-    cleanup = async () => {
-      swarm.stop();
-      for (const b of swarm.bots) b.player?.close();
-      await proxy.close();
-      await cli(['uninstall', '--yes', '--purge']);
-      await admin.core.deleteNamespace({ name: ns }).catch(() => {});
-    };
+    const release = await setUp(4, 150, 3);
+    const { ns, cli, proxy, swarm, values } = release;
+    cleanup = release.tearDown;
     const before = new Set((await stablePods(ns)).map((s) => s.split('@')[0]!));
     const res = await cli(['upgrade', '--profile', 'dev', '-f', values, '--version', '1.1.0', '--timeout', '240s', '-o', 'json']);
     expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
