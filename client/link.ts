@@ -31,11 +31,61 @@ export type WebSocketConstructor = new (url: string) => WebSocket;
 
 export class ConnectError extends Error {
   readonly transport: TransportName;
-  constructor(transport: TransportName, message: string, options?: ErrorOptions) {
+  /**
+   * UDP only: the addresses (`host:port`) the server offered in its ICE candidates before the
+   * attempt failed — what a player would have sent to. Empty when it offered none.
+   */
+  readonly announced: readonly string[];
+  constructor(transport: TransportName, message: string, options?: ErrorOptions & { announced?: readonly string[] }) {
     super(message, options);
     this.name = 'ConnectError';
     this.transport = transport;
+    this.announced = options?.announced ?? [];
   }
+}
+
+const CANDIDATE = /candidate:\S+ \d+ (?:udp|UDP) \d+ (\S+) (\d+) typ /;
+
+/** `host:port` of an ICE candidate line over UDP (IPv6 hosts bracketed), or undefined. */
+export function candidateAddress(line: string): string | undefined {
+  const m = CANDIDATE.exec(line);
+  if (!m) return undefined;
+  return `${m[1]!.includes(':') ? `[${m[1]}]` : m[1]}:${m[2]}`;
+}
+
+/**
+ * Records the candidates the server offers to geckos' peer connection: those in its description and
+ * those added later (geckos polls the server for them and adds them to the connection it creates).
+ */
+function watchCandidates(channel: unknown): () => string[] {
+  const seen = new Set<string>();
+  const note = (text: string | undefined) => {
+    for (const line of text?.split(/\r?\n/) ?? []) {
+      const address = candidateAddress(line);
+      if (address) seen.add(address);
+    }
+  };
+  const manager = (channel as { connectionsManager?: Record<string, unknown> }).connectionsManager;
+  if (manager) {
+    let pc: { addIceCandidate(c: { candidate?: string } | undefined): Promise<void> } | undefined;
+    Object.defineProperty(manager, 'localPeerConnection', {
+      configurable: true,
+      get: () => pc,
+      set: (value: typeof pc) => {
+        pc = value;
+        if (!value) return;
+        const add = value.addIceCandidate.bind(value);
+        value.addIceCandidate = (c) => {
+          note(c?.candidate);
+          return add(c);
+        };
+      },
+    });
+  }
+  return () => {
+    note((manager?.remotePeerConnection as { localDescription?: { sdp?: string } } | undefined)?.localDescription?.sdp);
+    return [...seen];
+  };
 }
 
 const noop = (): void => {};
@@ -141,6 +191,7 @@ export function connectUdp(serverUrl: string, timeoutMs: number, options: UdpOpt
       port,
       ...(options.iceServers ? { iceServers: options.iceServers } : {}),
     });
+    const announced = watchCandidates(channel);
     // geckos' own close() fires its "close" request without handling its failure, which is an
     // unhandled rejection (a crash in Node) whenever the server is already gone. Do the same steps
     // with the failure handled.
@@ -176,8 +227,10 @@ export function connectUdp(serverUrl: string, timeoutMs: number, options: UdpOpt
       if (settled) return;
       settled = true;
       closed = true;
+      const offered = announced();
       safeClose();
-      reject(new ConnectError('udp', `WebRTC channel to ${serverUrl} did not open within ${timeoutMs} ms`));
+      const said = offered.length ? `the server announced ${offered.join(', ')}` : 'the server announced no UDP address';
+      reject(new ConnectError('udp', `WebRTC channel to ${serverUrl} did not open within ${timeoutMs} ms (${said})`, { announced: offered }));
     }, timeoutMs);
     const link: ServerLink = {
       kind: 'udp',

@@ -5,6 +5,7 @@
  * failure names where the path breaks, before players find out.
  */
 import { GameClient } from '../../client/game-client.ts';
+import { ConnectError } from '../../client/link.ts';
 import { installNodeWebRtc, NodeWebSocketImpl } from '../../client/node.ts';
 import { guestToken } from '../../client/loadtest/worker.ts';
 import { describeError } from '../errors.ts';
@@ -57,6 +58,20 @@ async function moveAcked(c: GameClient, timeoutMs: number): Promise<number> {
   return Math.round(performance.now() - t0);
 }
 
+/**
+ * Why no UDP got through, with what the server announced: the address a player's UDP goes to is
+ * the one in the server's ICE candidates, not the one the admin expects — a wrong one shows here.
+ */
+export function iceFailure(announced: readonly string[], expected: string | undefined): string {
+  const where = announced.length ? `the address it announced, ${announced.join(' or ')}` : expected ?? 'its UDP port';
+  const causes = announced.length === 0
+    ? 'the server offered no UDP address at all (its UDP transport or announce address is not set up)'
+    : expected && !announced.includes(expected)
+      ? `the server announced ${announced.join(', ')} where players are expected at ${expected} (udp.announce: the node's address the server picks is not the one players reach)`
+      : 'a firewall, a node port or host port not forwarded, or an announced address players cannot reach';
+  return `no UDP reached the game server at ${where}: the data channel did not open (${causes})`;
+}
+
 export async function probePlayers(o: ProbeOptions): Promise<PlayersProbe> {
   installNodeWebRtc();
   const probes: TransportProbe[] = [];
@@ -70,15 +85,27 @@ export async function probePlayers(o: ProbeOptions): Promise<PlayersProbe> {
       continue;
     }
     hops.push({ hop: 'http', ok: true, ms: token.ms, detail: `${o.url} answers (POST /auth/guest)` });
+    // What the server told this bot to send UDP to (its ICE candidates), for a failed ICE hop.
+    const announced = new Set<string>();
     const client = await timed(() =>
-      GameClient.connect({ url: o.url, token: token.value!, transport, WebSocket: NodeWebSocketImpl, connectTimeoutMs: o.timeoutMs, attempts: 2 }),
+      GameClient.connect({
+        url: o.url,
+        token: token.value!,
+        transport,
+        WebSocket: NodeWebSocketImpl,
+        connectTimeoutMs: o.timeoutMs,
+        attempts: 2,
+        onAttemptFailed: (_kind, _attempt, err) => {
+          if (err instanceof ConnectError) for (const a of err.announced) announced.add(a);
+        },
+      }),
     );
     if (client.error !== undefined) {
       const msg = describeError(client.error);
       if (transport === 'ws') hops.push({ hop: 'websocket', ok: false, ms: client.ms, detail: `no WebSocket game session at ${o.url}/ws: ${msg}` });
       else if (/did not open within/.test(msg)) {
         hops.push({ hop: 'signalling', ok: true, ms: 0, detail: `signalled over ${o.url}` });
-        hops.push({ hop: 'ice', ok: false, ms: client.ms, detail: `no UDP reached the game server${o.udpAddress ? ` at ${o.udpAddress}` : ''}: the data channel did not open (a firewall, a node port or host port not forwarded, or a wrong announced address)` });
+        hops.push({ hop: 'ice', ok: false, ms: client.ms, detail: iceFailure([...announced], o.udpAddress) });
       } else hops.push({ hop: 'signalling', ok: false, ms: client.ms, detail: `WebRTC signalling over ${o.url} failed: ${msg}` });
       done();
       continue;
