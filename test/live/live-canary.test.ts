@@ -3,7 +3,9 @@
 // lost), the rig's Prometheus read by the CLI. A good canary under load is promoted (exit 0, helm 3)
 // and every bot still plays afterwards on the new version; a canary that is ready but slow (its event
 // loop stalled by the rig's `slow` fault) is aborted on move→ack p95 (exit 3, helm 4), the stable
-// pods never restarted, its players back on stable. A plain `mmoctl upgrade` of 3 game servers with
+// pods never restarted, its players back on stable. Canaries that never become ready (their real
+// readiness probe failing), crash-loop (their process exiting) or reach too few players to be judged
+// are aborted, stable untouched. A plain `mmoctl upgrade` of 3 game servers with
 // bots playing replaces them one at a time, each by a drain whose players the command counts as the
 // bots saw them, and every bot plays on afterwards where it was acknowledged.
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
@@ -162,6 +164,46 @@ describe('mmoctl upgrade on live game servers: canary and rolling', () => {
     const stableNames = new Set(before.map((s) => s.split('@')[0]!));
     await eventually('every bot back on stable', async () => (playing(swarm) === swarm.bots.length && swarm.bots.every((b) => stableNames.has(b.landings.at(-1)?.serverId ?? '')) ? true : undefined), 60_000);
     expect(swarm.violations()).toEqual([]);
+  });
+
+  it('aborts canaries that never become ready, crash-loop or get too few players (helm 3): exit 3 each, stable untouched, its bots playing', { timeout: 420_000 }, async () => {
+    const release = await setUp(3, 40);
+    const { ns, cli, proxy, swarm } = release;
+    cleanup = release.tearDown;
+    const before = await stablePods(ns);
+    const upgrade = (args: string[]) => cli(['upgrade', '--canary', '--profile', 'dev', '-f', release.values, '--version', '1.1.0', '--prometheus-url', live.prometheusUrl, '-o', 'json', ...args]);
+    const noCanaryLeft = () =>
+      eventually('no canary pod left', async () => ((await admin.core.listNamespacedPod({ namespace: ns, labelSelector: CANARY })).items.length === 0 ? true : undefined), 60_000);
+    const unharmed = async () => {
+      await noCanaryLeft();
+      expect(await stablePods(ns)).toEqual(before);
+      await eventually('every bot playing', async () => (playing(swarm) === swarm.bots.length ? true : undefined), 30_000);
+      expect(swarm.violations()).toEqual([]);
+    };
+
+    // Its real readiness probe fails (the process answers 503 on /health/ready): helm's wait times out.
+    const neverReady = await upgrade(['--set', 'canary.podAnnotations.mmo\\.dev/rig-fault=never-ready', '--timeout', '40s']);
+    expect(neverReady.code, `${neverReady.stdout}\n${neverReady.stderr}`).toBe(3);
+    expect(json<CanaryDoc>(neverReady)).toMatchObject({ decision: 'aborted', reason: expect.stringMatching(/never became ready within 40 s/) });
+    await unharmed();
+
+    // The process exits a second after it starts; the rig restarts it with back-off. Seen while helm waits.
+    const crashing = await upgrade(['--set', 'canary.podAnnotations.mmo\\.dev/rig-fault=crashloop', '--timeout', '5m']);
+    expect(crashing.code, `${crashing.stdout}\n${crashing.stderr}`).toBe(3);
+    expect(json<CanaryDoc>(crashing).reason).toMatch(/^the canary crash-loops: \S+-canary-\S+ restarted \d+ times/);
+    expect(crashing.ms, 'the crash loop ends the canary, not helm\'s 5-minute timeout').toBeLessThan(180_000);
+    await unharmed();
+
+    // A healthy canary, but only a handful of new players reach it: no window is judged, never promoted.
+    const few = upgrade(['--steps', '2', '--interval', '5s', '--max-extensions', '1', '--min-players', '30', '--timeout', '150s']);
+    await Promise.race([moreBotsOnceCanaryReady(ns, proxy, swarm, 6), few.then((r) => Promise.reject(new Error(`the canary ended before it was ready (${r.code}): ${r.stdout}\n${r.stderr}`)))]);
+    const res = await few;
+    expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(3);
+    const doc = json<CanaryDoc>(res);
+    expect(doc.steps.map((s) => s.verdict.outcome)).toEqual(['inconclusive', 'inconclusive']);
+    for (const s of doc.steps) expect(s.canary.players).toBeLessThan(30);
+    expect(doc.reason).toBe('too few players to judge the canary in 2 windows');
+    await unharmed();
   });
 
   it('replaces every game server one at a time with bots playing (helm 4): each drained, its players counted as the bots saw, nothing acknowledged lost', { timeout: 360_000 }, async () => {
