@@ -5,7 +5,8 @@
  * share by replica count, a draining pod gets none. Session affinity is not emulated (all bots come
  * from one address, which ClientIP affinity would pin to one pod).
  */
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { splice } from '../../scripts/rig/live/forward.ts';
 import type { clients } from '../cluster/kube.ts';
 import { readyEndpoints } from './live-release.ts';
 
@@ -36,18 +37,9 @@ export async function startServiceProxy(admin: ReturnType<typeof clients>, names
       return;
     }
     sent.set(target.pod, (sent.get(target.pod) ?? 0) + 1);
-    const upstream = createConnection({ host: target.ip, port });
+    const upstream = splice(client, { host: target.ip, port });
     sockets.add(upstream);
     upstream.on('close', () => sockets.delete(upstream));
-    client.pipe(upstream).pipe(client);
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', close);
-    upstream.on('error', close);
-    client.on('close', close);
-    upstream.on('close', close);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const addr = server.address() as { port: number };
