@@ -204,10 +204,11 @@ describe('mmoctl upgrade on live game servers: canary and rolling', () => {
     for (const s of doc.steps) expect(s.canary.players).toBeLessThan(30);
     expect(doc.reason).toBe('too few players to judge the canary in 2 windows');
     await unharmed();
+    console.error(`[live] failing canaries, start to aborted: never ready ${(neverReady.ms / 1000).toFixed(1)} s (--timeout 40s), crash-looping ${(crashing.ms / 1000).toFixed(1)} s, too few players ${(res.ms / 1000).toFixed(1)} s (2 windows of 5 s)`);
   });
 
   it('replaces every game server one at a time with bots playing (helm 4): each drained, its players counted as the bots saw, nothing acknowledged lost', { timeout: 360_000 }, async () => {
-    const release = await setUp(4, 150, 3);
+    const release = await setUp(4, 300, 3);
     const { ns, cli, proxy, swarm, values } = release;
     cleanup = release.tearDown;
     const before = new Set((await stablePods(ns)).map((s) => s.split('@')[0]!));
