@@ -6,7 +6,7 @@ import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { BACKUP_KINDS, OPERATIONS_KINDS } from '../../contract/kubernetes.ts';
 import { LABELS } from '../../contract/labels.ts';
 import { renderError } from '../ui/problems.ts';
-import { KubeError, kubeHint } from '../kube/kube.ts';
+import { KubeError, kubeHint, type Kube } from '../kube/kube.ts';
 import { formatCpu, formatMemory, objectName, podRequests, podTemplates, type Manifest, type PodTemplate } from '../manifests.ts';
 import { readChartMeta } from '../package.ts';
 import { PLAIN } from '../ui/style.ts';
@@ -33,6 +33,22 @@ async function readable<T>(what: string, read: () => Promise<T>): Promise<T> {
     if (err instanceof KubeError && err.status === 403) throw new Inconclusive('warn', `not checked: you may not ${what}; an admin can run this check`);
     throw err;
   }
+}
+
+/**
+ * Which of `kinds` (`group/version/Kind`, as contract/kubernetes.ts lists them) the cluster serves:
+ * `found` by kind, `lacking` as `Kind (group/version)`, both in the order given.
+ */
+async function servedKinds(kube: Kube, kinds: readonly string[]): Promise<{ found: string[]; lacking: string[] }> {
+  const found: string[] = [];
+  const lacking: string[] = [];
+  for (const k of kinds) {
+    const slash = k.lastIndexOf('/');
+    const [apiVersion, kind] = [k.slice(0, slash), k.slice(slash + 1)];
+    if (await kube.resource(apiVersion, kind)) found.push(kind);
+    else lacking.push(`${kind} (${apiVersion})`);
+  }
+  return { found, lacking };
 }
 
 export const PREFLIGHT: readonly Category<PreflightContext>[] = [
@@ -255,9 +271,8 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
             { on: v.monitoring.prometheusRule.enabled, kind: 'PrometheusRule', key: 'monitoring.prometheusRule.enabled' },
           ].filter((w) => w.on);
           if (!wanted.length) return skip('monitoring is off: no custom kinds needed');
-          const kube = await ctx.kube();
-          const missing = [];
-          for (const w of wanted) if (!(await kube.resource('monitoring.coreos.com/v1', w.kind))) missing.push(w);
+          const { found } = await servedKinds(await ctx.kube(), wanted.map((w) => `monitoring.coreos.com/v1/${w.kind}`));
+          const missing = wanted.filter((w) => !found.includes(w.kind));
           if (missing.length) {
             throw new CheckFailed(
               `the cluster has no ${missing.map((m) => m.kind).join(' or ')} kind (monitoring.coreos.com/v1): prometheus-operator's CRDs are not installed. ` +
@@ -284,13 +299,9 @@ export const PREFLIGHT: readonly Category<PreflightContext>[] = [
           const missing: string[] = [];
           const found: string[] = [];
           for (const w of wanted) {
-            const lacking = [];
-            for (const k of w.kinds) {
-              const [group, version, kind] = k.split('/') as [string, string, string];
-              if (await kube.resource(`${group}/${version}`, kind)) found.push(kind);
-              else lacking.push(`${kind} (${group}/${version})`);
-            }
-            if (lacking.length) missing.push(`${w.project} (${lacking.join(', ')}): install it, or --set ${w.key}=false`);
+            const served = await servedKinds(kube, w.kinds);
+            found.push(...served.found);
+            if (served.lacking.length) missing.push(`${w.project} (${served.lacking.join(', ')}): install it, or --set ${w.key}=false`);
           }
           if (missing.length) throw new CheckFailed(`the cluster lacks the kinds of ${missing.join('; ')}`);
           return found.join(', ');
